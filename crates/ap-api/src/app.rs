@@ -1,0 +1,90 @@
+//! Building the actix application and its HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use ap_domain::{Code, FieldError, FieldErrors};
+
+use crate::error::{ApiError, coded_response};
+use crate::middleware::observe;
+use crate::routes;
+use crate::state::AppState;
+
+/// Largest JSON body accepted (uploads have their own limit).
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Worker threads (each runs one single-threaded event loop).
+    pub workers: usize,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::ContentType => {
+            ApiError::coded(Code::UnsupportedMediaType, "Expected Content-Type: application/json")
+        }
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::coded(Code::PayloadTooLarge, "Request body too large")
+        }
+        JsonPayloadError::Deserialize(e) => FieldErrors::from(FieldError::body(
+            "",
+            "json_invalid",
+            e.to_string().replace(['[', ']'], ""),
+        ))
+        .into(),
+        _ => {
+            FieldErrors::from(FieldError::body("", "json_invalid", "Body is not valid JSON")).into()
+        }
+    };
+    actix_web::error::InternalError::from_response(error, api_error_response(api_error)).into()
+}
+
+fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api_error: ApiError =
+        FieldError::query("", "url_parsing", "Query string is malformed").into();
+    actix_web::error::InternalError::from_response(error, api_error_response(api_error)).into()
+}
+
+fn api_error_response(error: ApiError) -> HttpResponse {
+    actix_web::ResponseError::error_response(&error)
+}
+
+async fn not_found() -> HttpResponse {
+    coded_response(Code::NotFound, "Not found")
+}
+
+/// Registers state, extractor settings, routes and the default 404 on an app.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(Data::new(state))
+            .app_data(web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(json_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .configure(routes::configure)
+            .default_service(web::to(not_found));
+    }
+}
+
+/// Starts serving on an already bound listener (bind first, then spawn: no race with
+/// clients in tests). The server stops gracefully on SIGINT/SIGTERM or its handle.
+pub fn server(
+    state: AppState,
+    listener: TcpListener,
+    options: &ServerOptions,
+) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new().wrap(from_fn(observe)).configure(configure(state.clone()))
+    })
+    .workers(options.workers.max(1))
+    .shutdown_timeout(options.shutdown_timeout_secs)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+pub mod app;
+pub mod cache;
+pub mod error;
+pub mod middleware;
+pub mod present;
+pub mod query;
+pub mod routes;
+pub mod state;
+
+pub use app::{ServerOptions, server};
+pub use error::ApiError;
+pub use state::{ApiConfig, AppState};

@@ -1,0 +1,82 @@
+//! The outermost middleware: request ids, request logs and the error envelope.
+//!
+//! Every response leaves with `X-Request-Id` (the client's, when it sent a sane one) and
+//! one structured log line. Error responses the framework produced without a JSON body
+//! (routing 404, 405, payload errors) are rewritten into the contract's coded envelope.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+
+use crate::error::{code_for_status, coded_response, message_for_code};
+
+/// The request-id header.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served (in request extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The client's request id when it is 1–128 characters of `[A-Za-z0-9._:-]`, else a new
+/// UUID (so the header can neither break a log line nor grow without bound).
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Whether an error response lacks a body of ours (framework errors are empty or plain text).
+fn needs_envelope(res: &ServiceResponse<BoxBody>) -> bool {
+    if res.status().as_u16() < 400 {
+        return false;
+    }
+    match res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ct) => ct.starts_with("text/plain"),
+    }
+}
+
+/// Request id, log line and envelope for every request.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id);
+    let started = Instant::now();
+
+    // Handlers and extractors turn their errors into responses; an `Err` here could only
+    // come from a failing middleware and is left to actix. (Holding a clone of the
+    // request across the call is not possible: routing needs it unshared.)
+    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    if needs_envelope(&res) {
+        let code = code_for_status(res.status());
+        res = res.into_response(coded_response(code, message_for_code(code)));
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(%method, %path, status, elapsed_us, "request");
+        } else {
+            tracing::info!(%method, %path, status, elapsed_us, "request");
+        }
+    });
+    Ok(res)
+}

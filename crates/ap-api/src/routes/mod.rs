@@ -1,0 +1,36 @@
+//! Routes, one module per resource, one function per action.
+
+pub mod catalog;
+pub mod categories;
+pub mod detail;
+pub mod health;
+pub mod platforms;
+pub mod search;
+pub mod sellers;
+
+use actix_web::{Route, guard, web};
+
+/// A route answering GET and HEAD (HEAD gets the same headers and no body).
+fn read() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// Registers every route. Resources list their methods explicitly, so a wrong method
+/// answers 405 and an unknown path 404 (both enveloped by the middleware).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/health").route(read().to(health::get_health)))
+        .service(web::resource("/v1/skills").route(read().to(catalog::list_skills)))
+        .service(web::resource("/v1/skills/{slug}").route(read().to(catalog::get_skill)))
+        .service(web::resource("/v1/agents").route(read().to(catalog::list_agents)))
+        .service(web::resource("/v1/agents/{slug}").route(read().to(catalog::get_agent)))
+        .service(web::resource("/v1/search").route(read().to(search::search_listings)))
+        .service(web::resource("/v1/detail/{slug}").route(read().to(detail::get_detail)))
+        .service(web::resource("/v1/categories").route(read().to(categories::list_categories)))
+        .service(web::resource("/v1/platforms").route(read().to(platforms::list_platforms)))
+        .service(web::resource("/v1/sellers").route(read().to(sellers::list_sellers)))
+        .service(web::resource("/v1/sellers/{slug}").route(read().to(sellers::get_seller)))
+        .service(
+            web::resource("/v1/sellers/{slug}/skills")
+                .route(read().to(sellers::list_seller_skills)),
+        );
+}

@@ -1,0 +1,137 @@
+//! The error codes of the wire contract, each with its HTTP status.
+//!
+//! Every error the server raises carries one of these codes in
+//! `{"detail": {"detail": "...", "code": "..."}}`. The table is data: the HTTP layer
+//! reads the status from here instead of deciding it at each call site.
+
+use serde::{Deserialize, Serialize};
+
+/// A machine-readable error code (serialised in `SCREAMING_SNAKE_CASE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    /// Malformed request that is not a field-validation failure.
+    BadRequest,
+    /// Missing, unknown, malformed, expired or revoked credentials.
+    Unauthorized,
+    /// A CLI token that a newer login replaced.
+    TokenRevoked,
+    /// The endpoint needs a browser session, not a CLI token.
+    SessionRequired,
+    /// Authenticated, but not allowed.
+    Forbidden,
+    /// No such route, or an object the caller may not see.
+    NotFound,
+    /// No skill or agent with that slug is visible to the caller.
+    SkillNotFound,
+    /// No seller with that display-name slug.
+    SellerNotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// A uniqueness rule was violated.
+    Conflict,
+    /// The slug belongs to an existing listing.
+    SlugTaken,
+    /// The request body is larger than the route accepts.
+    PayloadTooLarge,
+    /// The request body has a content type the route does not read.
+    UnsupportedMediaType,
+    /// A field failed validation (coded form, used outside request extraction).
+    ValidationError,
+    /// Too many requests for the caller's tier.
+    RateLimited,
+    /// Unexpected failure; the cause is in the log under the request id.
+    Internal,
+    /// A dependency (the database) is unavailable.
+    ServiceUnavailable,
+}
+
+impl Code {
+    /// Every code, in the order of the table in `docs/API.md`.
+    pub const ALL: [Code; 17] = [
+        Code::BadRequest,
+        Code::Unauthorized,
+        Code::TokenRevoked,
+        Code::SessionRequired,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::SkillNotFound,
+        Code::SellerNotFound,
+        Code::MethodNotAllowed,
+        Code::Conflict,
+        Code::SlugTaken,
+        Code::PayloadTooLarge,
+        Code::UnsupportedMediaType,
+        Code::ValidationError,
+        Code::RateLimited,
+        Code::Internal,
+        Code::ServiceUnavailable,
+    ];
+
+    /// The HTTP status answered with this code.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Code::BadRequest => 400,
+            Code::Unauthorized | Code::TokenRevoked => 401,
+            Code::SessionRequired | Code::Forbidden => 403,
+            Code::NotFound | Code::SkillNotFound | Code::SellerNotFound => 404,
+            Code::MethodNotAllowed => 405,
+            Code::Conflict | Code::SlugTaken => 409,
+            Code::PayloadTooLarge => 413,
+            Code::UnsupportedMediaType => 415,
+            Code::ValidationError => 422,
+            Code::RateLimited => 429,
+            Code::Internal => 500,
+            Code::ServiceUnavailable => 503,
+        }
+    }
+
+    /// The wire spelling, e.g. `SKILL_NOT_FOUND`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadRequest => "BAD_REQUEST",
+            Code::Unauthorized => "UNAUTHORIZED",
+            Code::TokenRevoked => "TOKEN_REVOKED",
+            Code::SessionRequired => "SESSION_REQUIRED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::SkillNotFound => "SKILL_NOT_FOUND",
+            Code::SellerNotFound => "SELLER_NOT_FOUND",
+            Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Code::Conflict => "CONFLICT",
+            Code::SlugTaken => "SLUG_TAKEN",
+            Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Code::ValidationError => "VALIDATION_ERROR",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::Internal => "INTERNAL",
+            Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_spelling_matches_serde() {
+        for code in Code::ALL {
+            let json = serde_json::to_value(code).expect("serialise");
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
+        }
+    }
+
+    #[test]
+    fn statuses_are_errors() {
+        for code in Code::ALL {
+            assert!((400..600).contains(&code.http_status()), "{code}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The content hash of an installed package, shared by the server and every client
+//! (CONTRACT §2.4): SHA-256 over every regular file except OS and bytecode litter, files
+//! ordered by their path components, feeding each file's UTF-8 relative path (`/`
+//! separators) immediately followed by its bytes; rendered `sha256:<hex>`.
+
+use sha2::{Digest, Sha256};
+
+/// Whether a relative path is left out of the hash (`.DS_Store`, `Thumbs.db`,
+/// `__pycache__/…`, `*.pyc`, `*.pyo`).
+pub fn is_ignored(path: &str) -> bool {
+    path.split('/').any(|part| {
+        part == ".DS_Store"
+            || part == "Thumbs.db"
+            || part == "__pycache__"
+            || part.ends_with(".pyc")
+            || part.ends_with(".pyo")
+    })
+}
+
+/// The content hash of a set of files given as `(relative path, bytes)`.
+pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut files: Vec<(Vec<&str>, &str, &[u8])> = files
+        .into_iter()
+        .filter(|(path, _)| !is_ignored(path))
+        .map(|(path, bytes)| (path.split('/').collect(), path, bytes))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hasher = Sha256::new();
+    for (_, path, bytes) in files {
+        hasher.update(path.as_bytes());
+        hasher.update(bytes);
+    }
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_by_components_and_litter_is_skipped() {
+        // Component order puts "a/b" before "a-b" (byte order would not: '-' < '/').
+        let files = [("a-b", &b"2"[..]), ("a/b", &b"1"[..]), (".DS_Store", &b"x"[..])];
+        let mut expected = Sha256::new();
+        expected.update(b"a/b1a-b2");
+        assert_eq!(content_hash(files), format!("sha256:{}", hex::encode(expected.finalize())));
+        assert_eq!(
+            content_hash([("x/__pycache__/m.pyc", &b"junk"[..]), ("SKILL.md", &b"hi"[..])]),
+            content_hash([("SKILL.md", &b"hi"[..])])
+        );
+    }
+}

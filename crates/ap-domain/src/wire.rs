@@ -1,0 +1,263 @@
+//! JSON shapes of the wire contract, shared by the server and its clients.
+//!
+//! Field names here are fixed by `CONTRACT.md`; existing clients read them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::code::Code;
+use crate::listing::{ListingType, SecurityStatus};
+use crate::page::Page;
+use crate::platform::Platform;
+
+/// The `source` of every listing this server hosts.
+pub const NATIVE_SOURCE: &str = "agentpowers";
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok` when the process answers.
+    pub status: String,
+    /// Crate version of the server.
+    pub version: String,
+}
+
+/// The inner object of a coded error: `{"detail": {"detail": "...", "code": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodedError {
+    /// Human-readable message.
+    pub detail: String,
+    /// Machine-readable code.
+    pub code: Code,
+    /// Security findings, for errors caused by a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<serde_json::Value>>,
+}
+
+/// The public face of a listing's author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Display name.
+    pub display_name: String,
+    /// Stable slug of the display name (the seller page's address).
+    pub display_name_slug: String,
+    /// Avatar image URL.
+    pub avatar_url: Option<String>,
+    /// GitHub login.
+    pub github_username: Option<String>,
+    /// Whether the platform verified this seller.
+    pub verified: bool,
+}
+
+/// A listing in lists, search results and seller pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListingSummary {
+    /// Unique slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// One-paragraph description.
+    pub description: String,
+    /// Category slug.
+    pub category: String,
+    /// `skill` or `agent`.
+    #[serde(rename = "type")]
+    pub listing_type: ListingType,
+    /// Price in cents; 0 = free. Never null.
+    pub price_cents: i64,
+    /// Currency of the price (`usd`).
+    pub currency: String,
+    /// The live version (null only for an owner's unpublished listing).
+    pub version: Option<String>,
+    /// Scan verdict of the live version. Never null.
+    pub security_status: SecurityStatus,
+    /// Always `agentpowers` for listings of this server.
+    pub source: String,
+    /// Successful download-link requests.
+    pub download_count: i64,
+    /// Recorded installations.
+    pub install_count: i64,
+    /// Mean rating, null while unrated.
+    pub rating_average: Option<f64>,
+    /// Number of ratings.
+    pub rating_count: i64,
+    /// Who sells it.
+    pub author: Author,
+    /// First publication.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Last change of the listing or its versions.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One published version in a listing's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// `X.Y.Z`.
+    pub version: String,
+    /// When it went live.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Its scan verdict.
+    pub security_status: SecurityStatus,
+    /// What changed.
+    pub changelog: Option<String>,
+}
+
+/// `GET /v1/skills/{slug}` and `GET /v1/agents/{slug}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListingDetail {
+    /// Everything a summary holds.
+    #[serde(flatten)]
+    pub summary: ListingSummary,
+    /// Long Markdown description.
+    pub long_description: String,
+    /// Same as `version`.
+    pub current_version: Option<String>,
+    /// Same as `title`.
+    pub name: String,
+    /// Scan score 0–10 of the live version (10 = clean).
+    pub security_score: Option<i32>,
+    /// Scan findings of the live version.
+    pub security_findings: Vec<serde_json::Value>,
+    /// Install targets this listing supports.
+    pub platforms: Vec<String>,
+    /// When the owner unpublished it (only the owner sees archived listings).
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Published versions, newest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// `GET /v1/detail/{slug}`: the detail flattened with author and scan twins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnifiedDetail {
+    /// Everything the listing detail holds.
+    #[serde(flatten)]
+    pub detail: ListingDetail,
+    /// Author display name.
+    pub author_display_name: String,
+    /// Author display-name slug.
+    pub author_slug: String,
+    /// Author GitHub login.
+    pub author_github: Option<String>,
+    /// Author avatar URL.
+    pub author_avatar_url: Option<String>,
+    /// Detail views, including this one.
+    pub view_count: i64,
+    /// Creation of the listing.
+    pub created_at: DateTime<Utc>,
+    /// `verified` for verified sellers, `community` otherwise.
+    pub trust_level: String,
+    /// Upstream URL; null for native listings.
+    pub source_url: Option<String>,
+    /// Same as `security_status`.
+    pub ap_security_status: SecurityStatus,
+    /// Same as `security_score`.
+    pub ap_security_score: Option<i32>,
+    /// Content hash the verdict belongs to.
+    pub ap_scan_hash: Option<String>,
+    /// When the live version was scanned.
+    pub ap_scanned_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/search`: one section per source, nothing else at the top level.
+pub type SearchResponse = BTreeMap<String, Page<ListingSummary>>;
+
+/// One category with its live-listing count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryInfo {
+    /// Category slug.
+    pub category: String,
+    /// Display name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Emoji or icon name.
+    pub icon: String,
+    /// Words that suggest the category.
+    pub sample_keywords: Vec<String>,
+    /// Live listings in it.
+    pub count: i64,
+}
+
+/// `GET /v1/categories`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoriesResponse {
+    /// Every category.
+    pub categories: Vec<CategoryInfo>,
+    /// Live listings across all categories.
+    pub total_count: i64,
+}
+
+/// `GET /v1/platforms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformsResponse {
+    /// Supported install targets.
+    pub platforms: Vec<Platform>,
+    /// How many there are.
+    pub total: usize,
+}
+
+/// A seller in `GET /v1/sellers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerSummary {
+    /// Display name.
+    pub display_name: String,
+    /// Display-name slug.
+    pub display_name_slug: String,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// Verified by the platform.
+    pub verified: bool,
+    /// Live listings.
+    pub total_skills: i64,
+    /// Downloads across live listings.
+    pub total_downloads: i64,
+    /// Account creation.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A listing on a seller's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerSkill {
+    /// Slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Downloads.
+    pub download_count: i64,
+}
+
+/// `GET /v1/sellers/{slug}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerProfile {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub summary: SellerSummary,
+    /// Free-text bio.
+    pub bio: Option<String>,
+    /// Personal site.
+    pub website_url: Option<String>,
+    /// GitHub profile.
+    pub github_url: Option<String>,
+    /// LinkedIn profile.
+    pub linkedin_url: Option<String>,
+    /// Twitter/X profile.
+    pub twitter_url: Option<String>,
+    /// Live listings, most popular first (at most 100).
+    pub skills: Vec<SellerSkill>,
+}
+
+/// An item of `GET /v1/sellers/{slug}/skills`: a summary plus its scan result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SellerListing {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub summary: ListingSummary,
+    /// Scan findings of the live version.
+    pub security_findings: Vec<serde_json::Value>,
+    /// Scan score of the live version.
+    pub security_score: Option<i32>,
+}

@@ -1,0 +1,196 @@
+//! Catalog reads: pages of live listings, a listing by slug, versions, categories, views.
+//!
+//! Pages are fetched in two steps: the ids of the page through a covering index (a deep
+//! offset then walks index entries only), then those rows by primary key.
+
+use std::collections::HashMap;
+
+use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
+use ap_domain::page::PageRequest;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::conn::{Conn, MultiBackend};
+use crate::error::StoreError;
+use crate::models::{Category, Listing, ListingVersion, User};
+use crate::schema::{categories, listing_versions, listings, users};
+
+/// A boxed query over `listings` selecting `ST`.
+type Boxed<'a, ST> = listings::BoxedQuery<'a, MultiBackend, ST>;
+
+/// Restricts a query to live listings (not archived, with a live version) matching `filter`.
+fn live_matching<'a, ST>(mut query: Boxed<'a, ST>, filter: &CatalogFilter) -> Boxed<'a, ST> {
+    query = query
+        .filter(listings::archived_at.is_null())
+        .filter(listings::live_version_id.is_not_null());
+    if let Some(kind) = filter.listing_type {
+        query = query.filter(listings::listing_type.eq(kind.as_str()));
+    }
+    if let Some(category) = &filter.category {
+        query = query.filter(listings::category.eq(category.clone()));
+    }
+    match filter.price {
+        Some(PriceFilter::Free) => query.filter(listings::price_cents.eq(0)),
+        Some(PriceFilter::Paid) => query.filter(listings::price_cents.gt(0)),
+        None => query,
+    }
+}
+
+/// Ids of one page of live listings, in `sort` order.
+pub fn page_ids(
+    conn: &mut Conn,
+    filter: &CatalogFilter,
+    sort: SortOrder,
+    page: PageRequest,
+) -> Result<Vec<String>, StoreError> {
+    let query = live_matching(listings::table.select(listings::id).into_boxed(), filter);
+    let query = match sort {
+        SortOrder::Popular => query.order((listings::popularity.desc(), listings::id.desc())),
+        SortOrder::Newest => query.order((listings::published_at.desc(), listings::id.desc())),
+        SortOrder::Rating => query.order((
+            listings::rating_average.desc(),
+            listings::rating_count.desc(),
+            listings::id.desc(),
+        )),
+        SortOrder::PriceAsc => query.order((listings::price_cents.asc(), listings::id.asc())),
+        SortOrder::PriceDesc => query.order((listings::price_cents.desc(), listings::id.desc())),
+    };
+    Ok(query.limit(page.limit).offset(page.offset).load(conn)?)
+}
+
+/// How many live listings match `filter`.
+pub fn count_live(conn: &mut Conn, filter: &CatalogFilter) -> Result<i64, StoreError> {
+    let query = live_matching(listings::table.select(count_star()).into_boxed(), filter);
+    Ok(query.get_result(conn)?)
+}
+
+/// The listings with these ids, in the order of `ids` (missing ones skipped).
+pub fn listings_by_ids(conn: &mut Conn, ids: &[String]) -> Result<Vec<Listing>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Listing> =
+        listings::table.filter(listings::id.eq_any(ids)).select(Listing::as_select()).load(conn)?;
+    let mut by_id: HashMap<String, Listing> =
+        rows.into_iter().map(|row| (row.id.clone(), row)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The users with these ids, by id.
+pub fn users_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, User>, StoreError> {
+    let mut unique: Vec<&str> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<User> =
+        users::table.filter(users::id.eq_any(unique)).select(User::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(|user| (user.id.clone(), user)).collect())
+}
+
+/// Listings with their authors, in the order of `ids`.
+pub fn listings_with_authors(
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<Vec<(Listing, User)>, StoreError> {
+    let rows = listings_by_ids(conn, ids)?;
+    let owners: Vec<&str> = rows.iter().map(|l| l.owner_id.as_str()).collect();
+    let authors = users_by_ids(conn, &owners)?;
+    rows.into_iter()
+        .map(|listing| {
+            let author = authors.get(&listing.owner_id).cloned().ok_or(StoreError::NotFound)?;
+            Ok((listing, author))
+        })
+        .collect()
+}
+
+/// A listing by slug, whatever its state, optionally of one type.
+pub fn listing_by_slug(
+    conn: &mut Conn,
+    slug: &str,
+    kind: Option<ListingType>,
+) -> Result<Option<Listing>, StoreError> {
+    let mut query =
+        listings::table.filter(listings::slug.eq(slug)).select(Listing::as_select()).into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(listings::listing_type.eq(kind.as_str()));
+    }
+    Ok(query.first(conn).optional()?)
+}
+
+/// A user by id.
+pub fn user_by_id(conn: &mut Conn, id: &str) -> Result<User, StoreError> {
+    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+}
+
+/// The live versions of a listing, newest first.
+pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVersion>, StoreError> {
+    Ok(listing_versions::table
+        .filter(listing_versions::listing_id.eq(listing_id))
+        .filter(listing_versions::status.eq("live"))
+        .order((
+            listing_versions::major.desc(),
+            listing_versions::minor.desc(),
+            listing_versions::patch.desc(),
+        ))
+        .select(ListingVersion::as_select())
+        .load(conn)?)
+}
+
+/// Versions by id (e.g. the live versions of a page of listings), by id.
+pub fn versions_by_ids(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> Result<HashMap<String, ListingVersion>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<ListingVersion> = listing_versions::table
+        .filter(listing_versions::id.eq_any(ids))
+        .select(ListingVersion::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|v| (v.id.clone(), v)).collect())
+}
+
+/// Counts one detail view; answers the new count.
+pub fn count_view(conn: &mut Conn, listing_id: &str) -> Result<i64, StoreError> {
+    Ok(diesel::update(listings::table.find(listing_id))
+        .set(listings::view_count.eq(listings::view_count + 1))
+        .returning(listings::view_count)
+        .get_result(conn)?)
+}
+
+/// Every category in display order with its live-listing count.
+pub fn categories_with_counts(conn: &mut Conn) -> Result<Vec<(Category, i64)>, StoreError> {
+    let all: Vec<Category> = categories::table
+        .order(categories::position.asc())
+        .select(Category::as_select())
+        .load(conn)?;
+    let counts: HashMap<String, i64> = listings::table
+        .filter(listings::archived_at.is_null())
+        .filter(listings::live_version_id.is_not_null())
+        .group_by(listings::category)
+        .select((listings::category, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(all
+        .into_iter()
+        .map(|category| {
+            let count = counts.get(&category.slug).copied().unwrap_or(0);
+            (category, count)
+        })
+        .collect())
+}
+
+/// Whether a category slug exists.
+pub fn category_exists(conn: &mut Conn, slug: &str) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(categories::table.find(slug))).get_result(conn)?)
+}
+
+/// Whether any listing exists, in any state.
+pub fn any_listing(conn: &mut Conn) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(listings::table.select(listings::id)))
+        .get_result(conn)?)
+}

@@ -1,0 +1,151 @@
+//! One connection type over both backends, and the r2d2 plumbing around it.
+//!
+//! `Conn` is a diesel `MultiConnection`: most queries are written once and run on either
+//! backend. The few that differ (full-text search, some upserts) match on the variant
+//! with [`with_backend!`](crate::with_backend) so both arms stand side by side.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection};
+
+use crate::error::StoreError;
+
+/// A connection to SQLite or PostgreSQL.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    /// PostgreSQL (production, CI).
+    Pg(PgConnection),
+    /// Embedded SQLite (the default).
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same diesel expression on the inner connection of either backend, for
+/// queries that do not compile through the multi-backend type.
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::conn::Conn::Pg($c) => $body,
+            $crate::conn::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite://path`, `sqlite:path` or a bare file path.
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The file path of a SQLite URL (`sqlite://data/x.db` → `data/x.db`).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+/// An r2d2 connection manager that chooses the backend from the URL scheme, so that a
+/// PostgreSQL failure is reported as itself (diesel's derived `establish` would hide it).
+#[derive(Debug)]
+pub struct ConnManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ConnManager {
+    /// A manager for `url`.
+    pub fn new(url: &str) -> Self {
+        Self { url: url.to_owned(), backend: Backend::from_url(url) }
+    }
+}
+
+impl ManageConnection for ConnManager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(Conn::Pg),
+            Backend::Sqlite => {
+                SqliteConnection::establish(sqlite_path(&self.url)).map(Conn::Sqlite)
+            }
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        let status = match conn {
+            Conn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+            Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        };
+        !matches!(status.transaction_depth(), Ok(None))
+    }
+}
+
+/// Per-connection SQLite settings, applied when the pool opens a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlitePragmas {
+    /// How long a writer waits for the lock before failing with "database is locked".
+    pub busy_timeout: Duration,
+}
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        if let Conn::Sqlite(c) = conn {
+            // WAL lets readers run beside the single writer. synchronous=FULL: a committed
+            // purchase or token must survive a power cut, and writes are rare next to reads.
+            c.batch_execute(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                self.busy_timeout.as_millis()
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` in a write transaction and commits it, or rolls back on error.
+///
+/// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, so a unit of
+/// work that reads before it writes waits for other writers (busy timeout) instead of
+/// failing when another write committed in between.
+pub fn write_tx<T>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match conn {
+        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let result = f(conn);
+    let finish = match (&result, &mut *conn) {
+        (Ok(_), Conn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Ok(_), Conn::Pg(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Err(_), Conn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(c),
+        (Err(_), Conn::Pg(c)) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match (result, finish) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(commit_error)) => Err(commit_error.into()),
+        (Err(error), _) => Err(error),
+    }
+}

@@ -1,0 +1,53 @@
+//! Errors of the store.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// What can go wrong in a unit of work.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had in time, or the server went away.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule was violated (the constraint name, when known).
+    #[error("unique constraint violated: {0}")]
+    Conflict(String),
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(DieselError),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// Reading or writing an archive failed.
+    #[error("archive storage: {0}")]
+    Io(#[from] std::io::Error),
+    /// Stored JSON could not be decoded.
+    #[error("stored JSON is invalid: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The blocking task running the unit of work panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.constraint_name().unwrap_or(info.message()).to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(error: r2d2::Error) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub mod blobs;
+pub mod catalog;
+pub mod conn;
+pub mod db;
+pub mod error;
+pub mod migrate;
+pub mod models;
+pub mod publish;
+pub mod schema;
+pub mod search;
+pub mod sellers;
+
+pub use conn::{Backend, Conn, write_tx};
+pub use db::{Db, DbConfig};
+pub use error::StoreError;

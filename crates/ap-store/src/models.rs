@@ -1,0 +1,185 @@
+//! Row types (`Listing`) and their insertable twins (`NewListing`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::{categories, listing_versions, listings, users};
+
+/// A user: buyer, seller or both.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub identity_issuer: String,
+    pub identity_subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub display_name_slug: Option<String>,
+    pub github_username: Option<String>,
+    pub bio: Option<String>,
+    pub website_url: Option<String>,
+    pub github_url: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub twitter_url: Option<String>,
+    pub avatar_url: Option<String>,
+    pub verified: bool,
+    pub account_status: String,
+    pub deletion_scheduled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: String,
+    pub identity_issuer: String,
+    pub identity_subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub display_name_slug: Option<String>,
+    pub github_username: Option<String>,
+    pub bio: Option<String>,
+    pub website_url: Option<String>,
+    pub github_url: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub twitter_url: Option<String>,
+    pub avatar_url: Option<String>,
+    pub verified: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A category of the catalog.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = categories)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub icon: String,
+    /// JSON array of strings.
+    pub sample_keywords: String,
+    pub position: i32,
+}
+
+/// A skill or agent listing.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = listings)]
+pub struct Listing {
+    pub id: String,
+    pub slug: String,
+    pub owner_id: String,
+    pub listing_type: String,
+    pub title: String,
+    pub description: String,
+    pub long_description: String,
+    pub category: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub live_version_id: Option<String>,
+    pub current_version: Option<String>,
+    pub security_status: String,
+    pub security_score: Option<i32>,
+    pub archived_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub download_count: i64,
+    pub install_count: i64,
+    pub view_count: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    pub popularity: i64,
+    pub rating_average: f64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Listing {
+    /// Visible to everyone: not archived and with a version that passed its scan.
+    pub fn is_live(&self) -> bool {
+        self.archived_at.is_none() && self.live_version_id.is_some()
+    }
+}
+
+/// A listing to create (no live version yet).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = listings)]
+pub struct NewListing {
+    pub id: String,
+    pub slug: String,
+    pub owner_id: String,
+    pub listing_type: String,
+    pub title: String,
+    pub description: String,
+    pub long_description: String,
+    pub category: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub download_count: i64,
+    pub install_count: i64,
+    pub view_count: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One version of a listing.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = listing_versions)]
+pub struct ListingVersion {
+    pub id: String,
+    pub listing_id: String,
+    pub version: String,
+    pub major: i32,
+    pub minor: i32,
+    pub patch: i32,
+    pub status: String,
+    pub changelog: Option<String>,
+    pub archive_sha256: Option<String>,
+    pub content_hash: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub security_status: Option<String>,
+    pub security_score: Option<i32>,
+    /// JSON array of findings.
+    pub findings: Option<String>,
+    /// JSON array of scan layers.
+    pub layers: Option<String>,
+    pub scanned_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl ListingVersion {
+    /// The stored findings, or an empty list.
+    pub fn findings_json(&self) -> Result<Vec<serde_json::Value>, serde_json::Error> {
+        self.findings.as_deref().map_or(Ok(Vec::new()), serde_json::from_str)
+    }
+}
+
+/// A version to create.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = listing_versions)]
+pub struct NewListingVersion {
+    pub id: String,
+    pub listing_id: String,
+    pub version: String,
+    pub major: i32,
+    pub minor: i32,
+    pub patch: i32,
+    pub status: String,
+    pub changelog: Option<String>,
+    pub archive_sha256: Option<String>,
+    pub content_hash: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub security_status: Option<String>,
+    pub security_score: Option<i32>,
+    pub findings: Option<String>,
+    pub layers: Option<String>,
+    pub scanned_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,237 @@
+//! The server's configuration: one typed struct, built once from defaults, then an
+//! optional TOML file, then `AP_`-prefixed environment variables (`__` nests:
+//! `AP_DATABASE__URL`). `DATABASE_URL` is honoured when `AP_DATABASE__URL` is not set.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// HTTP listener.
+    pub server: ServerConfig,
+    /// Database connection.
+    pub database: DatabaseConfig,
+    /// Files on disk.
+    pub storage: StorageConfig,
+    /// Catalog caches.
+    pub cache: CacheConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: String,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/file.db` or `postgres://user@host:port/db`.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// Milliseconds a request waits for a connection before answering 503.
+    pub acquire_timeout_ms: u64,
+    /// SQLite only: milliseconds a writer waits for the write lock.
+    pub busy_timeout_ms: u64,
+}
+
+/// File storage settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Folder for archives and other files.
+    pub data_dir: PathBuf,
+}
+
+/// Cache settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Seconds catalog totals, search rankings and category counts are reused (0 = off).
+    pub ttl_secs: u64,
+}
+
+/// Log settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `ap_api=debug,info`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            storage: StorageConfig::default(),
+            cache: CacheConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".to_owned(), workers: 0, shutdown_timeout_secs: 30 }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/agentpowers.db".to_owned(),
+            max_connections: 8,
+            acquire_timeout_ms: 5_000,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data") }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { ttl_secs: 10 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Text }
+    }
+}
+
+/// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
+/// not mistaken for settings).
+const SECTIONS: [&str; 5] = ["server", "database", "storage", "cache", "log"];
+
+/// Every setting with its environment variable and meaning, for `--help`.
+pub const SETTINGS_HELP: &str = "\
+Settings (defaults, then --config FILE as TOML, then environment):
+  server.bind                  AP_SERVER__BIND                  address to listen on [127.0.0.1:8080]
+  server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
+  server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
+  database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
+  database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
+  database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
+  database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
+  storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
+  cache.ttl_secs               AP_CACHE__TTL_SECS               catalog cache lifetime, 0 = off [10]
+  log.level                    AP_LOG__LEVEL                    tracing filter [info]
+  log.format                   AP_LOG__FORMAT                   text or json [text]";
+
+/// Why the configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+impl Config {
+    /// Builds the configuration from defaults, an optional TOML file and the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            figment = figment.merge(Serialized::default("database.url", url));
+        }
+        figment = figment.merge(Env::prefixed("AP_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            SECTIONS.iter().any(|s| key == *s || key.starts_with(&format!("{s}.")))
+        }));
+        figment.extract().map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    /// Pool settings for the store.
+    pub fn db_config(&self) -> ap_store::DbConfig {
+        ap_store::DbConfig {
+            url: self.database.url.clone(),
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
+            busy_timeout: Duration::from_millis(self.database.busy_timeout_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every leaf setting appears in `--help`.
+    #[test]
+    fn help_lists_every_setting() {
+        let value = serde_json::to_value(Config::default()).expect("serialise");
+        let sections = value.as_object().expect("object");
+        for (section, fields) in sections {
+            for field in fields.as_object().expect("section object").keys() {
+                let key = format!("{section}.{field}");
+                assert!(SETTINGS_HELP.contains(&key), "{key} missing from SETTINGS_HELP");
+                let env = format!("AP_{}__{}", section.to_uppercase(), field.to_uppercase());
+                assert!(SETTINGS_HELP.contains(&env), "{env} missing from SETTINGS_HELP");
+            }
+        }
+    }
+
+    #[test]
+    fn file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ap.toml",
+                "[server]\nbind = \"0.0.0.0:9000\"\n[cache]\nttl_secs = 3\n",
+            )?;
+            jail.set_env("AP_CACHE__TTL_SECS", "7");
+            jail.set_env("AP_TEST_DATABASE_URL", "postgres://ignored");
+            jail.set_env("DATABASE_URL", "postgres://from-database-url/db");
+            let config = Config::load(Some(std::path::Path::new("ap.toml"))).expect("load");
+            assert_eq!(config.server.bind, "0.0.0.0:9000");
+            assert_eq!(config.cache.ttl_secs, 7);
+            assert_eq!(config.database.url, "postgres://from-database-url/db");
+            jail.set_env("AP_DATABASE__URL", "sqlite://x.db");
+            let config = Config::load(None).expect("load");
+            assert_eq!(config.database.url, "sqlite://x.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("ap.toml", "[server]\nbnd = \"typo\"\n")?;
+            assert!(Config::load(Some(std::path::Path::new("ap.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,15 @@
+DROP TABLE IF EXISTS scan_cache;
+DROP TABLE IF EXISTS stripe_events;
+DROP TABLE IF EXISTS cli_tokens;
+DROP TABLE IF EXISTS installations;
+DROP TABLE IF EXISTS reviews;
+DROP TABLE IF EXISTS license_codes;
+DROP TABLE IF EXISTS purchases;
+DROP TABLE IF EXISTS listing_versions;
+DROP TABLE IF EXISTS listings;
+DROP FUNCTION IF EXISTS listings_search_vector();
+DROP TRIGGER IF EXISTS users_search_author ON users;
+DROP FUNCTION IF EXISTS users_search_author();
+DROP TABLE IF EXISTS categories;
+DROP TABLE IF EXISTS seller_accounts;
+DROP TABLE IF EXISTS users;

@@ -1,0 +1,17 @@
+DROP TRIGGER IF EXISTS users_fts_author;
+DROP TRIGGER IF EXISTS listings_fts_delete;
+DROP TRIGGER IF EXISTS listings_fts_update;
+DROP TRIGGER IF EXISTS listings_fts_insert;
+DROP TABLE IF EXISTS listings_fts;
+DROP TABLE IF EXISTS scan_cache;
+DROP TABLE IF EXISTS stripe_events;
+DROP TABLE IF EXISTS cli_tokens;
+DROP TABLE IF EXISTS installations;
+DROP TABLE IF EXISTS reviews;
+DROP TABLE IF EXISTS license_codes;
+DROP TABLE IF EXISTS purchases;
+DROP TABLE IF EXISTS listing_versions;
+DROP TABLE IF EXISTS listings;
+DROP TABLE IF EXISTS categories;
+DROP TABLE IF EXISTS seller_accounts;
+DROP TABLE IF EXISTS users;
