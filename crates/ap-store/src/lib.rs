@@ -11,6 +11,8 @@ pub mod publish;
 pub mod schema;
 pub mod search;
 pub mod sellers;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
 pub use conn::{Backend, Conn, write_tx};
 pub use db::{Db, DbConfig};

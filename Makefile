@@ -1,0 +1,39 @@
+# Thin aliases over cargo and cargo xtask. See README.md.
+CARGO ?= cargo
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: run test lint fmt bench migrate seed reset
+
+## Serve on 127.0.0.1:8080 over ./data/agentpowers.db, seeded with the demo marketplace on first start.
+run:
+	$(CARGO) xtask seed --if-empty
+	$(CARGO) run --package api-server -- serve
+
+## The whole test suite (PostgreSQL stories too when AP_TEST_DATABASE_URL is set).
+test:
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
+else
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+endif
+
+## Formatting and clippy, as CI runs them.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Catalog benchmark (release build, 100k listings); figures go to docs/PERFORMANCE.md.
+bench:
+	$(CARGO) xtask bench catalog
+
+migrate:
+	$(CARGO) xtask migrate
+
+seed:
+	$(CARGO) xtask seed
+
+reset:
+	$(CARGO) xtask reset

@@ -1,0 +1,9 @@
+//! HTTP integration tests: the real server on `127.0.0.1:0`, a fresh database per test,
+//! every story on SQLite and (when `AP_TEST_DATABASE_URL` is set) on PostgreSQL.
+
+mod support;
+
+mod catalog;
+mod errors;
+mod search;
+mod sellers;

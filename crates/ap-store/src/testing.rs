@@ -1,0 +1,97 @@
+//! Throw-away databases for tests (feature `test-support`): a temporary SQLite file, or a
+//! fresh PostgreSQL database created from `AP_TEST_DATABASE_URL` and dropped on `Drop`.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+
+use crate::db::{Db, DbConfig};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const PG_ENV: &str = "AP_TEST_DATABASE_URL";
+
+/// A migrated database that disappears with this value.
+pub struct TestDatabase {
+    /// The pool.
+    pub db: Db,
+    /// Its URL.
+    pub url: String,
+    /// Temporary folder (SQLite file, archives).
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+fn config(url: &str) -> DbConfig {
+    DbConfig { acquire_timeout: Duration::from_secs(2), ..DbConfig::new(url) }
+}
+
+impl TestDatabase {
+    /// A migrated SQLite database in a temporary folder.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Db::open(&config(&url)).expect("open SQLite");
+        db.migrate().expect("migrate SQLite");
+        TestDatabase { db, url, dir, postgres: None }
+    }
+
+    /// A fresh migrated PostgreSQL database when `AP_TEST_DATABASE_URL` is set; `None`
+    /// when it is not. Panics when it is set but the server cannot be reached: CI sets
+    /// it, and an unreachable server must fail the run, not skip it.
+    pub fn postgres() -> Option<TestDatabase> {
+        let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
+        let name = format!("ap_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        let url = database_url(&admin_url, &name);
+        let db = Db::open(&config(&url)).expect("open PostgreSQL");
+        db.migrate().expect("migrate PostgreSQL");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        Some(TestDatabase { db, url, dir, postgres: Some((admin_url, name)) })
+    }
+}
+
+/// The URL of database `name` on the server of `admin_url`.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_url;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            database_url("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            database_url("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+    }
+}
