@@ -7,7 +7,7 @@ NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 ## Serve on 127.0.0.1:8080 over ./data/agentpowers.db, seeded with the demo marketplace on first start.
 run:
 	$(CARGO) xtask seed --if-empty
-	$(CARGO) run --package api-server -- serve
+	$(CARGO) run --release --package api-server -- serve
 
 ## The whole test suite (PostgreSQL stories too when AP_TEST_DATABASE_URL is set).
 test:

@@ -1,5 +1,6 @@
-//! `cargo xtask`: project tasks (migrate, seed, reset).
+//! `cargo xtask`: project tasks (migrate, seed, reset, bench).
 
+mod bench;
 mod demo;
 mod seed;
 
@@ -39,6 +40,17 @@ enum Command {
     },
     /// Revert every migration, delete stored archives, and migrate again (an empty catalog).
     Reset,
+    /// Run a benchmark and print its figures (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        suite: BenchSuite,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchSuite {
+    /// Catalog reads over 100,000 listings: detail, list pages, narrow and broad search.
+    Catalog,
 }
 
 fn database_url(cli: &Cli) -> String {
@@ -56,17 +68,21 @@ fn data_dir(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("data"))
 }
 
+fn open(cli: &Cli) -> anyhow::Result<Db> {
+    Db::open(&DbConfig::new(database_url(cli))).context("opening the database")
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let db = Db::open(&DbConfig::new(database_url(&cli))).context("opening the database")?;
     let archives = data_dir(&cli).join("archives");
     let blobs = LocalBlobs::new(&archives);
     match cli.command {
         Command::Migrate => {
-            let applied = db.migrate()?;
+            let applied = open(&cli)?.migrate()?;
             println!("applied {} migration(s)", applied.len());
         }
         Command::Seed { if_empty, scale } => {
+            let db = open(&cli)?;
             db.migrate()?;
             if if_empty && seed::has_listings(&db)? {
                 println!("catalog already seeded");
@@ -80,12 +96,16 @@ fn main() -> anyhow::Result<()> {
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Reset => {
+            let db = open(&cli)?;
             db.run_blocking(migrate::revert_all)?;
             if archives.exists() {
                 std::fs::remove_dir_all(&archives)?;
             }
             db.migrate()?;
             println!("database and archives reset");
+        }
+        Command::Bench { suite: BenchSuite::Catalog } => {
+            bench::catalog(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?;
         }
     }
     Ok(())

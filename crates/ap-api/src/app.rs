@@ -64,6 +64,9 @@ async fn not_found() -> HttpResponse {
 /// Registers state, extractor settings, routes and the default 404 on an app.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        if state.config().bench_routes {
+            cfg.configure(routes::configure_bench);
+        }
         cfg.app_data(Data::new(state))
             .app_data(web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(json_error))
             .app_data(web::QueryConfig::default().error_handler(query_error))

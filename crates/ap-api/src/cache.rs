@@ -1,18 +1,22 @@
-//! Short-lived caches for the expensive parts of catalog reads: list totals, ranked
-//! search windows and category counts.
+//! Short-lived caches of one server instance: list totals, ranked search windows and
+//! category counts (computed once per key at a time: concurrent misses wait for the
+//! first computation instead of repeating it), and hot listing summaries and details.
 //!
 //! Entries expire after a TTL and are dropped at once when this instance changes the
 //! catalog ([`CatalogCache::invalidate`]); other instances see such a change within the
-//! TTL. Page rows themselves are always read fresh.
+//! TTL. Counters on cached summaries (downloads, installs) may lag by up to the TTL.
 
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ap_domain::listing::CatalogFilter;
-use ap_domain::wire::CategoriesResponse;
+use ap_domain::listing::{CatalogFilter, ListingType};
+use ap_domain::wire::{CategoriesResponse, ListingDetail, ListingSummary};
 use ap_store::search::Ranked;
+use quick_cache::sync::EntryAction;
+use quick_cache::sync::EntryResult;
 
 #[derive(Clone)]
 struct Entry<V> {
@@ -21,25 +25,14 @@ struct Entry<V> {
     generation: u64,
 }
 
-/// A bounded map whose entries expire after `ttl` or when the generation moves on.
+/// A bounded map whose entries expire after the TTL or when the generation moves on.
 struct TtlCache<K, V> {
     entries: quick_cache::sync::Cache<K, Entry<V>>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     fn new(capacity: usize) -> Self {
-        Self { entries: quick_cache::sync::Cache::new(capacity) }
-    }
-
-    fn get(&self, key: &K, ttl: Duration, generation: u64) -> Option<V> {
-        self.entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.stored_at.elapsed() < ttl)
-            .map(|e| e.value)
-    }
-
-    fn insert(&self, key: K, value: V, generation: u64) {
-        self.entries.insert(key, Entry { value, stored_at: Instant::now(), generation });
+        Self { entries: quick_cache::sync::Cache::new(capacity.max(1)) }
     }
 }
 
@@ -52,6 +45,21 @@ pub struct SearchKey {
     pub filter: CatalogFilter,
 }
 
+/// A live listing's detail with what the unified detail adds to it.
+#[derive(Debug, Clone)]
+pub struct LiveDetail {
+    /// The listing's id (to count views).
+    pub listing_id: String,
+    /// The detail as `GET /v1/skills/{slug}` shows it.
+    pub detail: ListingDetail,
+    /// Creation of the listing.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Content hash of the live version.
+    pub scan_hash: Option<String>,
+    /// When the live version was scanned.
+    pub scanned_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Caches of one server instance.
 pub struct CatalogCache {
     ttl: Duration,
@@ -59,6 +67,8 @@ pub struct CatalogCache {
     totals: TtlCache<CatalogFilter, i64>,
     searches: TtlCache<SearchKey, Arc<Ranked>>,
     categories: TtlCache<(), Arc<CategoriesResponse>>,
+    summaries: TtlCache<String, Arc<ListingSummary>>,
+    details: TtlCache<(String, Option<ListingType>), Arc<LiveDetail>>,
 }
 
 impl CatalogCache {
@@ -70,11 +80,9 @@ impl CatalogCache {
             totals: TtlCache::new(1_000),
             searches: TtlCache::new(2_000),
             categories: TtlCache::new(1),
+            summaries: TtlCache::new(10_000),
+            details: TtlCache::new(2_000),
         }
-    }
-
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
     }
 
     /// Drops every entry (call after any change to the catalog).
@@ -82,34 +90,115 @@ impl CatalogCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// A cached total of live listings for `filter`.
-    pub fn total(&self, filter: &CatalogFilter) -> Option<i64> {
-        self.totals.get(filter, self.ttl, self.generation())
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
-    /// Remembers a total.
-    pub fn store_total(&self, filter: CatalogFilter, total: i64, generation: u64) {
-        self.totals.insert(filter, total, generation);
+    fn fresh<V>(&self, entry: &Entry<V>) -> bool {
+        entry.generation == self.generation() && entry.stored_at.elapsed() < self.ttl
     }
 
-    /// A cached ranked search window.
-    pub fn search(&self, key: &SearchKey) -> Option<Arc<Ranked>> {
-        self.searches.get(key, self.ttl, self.generation())
+    fn get<K: Eq + Hash + Clone, V: Clone>(&self, cache: &TtlCache<K, V>, key: &K) -> Option<V> {
+        cache.entries.get(key).filter(|e| self.fresh(e)).map(|e| e.value)
     }
 
-    /// Remembers a ranked search window.
-    pub fn store_search(&self, key: SearchKey, ranked: Arc<Ranked>, generation: u64) {
-        self.searches.insert(key, ranked, generation);
+    fn put<K: Eq + Hash + Clone, V: Clone>(
+        &self,
+        cache: &TtlCache<K, V>,
+        key: K,
+        value: V,
+        generation: u64,
+    ) {
+        if !self.ttl.is_zero() {
+            cache.entries.insert(key, Entry { value, stored_at: Instant::now(), generation });
+        }
     }
 
-    /// The cached category list.
-    pub fn categories(&self) -> Option<Arc<CategoriesResponse>> {
-        self.categories.get(&(), self.ttl, self.generation())
+    /// The fresh value of `key`, or the result of `load`, which runs once per key at a time.
+    async fn get_or_load<K, V, E>(
+        &self,
+        cache: &TtlCache<K, V>,
+        key: K,
+        load: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E>
+    where
+        K: Eq + Hash + Clone,
+        V: Clone,
+    {
+        let generation = self.generation();
+        let guard = match cache
+            .entries
+            .entry_async(&key, |_, entry| {
+                if self.fresh(entry) {
+                    EntryAction::Retain(entry.value.clone())
+                } else {
+                    EntryAction::ReplaceWithGuard
+                }
+            })
+            .await
+        {
+            EntryResult::Retained(value) => return Ok(value),
+            EntryResult::Replaced(guard, _) | EntryResult::Vacant(guard) => Some(guard),
+            EntryResult::Removed(..) | EntryResult::Timeout => None,
+        };
+        let value = load.await?;
+        if let Some(guard) = guard.filter(|_| !self.ttl.is_zero()) {
+            let _ =
+                guard.insert(Entry { value: value.clone(), stored_at: Instant::now(), generation });
+        }
+        Ok(value)
     }
 
-    /// Remembers the category list.
-    pub fn store_categories(&self, categories: Arc<CategoriesResponse>, generation: u64) {
-        self.categories.insert((), categories, generation);
+    /// The total of live listings for `filter`, cached.
+    pub async fn total<E>(
+        &self,
+        filter: CatalogFilter,
+        load: impl Future<Output = Result<i64, E>>,
+    ) -> Result<i64, E> {
+        self.get_or_load(&self.totals, filter, load).await
+    }
+
+    /// A ranked search window, cached.
+    pub async fn search<E>(
+        &self,
+        key: SearchKey,
+        load: impl Future<Output = Result<Arc<Ranked>, E>>,
+    ) -> Result<Arc<Ranked>, E> {
+        self.get_or_load(&self.searches, key, load).await
+    }
+
+    /// The category list, cached.
+    pub async fn categories<E>(
+        &self,
+        load: impl Future<Output = Result<Arc<CategoriesResponse>, E>>,
+    ) -> Result<Arc<CategoriesResponse>, E> {
+        self.get_or_load(&self.categories, (), load).await
+    }
+
+    /// A cached summary of the listing with this id.
+    pub fn summary(&self, listing_id: &str) -> Option<Arc<ListingSummary>> {
+        self.get(&self.summaries, &listing_id.to_owned())
+    }
+
+    /// Remembers a summary (`generation` read before the query that built it).
+    pub fn store_summary(&self, listing_id: String, summary: Arc<ListingSummary>, generation: u64) {
+        self.put(&self.summaries, listing_id, summary, generation);
+    }
+
+    /// A cached live detail.
+    pub fn detail(&self, slug: &str, kind: Option<ListingType>) -> Option<Arc<LiveDetail>> {
+        self.get(&self.details, &(slug.to_owned(), kind))
+    }
+
+    /// Remembers a live detail (`generation` read before the query that built it).
+    pub fn store_detail(
+        &self,
+        slug: String,
+        kind: Option<ListingType>,
+        detail: Arc<LiveDetail>,
+        generation: u64,
+    ) {
+        self.put(&self.details, (slug, kind), detail, generation);
     }
 
     /// The generation to pass to a `store_*` call: read it *before* querying, so a change

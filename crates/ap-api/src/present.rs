@@ -1,12 +1,16 @@
 //! Turning rows into the contract's wire shapes.
 
+use std::sync::Arc;
+
 use ap_domain::listing::{ListingType, SecurityStatus};
 use ap_domain::platform;
 use ap_domain::wire::{Author, ListingDetail, ListingSummary, NATIVE_SOURCE, VersionInfo};
-use ap_store::models::{Listing, ListingVersion, User};
+use ap_store::models::{AuthorRow, ListingCard, ListingExtra, ListingVersion};
+use ap_store::{Conn, StoreError, catalog};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A stored UTC timestamp as an RFC 3339 value.
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -14,42 +18,67 @@ pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// The public face of a user as an author.
-pub fn author(user: &User) -> Author {
+pub fn author(row: &AuthorRow) -> Author {
     Author {
-        display_name: user.display_name.clone().unwrap_or_default(),
-        display_name_slug: user.display_name_slug.clone().unwrap_or_default(),
-        avatar_url: user.avatar_url.clone(),
-        github_username: user.github_username.clone(),
-        verified: user.verified,
+        display_name: row.display_name.clone().unwrap_or_default(),
+        display_name_slug: row.display_name_slug.clone().unwrap_or_default(),
+        avatar_url: row.avatar_url.clone(),
+        github_username: row.github_username.clone(),
+        verified: row.verified,
     }
 }
 
 /// The stored type; the database CHECK admits only `skill` and `agent`.
-pub fn listing_type(listing: &Listing) -> ListingType {
-    ListingType::parse(&listing.listing_type).unwrap_or(ListingType::Skill)
+pub fn listing_type(card: &ListingCard) -> ListingType {
+    ListingType::parse(&card.listing_type).unwrap_or(ListingType::Skill)
 }
 
 /// A listing summary.
-pub fn summary(listing: &Listing, owner: &User) -> ListingSummary {
+pub fn summary(card: &ListingCard, owner: &AuthorRow) -> ListingSummary {
     ListingSummary {
-        slug: listing.slug.clone(),
-        title: listing.title.clone(),
-        description: listing.description.clone(),
-        category: listing.category.clone(),
-        listing_type: listing_type(listing),
-        price_cents: listing.price_cents,
-        currency: listing.currency.clone(),
-        version: listing.current_version.clone(),
-        security_status: SecurityStatus::from_db(&listing.security_status),
+        slug: card.slug.clone(),
+        title: card.title.clone(),
+        description: card.description.clone(),
+        category: card.category.clone(),
+        listing_type: listing_type(card),
+        price_cents: card.price_cents,
+        currency: card.currency.clone(),
+        version: card.current_version.clone(),
+        security_status: SecurityStatus::from_db(&card.security_status),
         source: NATIVE_SOURCE.to_owned(),
-        download_count: listing.download_count,
-        install_count: listing.install_count,
-        rating_average: (listing.rating_count > 0).then_some(listing.rating_average),
-        rating_count: listing.rating_count,
+        download_count: card.download_count,
+        install_count: card.install_count,
+        rating_average: (card.rating_count > 0).then_some(card.rating_average),
+        rating_count: card.rating_count,
         author: author(owner),
-        published_at: listing.published_at.map(utc),
-        updated_at: utc(listing.updated_at),
+        published_at: card.published_at.map(utc),
+        updated_at: utc(card.updated_at),
     }
+}
+
+/// Summaries of these listings, in order: from the cache where fresh, the rest read in
+/// one query and cached. Runs inside a unit of work.
+pub fn summaries(
+    state: &AppState,
+    conn: &mut Conn,
+    ids: &[String],
+) -> Result<Vec<Arc<ListingSummary>>, StoreError> {
+    let cache = state.cache();
+    let generation = cache.current_generation();
+    let mut found: Vec<Option<Arc<ListingSummary>>> =
+        ids.iter().map(|id| cache.summary(id)).collect();
+    let missing: Vec<&str> =
+        ids.iter().zip(&found).filter(|(_, s)| s.is_none()).map(|(id, _)| id.as_str()).collect();
+    if !missing.is_empty() {
+        for (card, owner) in catalog::cards_with_authors(conn, &missing)? {
+            let summary = Arc::new(summary(&card, &owner));
+            if let Some(slot) = ids.iter().position(|id| *id == card.id) {
+                found[slot] = Some(Arc::clone(&summary));
+            }
+            cache.store_summary(card.id, summary, generation);
+        }
+    }
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// The stored findings of a version.
@@ -63,12 +92,13 @@ pub fn findings(version: Option<&ListingVersion>) -> Result<Vec<serde_json::Valu
 
 /// The full detail of a listing; `versions` are its live versions, newest first.
 pub fn detail(
-    listing: &Listing,
-    owner: &User,
+    card: &ListingCard,
+    extra: &ListingExtra,
+    owner: &AuthorRow,
     versions: &[ListingVersion],
 ) -> Result<ListingDetail, ApiError> {
-    let live = versions.iter().find(|v| Some(&v.id) == listing.live_version_id.as_ref());
-    let kind = listing_type(listing);
+    let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
+    let kind = listing_type(card);
     let platforms = platform::all()
         .into_iter()
         .filter(|p| match kind {
@@ -78,14 +108,14 @@ pub fn detail(
         .map(|p| p.id)
         .collect();
     Ok(ListingDetail {
-        summary: summary(listing, owner),
-        long_description: listing.long_description.clone(),
-        current_version: listing.current_version.clone(),
-        name: listing.title.clone(),
-        security_score: listing.security_score,
+        summary: summary(card, owner),
+        long_description: extra.long_description.clone(),
+        current_version: card.current_version.clone(),
+        name: card.title.clone(),
+        security_score: card.security_score,
         security_findings: findings(live)?,
         platforms,
-        archived_at: listing.archived_at.map(utc),
+        archived_at: card.archived_at.map(utc),
         versions: versions
             .iter()
             .map(|v| VersionInfo {

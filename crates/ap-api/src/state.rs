@@ -12,11 +12,13 @@ use crate::cache::CatalogCache;
 pub struct ApiConfig {
     /// How long catalog totals, search rankings and category counts are reused.
     pub cache_ttl: Duration,
+    /// Serve the benchmark yardsticks under `/_bench/`.
+    pub bench_routes: bool,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { cache_ttl: Duration::from_secs(10) }
+        Self { cache_ttl: Duration::from_secs(10), bench_routes: false }
     }
 }
 

@@ -9,11 +9,12 @@ use crate::validation::{FieldError, FieldErrors};
 pub const DEFAULT_LIMIT: i64 = 20;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 100;
-/// Deepest allowed offset. Deeper pages cost a scan of every skipped row; nobody browses
-/// past ten thousand results, and search results stop at [`MAX_SEARCH_WINDOW`] anyway.
-pub const MAX_OFFSET: i64 = 10_000;
-/// Search ranks at most this many results per query; `offset + limit` beyond it is empty.
-pub const MAX_SEARCH_WINDOW: i64 = 1_000;
+/// Deepest allowed offset. Any offset costs a walk over every skipped index entry, so the
+/// cap bounds the cost of the deepest page; like most catalogs and search engines, the
+/// first 1,000 results are browsable and filters or search narrow the rest.
+pub const MAX_OFFSET: i64 = 1_000;
+/// Search ranks this many results per query: enough for every allowed page.
+pub const MAX_SEARCH_WINDOW: i64 = MAX_OFFSET + MAX_LIMIT;
 
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,10 +106,10 @@ mod tests {
     fn defaults_and_bounds() {
         assert_eq!(PageRequest::parse(None, None), Ok(PageRequest::default()));
         assert_eq!(
-            PageRequest::parse(Some("100"), Some("10000")),
-            Ok(PageRequest { limit: 100, offset: 10_000 })
+            PageRequest::parse(Some("100"), Some("1000")),
+            Ok(PageRequest { limit: 100, offset: 1_000 })
         );
-        for (limit, offset) in [("0", "0"), ("101", "0"), ("1", "-1"), ("1", "10001"), ("x", "0")] {
+        for (limit, offset) in [("0", "0"), ("101", "0"), ("1", "-1"), ("1", "1001"), ("x", "0")] {
             assert!(PageRequest::parse(Some(limit), Some(offset)).is_err(), "{limit} {offset}");
         }
     }

@@ -161,7 +161,7 @@ pub struct UnifiedDetail {
 }
 
 /// `GET /v1/search`: one section per source, nothing else at the top level.
-pub type SearchResponse = BTreeMap<String, Page<ListingSummary>>;
+pub type SearchResponse = BTreeMap<String, Page<std::sync::Arc<ListingSummary>>>;
 
 /// One category with its live-listing count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
 use ap_domain::page::PageRequest;
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 use crate::conn::{Conn, MultiBackend};
 use crate::error::StoreError;
-use crate::models::{Category, Listing, ListingVersion, User};
+use crate::models::{AuthorRow, Category, ListingCard, ListingExtra, ListingVersion, User};
 use crate::schema::{categories, listing_versions, listings, users};
 
 /// A boxed query over `listings` selecting `ST`.
@@ -64,45 +65,60 @@ pub fn count_live(conn: &mut Conn, filter: &CatalogFilter) -> Result<i64, StoreE
     Ok(query.get_result(conn)?)
 }
 
-/// The listings with these ids, in the order of `ids` (missing ones skipped).
-pub fn listings_by_ids(conn: &mut Conn, ids: &[String]) -> Result<Vec<Listing>, StoreError> {
+/// `<column> IN (…ids…)` with the ids bound as one JSON array, so the statement text is
+/// the same for any number of ids and stays in the prepared-statement cache (a plain
+/// `IN (?, ?, …)` is prepared anew for every call).
+fn id_in<T: 'static>(
+    conn: &Conn,
+    column: &str,
+    ids: &[&str],
+) -> Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>> {
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+    let (open, close) = match conn {
+        Conn::Sqlite(_) => ("IN (SELECT value FROM json_each(", "))"),
+        Conn::Pg(_) => ("IN (SELECT json_array_elements_text(CAST(", " AS json)))"),
+    };
+    Box::new(sql::<Bool>(&format!("{column} {open}")).bind::<Text, _>(json).sql(close))
+}
+
+/// Listing cards with their authors, in the order of `ids` (missing ones skipped).
+pub fn cards_with_authors(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> Result<Vec<(ListingCard, AuthorRow)>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<Listing> =
-        listings::table.filter(listings::id.eq_any(ids)).select(Listing::as_select()).load(conn)?;
-    let mut by_id: HashMap<String, Listing> =
-        rows.into_iter().map(|row| (row.id.clone(), row)).collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    let filter = id_in::<listings::table>(conn, "listings.id", ids);
+    let cards: Vec<ListingCard> =
+        listings::table.filter(filter).select(ListingCard::as_select()).load(conn)?;
+    let mut owners: Vec<&str> = cards.iter().map(|c| c.owner_id.as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let filter = id_in::<users::table>(conn, "users.id", &owners);
+    let authors: HashMap<String, AuthorRow> = users::table
+        .filter(filter)
+        .select(AuthorRow::as_select())
+        .load::<AuthorRow>(conn)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let mut by_id: HashMap<&str, &ListingCard> = cards.iter().map(|c| (c.id.as_str(), c)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .filter_map(|card| authors.get(&card.owner_id).map(|a| (card.clone(), a.clone())))
+        .collect())
 }
 
 /// The users with these ids, by id.
 pub fn users_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, User>, StoreError> {
-    let mut unique: Vec<&str> = ids.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    if unique.is_empty() {
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<User> =
-        users::table.filter(users::id.eq_any(unique)).select(User::as_select()).load(conn)?;
+    let filter = id_in::<users::table>(conn, "users.id", ids);
+    let rows: Vec<User> = users::table.filter(filter).select(User::as_select()).load(conn)?;
     Ok(rows.into_iter().map(|user| (user.id.clone(), user)).collect())
-}
-
-/// Listings with their authors, in the order of `ids`.
-pub fn listings_with_authors(
-    conn: &mut Conn,
-    ids: &[String],
-) -> Result<Vec<(Listing, User)>, StoreError> {
-    let rows = listings_by_ids(conn, ids)?;
-    let owners: Vec<&str> = rows.iter().map(|l| l.owner_id.as_str()).collect();
-    let authors = users_by_ids(conn, &owners)?;
-    rows.into_iter()
-        .map(|listing| {
-            let author = authors.get(&listing.owner_id).cloned().ok_or(StoreError::NotFound)?;
-            Ok((listing, author))
-        })
-        .collect()
 }
 
 /// A listing by slug, whatever its state, optionally of one type.
@@ -110,18 +126,20 @@ pub fn listing_by_slug(
     conn: &mut Conn,
     slug: &str,
     kind: Option<ListingType>,
-) -> Result<Option<Listing>, StoreError> {
-    let mut query =
-        listings::table.filter(listings::slug.eq(slug)).select(Listing::as_select()).into_boxed();
+) -> Result<Option<(ListingCard, ListingExtra)>, StoreError> {
+    let mut query = listings::table
+        .filter(listings::slug.eq(slug))
+        .select((ListingCard::as_select(), ListingExtra::as_select()))
+        .into_boxed();
     if let Some(kind) = kind {
         query = query.filter(listings::listing_type.eq(kind.as_str()));
     }
     Ok(query.first(conn).optional()?)
 }
 
-/// A user by id.
-pub fn user_by_id(conn: &mut Conn, id: &str) -> Result<User, StoreError> {
-    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+/// The author columns of a user.
+pub fn author(conn: &mut Conn, user_id: &str) -> Result<AuthorRow, StoreError> {
+    Ok(users::table.find(user_id).select(AuthorRow::as_select()).first(conn)?)
 }
 
 /// The live versions of a listing, newest first.
@@ -146,10 +164,9 @@ pub fn versions_by_ids(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<ListingVersion> = listing_versions::table
-        .filter(listing_versions::id.eq_any(ids))
-        .select(ListingVersion::as_select())
-        .load(conn)?;
+    let filter = id_in::<listing_versions::table>(conn, "listing_versions.id", ids);
+    let rows: Vec<ListingVersion> =
+        listing_versions::table.filter(filter).select(ListingVersion::as_select()).load(conn)?;
     Ok(rows.into_iter().map(|v| (v.id.clone(), v)).collect())
 }
 
@@ -193,4 +210,9 @@ pub fn category_exists(conn: &mut Conn, slug: &str) -> Result<bool, StoreError> 
 pub fn any_listing(conn: &mut Conn) -> Result<bool, StoreError> {
     Ok(diesel::select(diesel::dsl::exists(listings::table.select(listings::id)))
         .get_result(conn)?)
+}
+
+/// A listing's slug by primary key (the benchmark yardstick's single-row read).
+pub fn slug_by_id(conn: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(listings::table.find(id).select(listings::slug).first(conn).optional()?)
 }

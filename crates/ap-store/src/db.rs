@@ -38,6 +38,10 @@ impl DbConfig {
 #[derive(Clone)]
 pub struct Db {
     pool: Arc<Pool<ConnManager>>,
+    /// One permit per connection: units of work beyond that wait here, asynchronously,
+    /// instead of parking a blocking thread each on the pool's lock.
+    permits: Arc<tokio::sync::Semaphore>,
+    acquire_timeout: Duration,
     backend: Backend,
 }
 
@@ -58,13 +62,18 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
+        let size = config.max_connections.max(1);
         let pool = Pool::builder()
-            .max_size(config.max_connections.max(1))
+            .max_size(size)
+            // Broken connections show as failing queries (and `has_broken`); a `SELECT 1`
+            // before every checkout would cost a round trip per unit of work.
+            .test_on_check_out(false)
             .min_idle(Some(1))
             .connection_timeout(config.acquire_timeout)
             .connection_customizer(Box::new(SqlitePragmas { busy_timeout: config.busy_timeout }))
             .build(ConnManager::new(&config.url))?;
-        Ok(Db { pool: Arc::new(pool), backend })
+        let permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
+        Ok(Db { pool: Arc::new(pool), permits, acquire_timeout: config.acquire_timeout, backend })
     }
 
     /// Which backend this handle talks to.
@@ -84,10 +93,23 @@ impl Db {
         F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.run_blocking(f))
+        // The whole wait (for a permit, then a connection) is bounded by the acquire
+        // timeout, so a database that is down answers 503 in time instead of queueing.
+        let deadline = tokio::time::Instant::now() + self.acquire_timeout;
+        let permit = tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned())
             .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+            .map_err(|_| StoreError::Unavailable("timed out waiting for a connection".into()))?
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let mut conn = pool.get_timeout(remaining.max(Duration::from_millis(1)))?;
+            let result = f(&mut conn);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Runs one unit of work on the current thread (for tools and start-up, never on an

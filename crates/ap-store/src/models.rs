@@ -66,17 +66,16 @@ pub struct Category {
     pub position: i32,
 }
 
-/// A skill or agent listing.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+/// The columns of a listing that lists and summaries show.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listings)]
-pub struct Listing {
+pub struct ListingCard {
     pub id: String,
     pub slug: String,
     pub owner_id: String,
     pub listing_type: String,
     pub title: String,
     pub description: String,
-    pub long_description: String,
     pub category: String,
     pub price_cents: i64,
     pub currency: String,
@@ -88,20 +87,37 @@ pub struct Listing {
     pub published_at: Option<NaiveDateTime>,
     pub download_count: i64,
     pub install_count: i64,
-    pub view_count: i64,
-    pub rating_sum: i64,
     pub rating_count: i64,
-    pub popularity: i64,
     pub rating_average: f64,
-    pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-impl Listing {
+impl ListingCard {
     /// Visible to everyone: not archived and with a version that passed its scan.
     pub fn is_live(&self) -> bool {
         self.archived_at.is_none() && self.live_version_id.is_some()
     }
+}
+
+/// The columns of a listing that only its detail shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+pub struct ListingExtra {
+    pub long_description: String,
+    pub view_count: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// The public columns of a user shown as a listing's author.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AuthorRow {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub display_name_slug: Option<String>,
+    pub avatar_url: Option<String>,
+    pub github_username: Option<String>,
+    pub verified: bool,
 }
 
 /// A listing to create (no live version yet).

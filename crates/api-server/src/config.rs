@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Serve the benchmark yardsticks under `/_bench/` (for `cargo xtask bench` only).
+    pub bench_routes: bool,
 }
 
 /// Database settings.
@@ -89,7 +91,12 @@ pub enum LogFormat {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".to_owned(), workers: 0, shutdown_timeout_secs: 30 }
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            workers: 0,
+            shutdown_timeout_secs: 30,
+            bench_routes: false,
+        }
     }
 }
 
@@ -132,6 +139,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.bind                  AP_SERVER__BIND                  address to listen on [127.0.0.1:8080]
   server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
   server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
+  server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ [false]
   database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
   database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]

@@ -39,8 +39,13 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `api-server serve`: migrates, then serves until SIGINT/SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
     let db = open_and_migrate(config)?;
-    let state =
-        AppState::new(db, ApiConfig { cache_ttl: Duration::from_secs(config.cache.ttl_secs) });
+    let state = AppState::new(
+        db,
+        ApiConfig {
+            cache_ttl: Duration::from_secs(config.cache.ttl_secs),
+            bench_routes: config.server.bench_routes,
+        },
+    );
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {

@@ -10,8 +10,10 @@ use ap_domain::slug::Slug;
 use ap_domain::wire::{ListingDetail, ListingSummary};
 use ap_domain::{Code, FieldErrors};
 use ap_store::catalog;
-use ap_store::models::{Listing, ListingVersion, User};
 
+use std::sync::Arc;
+
+use crate::cache::LiveDetail;
 use crate::error::ApiError;
 use crate::present;
 use crate::query::{RawQuery, param};
@@ -65,32 +67,27 @@ pub fn parse_catalog_query(query: &RawQuery) -> Result<CatalogQuery, ApiError> {
     })?)
 }
 
-/// One page of live listings with their total (the total comes from the cache when fresh).
+/// One page of live listings with their total (totals and summaries come from the cache
+/// when fresh).
 pub async fn catalog_page(
     state: &AppState,
     filter: CatalogFilter,
     sort: SortOrder,
     page: PageRequest,
-) -> Result<Page<ListingSummary>, ApiError> {
-    let cached_total = state.cache().total(&filter);
-    let generation = state.cache().current_generation();
-    let query_filter = filter.clone();
-    let (rows, total) = state
+) -> Result<Page<Arc<ListingSummary>>, ApiError> {
+    let count_filter = filter.clone();
+    let total = state
+        .cache()
+        .total(filter.clone(), state.db().run(move |conn| catalog::count_live(conn, &count_filter)))
+        .await?;
+    let query_state = state.clone();
+    let items = state
         .db()
         .run(move |conn| {
-            let ids = catalog::page_ids(conn, &query_filter, sort, page)?;
-            let rows = catalog::listings_with_authors(conn, &ids)?;
-            let total = match cached_total {
-                Some(total) => total,
-                None => catalog::count_live(conn, &query_filter)?,
-            };
-            Ok((rows, total))
+            let ids = catalog::page_ids(conn, &filter, sort, page)?;
+            present::summaries(&query_state, conn, &ids)
         })
         .await?;
-    if cached_total.is_none() {
-        state.cache().store_total(filter, total, generation);
-    }
-    let items = rows.iter().map(|(listing, owner)| present::summary(listing, owner)).collect();
     Ok(Page::new(items, total, page))
 }
 
@@ -98,7 +95,7 @@ async fn list(
     state: Data<AppState>,
     query: RawQuery,
     forced: Option<ListingType>,
-) -> Result<Json<Page<ListingSummary>>, ApiError> {
+) -> Result<Json<Page<Arc<ListingSummary>>>, ApiError> {
     let mut parsed = parse_catalog_query(&query)?;
     if forced.is_some() {
         parsed.filter.listing_type = forced;
@@ -110,7 +107,7 @@ async fn list(
 pub async fn list_skills(
     state: Data<AppState>,
     query: RawQuery,
-) -> Result<Json<Page<ListingSummary>>, ApiError> {
+) -> Result<Json<Page<Arc<ListingSummary>>>, ApiError> {
     list(state, query, None).await
 }
 
@@ -118,7 +115,7 @@ pub async fn list_skills(
 pub async fn list_agents(
     state: Data<AppState>,
     query: RawQuery,
-) -> Result<Json<Page<ListingSummary>>, ApiError> {
+) -> Result<Json<Page<Arc<ListingSummary>>>, ApiError> {
     list(state, query, Some(ListingType::Agent)).await
 }
 
@@ -127,34 +124,42 @@ pub fn not_found() -> ApiError {
     ApiError::coded(Code::SkillNotFound, "Skill not found")
 }
 
-/// A live listing (optionally of one type) with its owner and live versions; counts a
-/// detail view when asked and answers the new view count.
+/// The detail of a live listing (optionally of one type), cached.
 pub async fn load_live(
     state: &AppState,
     slug: &str,
     kind: Option<ListingType>,
-    count_view: bool,
-) -> Result<(Listing, User, Vec<ListingVersion>, i64), ApiError> {
+) -> Result<Arc<LiveDetail>, ApiError> {
     let slug = Slug::parse(slug).map_err(|_| not_found())?;
-    state
+    if let Some(cached) = state.cache().detail(slug.as_str(), kind) {
+        return Ok(cached);
+    }
+    let generation = state.cache().current_generation();
+    let key = slug.as_str().to_owned();
+    let (card, extra, owner, versions) = state
         .db()
         .run(move |conn| {
-            let Some(listing) =
-                catalog::listing_by_slug(conn, slug.as_str(), kind)?.filter(Listing::is_live)
+            let Some((card, extra)) =
+                catalog::listing_by_slug(conn, slug.as_str(), kind)?.filter(|(c, _)| c.is_live())
             else {
                 return Ok(None);
             };
-            let owner = catalog::user_by_id(conn, &listing.owner_id)?;
-            let versions = catalog::live_versions(conn, &listing.id)?;
-            let views = if count_view {
-                catalog::count_view(conn, &listing.id)?
-            } else {
-                listing.view_count
-            };
-            Ok(Some((listing, owner, versions, views)))
+            let owner = catalog::author(conn, &card.owner_id)?;
+            let versions = catalog::live_versions(conn, &card.id)?;
+            Ok(Some((card, extra, owner, versions)))
         })
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
+    let detail = Arc::new(LiveDetail {
+        listing_id: card.id.clone(),
+        detail: present::detail(&card, &extra, &owner, &versions)?,
+        created_at: present::utc(extra.created_at),
+        scan_hash: live.and_then(|v| v.content_hash.clone()),
+        scanned_at: live.and_then(|v| v.scanned_at).map(present::utc),
+    });
+    state.cache().store_detail(key, kind, Arc::clone(&detail), generation);
+    Ok(detail)
 }
 
 async fn get(
@@ -162,8 +167,7 @@ async fn get(
     slug: Path<String>,
     kind: Option<ListingType>,
 ) -> Result<Json<ListingDetail>, ApiError> {
-    let (listing, owner, versions, _) = load_live(&state, &slug, kind, false).await?;
-    Ok(Json(present::detail(&listing, &owner, &versions)?))
+    Ok(Json(load_live(&state, &slug, kind).await?.detail.clone()))
 }
 
 /// `GET /v1/skills/{slug}`: the detail of a live skill or agent.

@@ -22,30 +22,29 @@ fn wants_plain_text(req: &HttpRequest) -> bool {
 }
 
 async fn load(state: &AppState) -> Result<Arc<CategoriesResponse>, ApiError> {
-    if let Some(cached) = state.cache().categories() {
-        return Ok(cached);
-    }
-    let generation = state.cache().current_generation();
-    let rows = state.db().run(catalog::categories_with_counts).await?;
-    let categories = rows
-        .into_iter()
-        .map(|(category, count)| {
-            let sample_keywords = serde_json::from_str(&category.sample_keywords)
-                .map_err(|e| ApiError::Internal(format!("category keywords: {e}")))?;
-            Ok(CategoryInfo {
-                category: category.slug,
-                name: category.name,
-                description: category.description,
-                icon: category.icon,
-                sample_keywords,
-                count,
-            })
+    state
+        .cache()
+        .categories(async {
+            let rows = state.db().run(catalog::categories_with_counts).await?;
+            let categories = rows
+                .into_iter()
+                .map(|(category, count)| {
+                    let sample_keywords = serde_json::from_str(&category.sample_keywords)
+                        .map_err(|e| ApiError::Internal(format!("category keywords: {e}")))?;
+                    Ok(CategoryInfo {
+                        category: category.slug,
+                        name: category.name,
+                        description: category.description,
+                        icon: category.icon,
+                        sample_keywords,
+                        count,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let total_count = categories.iter().map(|c| c.count).sum();
+            Ok(Arc::new(CategoriesResponse { categories, total_count }))
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let total_count = categories.iter().map(|c| c.count).sum();
-    let response = Arc::new(CategoriesResponse { categories, total_count });
-    state.cache().store_categories(Arc::clone(&response), generation);
-    Ok(response)
+        .await
 }
 
 /// Every category with its count of live listings.

@@ -1,11 +1,11 @@
 //! `GET /v1/detail/{slug}?source=`: the flat unified detail; counts a view.
 
 use actix_web::web::{Data, Json, Path};
-use ap_domain::listing::SecurityStatus;
 use ap_domain::wire::{NATIVE_SOURCE, UnifiedDetail};
 
+use ap_store::catalog;
+
 use crate::error::ApiError;
-use crate::present;
 use crate::query::{RawQuery, param};
 use crate::routes::catalog::{load_live, not_found};
 use crate::state::AppState;
@@ -19,9 +19,10 @@ pub async fn get_detail(
     if !matches!(param(&query, "source").map(str::trim), None | Some("") | Some(NATIVE_SOURCE)) {
         return Err(not_found());
     }
-    let (listing, owner, versions, view_count) = load_live(&state, &slug, None, true).await?;
-    let detail = present::detail(&listing, &owner, &versions)?;
-    let live = versions.iter().find(|v| Some(&v.id) == listing.live_version_id.as_ref());
+    let live = load_live(&state, &slug, None).await?;
+    let listing_id = live.listing_id.clone();
+    let view_count = state.db().run(move |conn| catalog::count_view(conn, &listing_id)).await?;
+    let detail = live.detail.clone();
     let author = &detail.summary.author;
     Ok(Json(UnifiedDetail {
         author_display_name: author.display_name.clone(),
@@ -29,13 +30,13 @@ pub async fn get_detail(
         author_github: author.github_username.clone(),
         author_avatar_url: author.avatar_url.clone(),
         view_count,
-        created_at: present::utc(listing.created_at),
-        trust_level: if owner.verified { "verified" } else { "community" }.to_owned(),
+        created_at: live.created_at,
+        trust_level: if author.verified { "verified" } else { "community" }.to_owned(),
         source_url: None,
-        ap_security_status: SecurityStatus::from_db(&listing.security_status),
-        ap_security_score: listing.security_score,
-        ap_scan_hash: live.and_then(|v| v.content_hash.clone()),
-        ap_scanned_at: live.and_then(|v| v.scanned_at).map(present::utc),
+        ap_security_status: detail.summary.security_status,
+        ap_security_score: detail.security_score,
+        ap_scan_hash: live.scan_hash.clone(),
+        ap_scanned_at: live.scanned_at,
         detail,
     }))
 }

@@ -1,5 +1,6 @@
 //! Routes, one module per resource, one function per action.
 
+pub mod bench;
 pub mod catalog;
 pub mod categories;
 pub mod detail;
@@ -13,6 +14,12 @@ use actix_web::{Route, guard, web};
 /// A route answering GET and HEAD (HEAD gets the same headers and no body).
 fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// Registers the benchmark yardsticks (only when configured).
+pub fn configure_bench(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/_bench/bare").route(read().to(bench::get_bare)))
+        .service(web::resource("/_bench/pk/{id}").route(read().to(bench::get_pk)));
 }
 
 /// Registers every route. Resources list their methods explicitly, so a wrong method

@@ -11,9 +11,9 @@ use actix_web::web::{Data, Json};
 use ap_domain::listing::{CatalogFilter, ListingType, parse_category, parse_choice, parse_query};
 use ap_domain::page::{MAX_SEARCH_WINDOW, Page, PageRequest};
 use ap_domain::search::terms;
-use ap_domain::wire::{NATIVE_SOURCE, SearchResponse};
+use ap_domain::wire::{ListingSummary, NATIVE_SOURCE, SearchResponse};
 use ap_domain::{FieldError, FieldErrors};
-use ap_store::{catalog, search};
+use ap_store::search;
 
 use crate::cache::SearchKey;
 use crate::error::ApiError;
@@ -71,31 +71,28 @@ async fn ranked_page(
     state: &AppState,
     key: SearchKey,
     page: PageRequest,
-) -> Result<Page<ap_domain::wire::ListingSummary>, ApiError> {
-    let cached = state.cache().search(&key);
-    let generation = state.cache().current_generation();
+) -> Result<Page<Arc<ListingSummary>>, ApiError> {
     let query_key = key.clone();
-    let (ranked, rows) = state
-        .db()
-        .run(move |conn| {
-            let ranked = match cached {
-                Some(ranked) => ranked,
-                None => Arc::new(search::ranked(
-                    conn,
-                    &query_key.terms,
-                    &query_key.filter,
-                    MAX_SEARCH_WINDOW,
-                )?),
-            };
-            let start = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.ids.len());
-            let end = start
-                .saturating_add(usize::try_from(page.limit).unwrap_or(0))
-                .min(ranked.ids.len());
-            let rows = catalog::listings_with_authors(conn, &ranked.ids[start..end])?;
-            Ok((ranked, rows))
+    let ranked = state
+        .cache()
+        .search(key, async {
+            let ranked = state
+                .db()
+                .run(move |conn| {
+                    search::ranked(conn, &query_key.terms, &query_key.filter, MAX_SEARCH_WINDOW)
+                })
+                .await?;
+            Ok::<_, ApiError>(Arc::new(ranked))
         })
         .await?;
-    state.cache().store_search(key, Arc::clone(&ranked), generation);
-    let items = rows.iter().map(|(listing, owner)| present::summary(listing, owner)).collect();
+    let start = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.ids.len());
+    let end = start.saturating_add(usize::try_from(page.limit).unwrap_or(0)).min(ranked.ids.len());
+    let ids = ranked.ids[start..end].to_vec();
+    let query_state = state.clone();
+    let items = if ids.is_empty() {
+        Vec::new()
+    } else {
+        state.db().run(move |conn| present::summaries(&query_state, conn, &ids)).await?
+    };
     Ok(Page::new(items, ranked.total, page))
 }

@@ -22,12 +22,11 @@ fn not_found() -> ApiError {
 }
 
 fn seller_summary(user: &User, stats: SellerStats) -> SellerSummary {
-    let author = present::author(user);
     SellerSummary {
-        display_name: author.display_name,
-        display_name_slug: author.display_name_slug,
-        avatar_url: author.avatar_url,
-        verified: author.verified,
+        display_name: user.display_name.clone().unwrap_or_default(),
+        display_name_slug: user.display_name_slug.clone().unwrap_or_default(),
+        avatar_url: user.avatar_url.clone(),
+        verified: user.verified,
         total_skills: stats.total_skills,
         total_downloads: stats.total_downloads,
         joined_at: present::utc(user.created_at),
@@ -56,7 +55,8 @@ pub async fn get_seller(
         .run(move |c| {
             let Some((user, stats)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
             let (ids, _) = sellers::listing_ids(c, &user.id, PROFILE_SKILLS, 0)?;
-            let listings = catalog::listings_by_ids(c, &ids)?;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let listings = catalog::cards_with_authors(c, &ids)?;
             Ok(Some((user, stats, listings)))
         })
         .await?
@@ -70,7 +70,7 @@ pub async fn get_seller(
         twitter_url: user.twitter_url.clone(),
         skills: listings
             .into_iter()
-            .map(|l| SellerSkill {
+            .map(|(l, _)| SellerSkill {
                 slug: l.slug,
                 title: l.title,
                 price_cents: l.price_cents,
@@ -93,7 +93,8 @@ pub async fn list_seller_skills(
         .run(move |c| {
             let Some((user, _)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
             let (ids, total) = sellers::listing_ids(c, &user.id, page.limit, page.offset)?;
-            let rows = catalog::listings_with_authors(c, &ids)?;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let rows = catalog::cards_with_authors(c, &ids)?;
             let live: Vec<&str> =
                 rows.iter().filter_map(|(l, _)| l.live_version_id.as_deref()).collect();
             let versions = catalog::versions_by_ids(c, &live)?;

@@ -19,7 +19,7 @@ async fn bad_input_walk(app: TestApp) {
         ("/v1/skills?limit=1000", &["limit"]),
         ("/v1/skills?limit=abc", &["limit"]),
         ("/v1/skills?offset=-1", &["offset"]),
-        ("/v1/skills?offset=10001", &["offset"]),
+        ("/v1/skills?offset=1001", &["offset"]),
         ("/v1/skills?offset=99999999999999999999", &["offset"]),
         ("/v1/skills?type=foo", &["type"]),
         ("/v1/skills?sort=bar", &["sort"]),
@@ -27,7 +27,7 @@ async fn bad_input_walk(app: TestApp) {
         ("/v1/skills?category=Not%20A%20Slug", &["category"]),
         ("/v1/skills?type=foo&sort=bar&limit=0&offset=-1", &["type", "sort", "limit", "offset"]),
         ("/v1/agents?limit=0", &["limit"]),
-        ("/v1/search?offset=10001", &["offset"]),
+        ("/v1/search?offset=1001", &["offset"]),
         ("/v1/sellers/ada-forge/skills?offset=-5", &["offset"]),
     ];
     for (path, fields) in invalid {

@@ -60,8 +60,10 @@ impl TestApp {
     }
 
     fn start(database: TestDatabase) -> TestApp {
-        let state =
-            AppState::new(database.db.clone(), ApiConfig { cache_ttl: Duration::from_secs(60) });
+        let state = AppState::new(
+            database.db.clone(),
+            ApiConfig { cache_ttl: Duration::from_secs(60), bench_routes: false },
+        );
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };

@@ -1,0 +1,23 @@
+//! Benchmark yardsticks, registered only when `server.bench_routes` is on: a bare JSON
+//! handler and a bare single-row primary-key read through the same pool. `cargo xtask
+//! bench` compares the real endpoints against them in the same run.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path};
+use ap_store::catalog;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /_bench/bare`: JSON without any work.
+pub async fn get_bare() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /_bench/pk/{id}`: one primary-key read of a listing's slug.
+pub async fn get_pk(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let slug = state.db().run(move |c| catalog::slug_by_id(c, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "slug": slug })))
+}

@@ -1,0 +1,326 @@
+//! `cargo xtask bench catalog`: seeds 100,000 listings into a fresh SQLite file, starts a
+//! release server pinned to core 0, and loads it with `wrk` pinned to core 1.
+//!
+//! Before each measurement it waits for the machine to be idle, and afterwards reports
+//! the CPU that other processes used meanwhile (this machine is shared and noisy). Two
+//! yardsticks served by the same binary are measured in the same run: a bare JSON handler
+//! and a bare primary-key read through the same pool. Results are printed as a Markdown
+//! table and written to `target/bench/catalog.md`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ap_store::blobs::LocalBlobs;
+use ap_store::{Db, DbConfig};
+
+use crate::seed;
+
+const LISTINGS: usize = 100_000;
+const ADDRESS: &str = "127.0.0.1:18080";
+const DURATION_SECS: u64 = 10;
+const CONNECTIONS: u32 = 64;
+
+/// One load run.
+struct Measurement {
+    name: &'static str,
+    path: String,
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    others_cpu_pct: f64,
+}
+
+/// CPU counters in clock ticks.
+#[derive(Clone, Copy)]
+struct CpuSnapshot {
+    busy_all: u64,
+    server: u64,
+    children: u64,
+}
+
+fn read_proc_stat_busy() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    Ok(total - idle)
+}
+
+/// utime + stime (fields 14, 15 of `/proc/<pid>/stat`) or, for `children`, cutime +
+/// cstime (16, 17: the CPU of waited-for children, here `wrk`).
+fn process_ticks(pid: &str, children: bool) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).context("bad stat")?;
+    // After the name, field 3 (state) is token 0, so field N is token N - 3.
+    let tokens: Vec<&str> = after_name.split_whitespace().collect();
+    let (a, b) = if children { (13, 14) } else { (11, 12) };
+    let tick = |i: usize| tokens.get(i).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    Ok(tick(a) + tick(b))
+}
+
+fn snapshot(server: &Child) -> anyhow::Result<CpuSnapshot> {
+    Ok(CpuSnapshot {
+        busy_all: read_proc_stat_busy()?,
+        server: process_ticks(&server.id().to_string(), false)?,
+        children: process_ticks("self", true)? + process_ticks("self", false)?,
+    })
+}
+
+/// Waits (up to a minute) until the whole machine is below 15 % of one core busy.
+fn wait_for_idle() -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let before = read_proc_stat_busy()?;
+        std::thread::sleep(Duration::from_secs(1));
+        let busy = read_proc_stat_busy()? - before;
+        if busy < 15 {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            eprintln!("machine still busy ({busy} ticks/s) after 60 s; measuring anyway");
+            return Ok(());
+        }
+    }
+}
+
+fn parse_duration_ms(text: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn run_wrk(url: &str) -> anyhow::Result<(f64, f64, f64, u64)> {
+    let output = Command::new("taskset")
+        .args([
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{DURATION_SECS}s"),
+            "--latency",
+            url,
+        ])
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut rps = 0.0;
+    let (mut p50, mut p99, mut errors) = (0.0, 0.0, 0);
+    for line in text.lines().map(str::trim) {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match parts.as_slice() {
+            ["Requests/sec:", value] => rps = value.parse().unwrap_or(0.0),
+            ["50%", value] => p50 = parse_duration_ms(value).unwrap_or(0.0),
+            ["99%", value] => p99 = parse_duration_ms(value).unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => errors = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    if rps == 0.0 {
+        bail!("wrk produced no figures for {url}:\n{text}");
+    }
+    Ok((rps, p50, p99, errors))
+}
+
+fn measure(server: &Child, name: &'static str, path: &str) -> anyhow::Result<Measurement> {
+    wait_for_idle()?;
+    let before = snapshot(server)?;
+    let started = Instant::now();
+    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&format!("http://{ADDRESS}{path}"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = snapshot(server)?;
+    let ours = (after.server - before.server) + (after.children - before.children);
+    let others = (after.busy_all - before.busy_all).saturating_sub(ours);
+    let others_cpu_pct = others as f64 / elapsed; // ticks are 1/100 s: ticks per second = % of a core
+    let m = Measurement {
+        name,
+        path: path.to_owned(),
+        requests_per_sec,
+        p50_ms,
+        p99_ms,
+        errors,
+        others_cpu_pct,
+    };
+    eprintln!(
+        "{:<28} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  non-2xx {}  others {:.0} %",
+        m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.errors, m.others_cpu_pct
+    );
+    Ok(m)
+}
+
+fn http_get_ok(path: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(ADDRESS) else { return false };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {ADDRESS}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200")
+}
+
+fn start_server(
+    binary: &Path,
+    db_url: &str,
+    data_dir: &Path,
+    cache_ttl: u64,
+) -> anyhow::Result<Child> {
+    let child = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(binary)
+        .arg("serve")
+        .env("AP_DATABASE__URL", db_url)
+        .env("AP_STORAGE__DATA_DIR", data_dir)
+        .env("AP_SERVER__BIND", ADDRESS)
+        .env("AP_SERVER__WORKERS", "1")
+        .env("AP_SERVER__BENCH_ROUTES", "true")
+        .env("AP_CACHE__TTL_SECS", cache_ttl.to_string())
+        .env("AP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting the server")?;
+    let started = Instant::now();
+    while !http_get_ok("/health") {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("server did not answer /health within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(child)
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn ensure_wrk() -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("wrk is missing; installing it with apt-get");
+    let status = Command::new("apt-get").args(["install", "-y", "-qq", "wrk"]).status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        _ => bail!("wrk is needed: apt-get install wrk"),
+    }
+}
+
+/// `cargo xtask bench catalog`.
+pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
+    ensure_wrk()?;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["build", "--release", "--package", "api-server"])
+        .current_dir(workspace)
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    let binary = workspace.join("target/release/api-server");
+    let dir = tempfile_dir()?;
+    let db_url = format!("sqlite://{}", dir.join("bench.db").display());
+    let db = Db::open(&DbConfig::new(&db_url))?;
+    db.migrate()?;
+    let started = Instant::now();
+    seed::scale(&db, &LocalBlobs::new(dir.join("archives")), LISTINGS)?;
+    let seed_secs = started.elapsed().as_secs_f64();
+    eprintln!("seeded {LISTINGS} listings in {seed_secs:.1} s");
+    let pk_id = db
+        .run_blocking(|c| ap_store::catalog::listing_by_slug(c, "bench-50000", None))?
+        .context("seeded listing")?
+        .0
+        .id;
+    drop(db);
+
+    let mut server = start_server(&binary, &db_url, &dir, 10)?;
+    let deepest = ap_domain::page::MAX_OFFSET;
+    let targets: Vec<(&'static str, String)> = vec![
+        ("yardstick: bare JSON", "/_bench/bare".to_owned()),
+        ("yardstick: primary-key read", format!("/_bench/pk/{pk_id}")),
+        ("detail /v1/skills/{slug}", "/v1/skills/bench-50000".to_owned()),
+        ("list, first page", "/v1/skills".to_owned()),
+        ("list, deepest page", format!("/v1/skills?offset={deepest}")),
+        ("search, narrow (zephyr)", "/v1/search?q=zephyr".to_owned()),
+        ("search, broad (toolkit)", "/v1/search?q=toolkit".to_owned()),
+    ];
+    let mut results = Vec::new();
+    for (name, path) in &targets {
+        results.push(measure(&server, name, path)?);
+    }
+    let (rss, hwm) = rss_kib(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // The broad search once more with caching off: the cost of a query nobody asked before.
+    let mut cold = start_server(&binary, &db_url, &dir, 0)?;
+    results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit")?);
+    let _ = cold.kill();
+    let _ = cold.wait();
+
+    let report = render(&results, seed_secs, rss, hwm);
+    println!("{report}");
+    let out = workspace.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("catalog.md"), &report)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("ap-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn render(results: &[Measurement], seed_secs: f64, rss_kib: u64, hwm_kib: u64) -> String {
+    let pk =
+        results.iter().find(|m| m.name.contains("primary-key")).map_or(1.0, |m| m.requests_per_sec);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{LISTINGS} listings (seeded in {seed_secs:.1} s); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1.\n\n"
+    ));
+    out.push_str(
+        "| endpoint | path | req/s | × PK read | p50 ms | p99 ms | non-2xx | other CPU % |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for m in results {
+        out.push_str(&format!(
+            "| {} | `{}` | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} |\n",
+            m.name,
+            m.path,
+            m.requests_per_sec,
+            m.requests_per_sec / pk,
+            m.p50_ms,
+            m.p99_ms,
+            m.errors,
+            m.others_cpu_pct
+        ));
+    }
+    out.push_str(&format!(
+        "\nServer memory after the cached runs: RSS {:.1} MiB, peak {:.1} MiB.\n",
+        rss_kib as f64 / 1024.0,
+        hwm_kib as f64 / 1024.0
+    ));
+    out
+}
