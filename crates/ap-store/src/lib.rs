@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod conn;
 pub mod db;
 pub mod error;
+pub mod identity;
 pub mod migrate;
 pub mod models;
 pub mod publish;
@@ -13,6 +14,7 @@ pub mod search;
 pub mod sellers;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod users;
 
 pub use conn::{Backend, Conn, write_tx};
 pub use db::{Db, DbConfig};

@@ -1,0 +1,151 @@
+//! Turning a bearer token into a caller, and the CLI token lifecycle.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::cli_token::{self, CliToken};
+use crate::clock::Clock;
+use crate::error::AuthError;
+use crate::session::SessionVerifier;
+use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED};
+
+/// `last_used_at` is written at most this often per token.
+const TOUCH_INTERVAL_MINUTES: i64 = 60;
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A session JWT from the identity provider.
+    Session,
+    /// A CLI token.
+    CliToken {
+        /// Its id.
+        token_id: String,
+        /// Its end of life.
+        expires_at: DateTime<Utc>,
+    },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user.
+    pub user_id: String,
+    /// How they authenticated.
+    pub credential: Credential,
+}
+
+/// A freshly minted CLI token.
+#[derive(Debug)]
+pub struct MintedToken {
+    /// The token (shown once to its owner).
+    pub token: CliToken,
+    /// End of life.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Authentication over a store, the session verifier and a clock.
+#[derive(Debug)]
+pub struct Authenticator<S> {
+    store: S,
+    sessions: SessionVerifier,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: IdentityStore> Authenticator<S> {
+    /// An authenticator.
+    pub fn new(store: S, sessions: SessionVerifier, clock: Arc<dyn Clock>) -> Self {
+        Self { store, sessions, clock }
+    }
+
+    /// The clock everything here compares against.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The session verifier.
+    pub fn sessions(&self) -> &SessionVerifier {
+        &self.sessions
+    }
+
+    /// Authenticates a bearer token: a CLI token (shape and checksum first, then one
+    /// indexed lookup by hash) or a session JWT (the user is created on first sight).
+    pub async fn authenticate(&self, bearer: &str) -> Result<Caller, AuthError> {
+        let now = self.clock.now();
+        if bearer.starts_with(cli_token::PREFIX) {
+            let token = CliToken::parse(bearer)?;
+            let stored =
+                self.store.cli_token_by_hash(token.hash()).await?.ok_or(AuthError::Unauthorized)?;
+            if stored.revoked_at.is_some() {
+                return Err(match stored.revoked_reason.as_deref() {
+                    Some(REVOKED_REPLACED) => AuthError::TokenRevoked,
+                    _ => AuthError::Unauthorized,
+                });
+            }
+            if now >= stored.expires_at {
+                return Err(AuthError::Unauthorized);
+            }
+            let stale = stored
+                .last_used_at
+                .is_none_or(|at| now - at >= Duration::minutes(TOUCH_INTERVAL_MINUTES));
+            if stale {
+                self.store.touch_cli_token(stored.id.clone(), now).await?;
+            }
+            return Ok(Caller {
+                user_id: stored.user_id,
+                credential: Credential::CliToken {
+                    token_id: stored.id,
+                    expires_at: stored.expires_at,
+                },
+            });
+        }
+        let identity = self.sessions.verify(bearer, now).await?;
+        let user_id = self.store.session_user(identity, now).await?;
+        Ok(Caller { user_id, credential: Credential::Session })
+    }
+
+    /// Mints a CLI token for `user_id`, revoking their previous one in the same
+    /// transaction. Of two concurrent mints exactly one token stays active.
+    pub async fn mint_cli_token(&self, user_id: &str) -> Result<MintedToken, AuthError> {
+        let mut attempts = 0;
+        loop {
+            let now = self.clock.now();
+            let token = CliToken::generate()?;
+            let expires_at = now + cli_token::lifetime();
+            let record = NewCliToken {
+                id: uuid_v7(),
+                user_id: user_id.to_owned(),
+                token_hash: token.hash(),
+                created_at: now,
+                expires_at,
+            };
+            match self.store.replace_cli_token(record).await {
+                Ok(()) => return Ok(MintedToken { token, expires_at }),
+                Err(AuthError::Conflict) if attempts == 0 => {
+                    tracing::info!("concurrent CLI token mint; retrying once");
+                    attempts += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Revokes the caller's CLI token: the presented one, or for a session the user's
+    /// active one. Revoking twice is harmless.
+    pub async fn revoke(&self, caller: &Caller) -> Result<bool, AuthError> {
+        let now = self.clock.now();
+        match &caller.credential {
+            Credential::CliToken { token_id, .. } => {
+                self.store.revoke_cli_token(token_id.clone(), now).await
+            }
+            Credential::Session => {
+                self.store.revoke_user_cli_token(caller.user_id.clone(), now).await
+            }
+        }
+    }
+}
+
+fn uuid_v7() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

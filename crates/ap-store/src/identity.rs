@@ -1,0 +1,162 @@
+//! `ap_auth::store::IdentityStore` over the database: CLI tokens (hashes only) and
+//! session users.
+
+use ap_auth::AuthError;
+use ap_auth::session::SessionIdentity;
+use ap_auth::store::{
+    IdentityStore, NewCliToken, REVOKED_BY_OWNER, REVOKED_REPLACED, StoredCliToken,
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::conn::write_tx;
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::schema::cli_tokens;
+use crate::users::{self, Identity};
+
+fn auth_error(error: StoreError) -> AuthError {
+    match error {
+        StoreError::Unavailable(cause) => AuthError::Unavailable(cause),
+        StoreError::Conflict(_) => AuthError::Conflict,
+        other => AuthError::Internal(other.to_string()),
+    }
+}
+
+fn naive(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+type TokenRow =
+    (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<NaiveDateTime>);
+
+impl IdentityStore for Db {
+    async fn cli_token_by_hash(
+        &self,
+        token_hash: String,
+    ) -> Result<Option<StoredCliToken>, AuthError> {
+        let row: Option<TokenRow> = self
+            .run(move |c| {
+                Ok(cli_tokens::table
+                    .filter(cli_tokens::token_hash.eq(token_hash))
+                    .select((
+                        cli_tokens::id,
+                        cli_tokens::user_id,
+                        cli_tokens::expires_at,
+                        cli_tokens::revoked_at,
+                        cli_tokens::revoked_reason,
+                        cli_tokens::last_used_at,
+                    ))
+                    .first(c)
+                    .optional()?)
+            })
+            .await
+            .map_err(auth_error)?;
+        Ok(row.map(|(id, user_id, expires_at, revoked_at, revoked_reason, last_used_at)| {
+            StoredCliToken {
+                id,
+                user_id,
+                expires_at: expires_at.and_utc(),
+                revoked_at: revoked_at.map(|t| t.and_utc()),
+                revoked_reason,
+                last_used_at: last_used_at.map(|t| t.and_utc()),
+            }
+        }))
+    }
+
+    async fn touch_cli_token(&self, token_id: String, at: DateTime<Utc>) -> Result<(), AuthError> {
+        self.run(move |c| {
+            diesel::update(cli_tokens::table.find(token_id))
+                .set(cli_tokens::last_used_at.eq(naive(at)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .map_err(auth_error)
+    }
+
+    async fn session_user(
+        &self,
+        identity: SessionIdentity,
+        at: DateTime<Utc>,
+    ) -> Result<String, AuthError> {
+        let identity = Identity {
+            issuer: identity.issuer,
+            subject: identity.subject,
+            email: identity.email,
+            name: identity.name,
+        };
+        self.run(move |c| users::upsert(c, &identity, naive(at))).await.map_err(auth_error)
+    }
+
+    async fn replace_cli_token(&self, token: NewCliToken) -> Result<(), AuthError> {
+        self.run(move |c| {
+            write_tx(c, |c| {
+                diesel::update(
+                    cli_tokens::table
+                        .filter(cli_tokens::user_id.eq(&token.user_id))
+                        .filter(cli_tokens::revoked_at.is_null()),
+                )
+                .set((
+                    cli_tokens::revoked_at.eq(naive(token.created_at)),
+                    cli_tokens::revoked_reason.eq(REVOKED_REPLACED),
+                ))
+                .execute(c)?;
+                diesel::insert_into(cli_tokens::table)
+                    .values((
+                        cli_tokens::id.eq(&token.id),
+                        cli_tokens::user_id.eq(&token.user_id),
+                        cli_tokens::token_hash.eq(&token.token_hash),
+                        cli_tokens::created_at.eq(naive(token.created_at)),
+                        cli_tokens::expires_at.eq(naive(token.expires_at)),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+        })
+        .await
+        .map_err(auth_error)
+    }
+
+    async fn revoke_cli_token(
+        &self,
+        token_id: String,
+        at: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        self.run(move |c| {
+            let n = diesel::update(
+                cli_tokens::table.find(token_id).filter(cli_tokens::revoked_at.is_null()),
+            )
+            .set((
+                cli_tokens::revoked_at.eq(naive(at)),
+                cli_tokens::revoked_reason.eq(REVOKED_BY_OWNER),
+            ))
+            .execute(c)?;
+            Ok(n > 0)
+        })
+        .await
+        .map_err(auth_error)
+    }
+
+    async fn revoke_user_cli_token(
+        &self,
+        user_id: String,
+        at: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        self.run(move |c| {
+            let n = diesel::update(
+                cli_tokens::table
+                    .filter(cli_tokens::user_id.eq(user_id))
+                    .filter(cli_tokens::revoked_at.is_null()),
+            )
+            .set((
+                cli_tokens::revoked_at.eq(naive(at)),
+                cli_tokens::revoked_reason.eq(REVOKED_BY_OWNER),
+            ))
+            .execute(c)?;
+            Ok(n > 0)
+        })
+        .await
+        .map_err(auth_error)
+    }
+}
