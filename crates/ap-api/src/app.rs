@@ -9,6 +9,7 @@ use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use ap_domain::{Code, FieldError, FieldErrors};
 
+use crate::auth::authenticate;
 use crate::error::{ApiError, coded_response};
 use crate::middleware::observe;
 use crate::routes;
@@ -83,7 +84,10 @@ pub fn server(
     options: &ServerOptions,
 ) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
-        App::new().wrap(from_fn(observe)).configure(configure(state.clone()))
+        App::new()
+            .wrap(from_fn(authenticate))
+            .wrap(from_fn(observe))
+            .configure(configure(state.clone()))
     })
     .workers(options.workers.max(1))
     .shutdown_timeout(options.shutdown_timeout_secs)

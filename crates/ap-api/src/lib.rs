@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod middleware;
@@ -11,4 +12,4 @@ pub mod state;
 
 pub use app::{ServerOptions, server};
 pub use error::ApiError;
-pub use state::{ApiConfig, AppState};
+pub use state::{ApiConfig, AppState, AuthSetup};

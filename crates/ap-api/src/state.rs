@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ap_auth::session::{DevIssuer, SessionVerifier};
+use ap_auth::{Authenticator, Clock};
 use ap_store::Db;
 
 use crate::cache::CatalogCache;
@@ -14,12 +16,33 @@ pub struct ApiConfig {
     pub cache_ttl: Duration,
     /// Serve the benchmark yardsticks under `/_bench/`.
     pub bench_routes: bool,
+    /// Absolute base URL of this server as browsers reach it (no trailing slash).
+    pub public_url: String,
+    /// Where the bridge sends a browser that is not signed in, when development sign-in
+    /// is off (the identity provider's sign-in page).
+    pub sign_in_url: Option<String>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { cache_ttl: Duration::from_secs(10), bench_routes: false }
+        Self {
+            cache_ttl: Duration::from_secs(10),
+            bench_routes: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            sign_in_url: None,
+        }
     }
+}
+
+/// Identity parts of the state.
+#[derive(Debug)]
+pub struct AuthSetup {
+    /// Session-JWT verification (external provider and/or development issuer).
+    pub sessions: SessionVerifier,
+    /// The development issuer, when development sign-in is on.
+    pub dev_issuer: Option<Arc<DevIssuer>>,
+    /// The clock of every time comparison.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -32,13 +55,24 @@ struct Inner {
     db: Db,
     cache: CatalogCache,
     config: ApiConfig,
+    auth: Authenticator<Db>,
+    dev_issuer: Option<Arc<DevIssuer>>,
 }
 
 impl AppState {
     /// State over an open database.
-    pub fn new(db: Db, config: ApiConfig) -> Self {
+    pub fn new(db: Db, config: ApiConfig, auth: AuthSetup) -> Self {
         let cache = CatalogCache::new(config.cache_ttl);
-        Self { inner: Arc::new(Inner { db, cache, config }) }
+        let authenticator = Authenticator::new(db.clone(), auth.sessions, auth.clock);
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                cache,
+                config,
+                auth: authenticator,
+                dev_issuer: auth.dev_issuer,
+            }),
+        }
     }
 
     /// The database.
@@ -54,5 +88,15 @@ impl AppState {
     /// The HTTP-layer settings.
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    /// Authentication.
+    pub fn auth(&self) -> &Authenticator<Db> {
+        &self.inner.auth
+    }
+
+    /// The development issuer, when development sign-in is on.
+    pub fn dev_issuer(&self) -> Option<&Arc<DevIssuer>> {
+        self.inner.dev_issuer.as_ref()
     }
 }

@@ -261,3 +261,75 @@ pub struct SellerListing {
     /// Scan score of the live version.
     pub security_score: Option<i32>,
 }
+
+/// `POST /v1/auth/cli-token` (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CliTokenResponse {
+    /// `ap_cli_…`, shown once.
+    pub token: String,
+    /// End of its 90-day life.
+    pub expires_at: DateTime<Utc>,
+    /// Always `bearer`.
+    pub token_type: String,
+}
+
+/// `POST /v1/auth/revoke-cli-token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeResponse {
+    /// Always `true`: the token is revoked (revoking twice is harmless).
+    pub revoked: bool,
+}
+
+/// `GET /v1/auth/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// User id.
+    pub id: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Name from the identity provider.
+    pub name: Option<String>,
+    /// Public display name (needed to publish).
+    pub display_name: Option<String>,
+    /// Its slug (the seller page's address).
+    pub display_name_slug: Option<String>,
+    /// Has a seller account or listings.
+    pub is_seller: bool,
+    /// End of the CLI token's life; null for sessions.
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// `GET`/`PATCH /v1/users/profile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// User id.
+    pub id: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Public display name.
+    pub display_name: Option<String>,
+    /// Its slug.
+    pub display_name_slug: Option<String>,
+    /// GitHub login.
+    pub github_username: Option<String>,
+    /// Bio.
+    pub bio: Option<String>,
+    /// Personal site.
+    pub website_url: Option<String>,
+    /// GitHub profile.
+    pub github_url: Option<String>,
+    /// LinkedIn profile.
+    pub linkedin_url: Option<String>,
+    /// Twitter/X profile.
+    pub twitter_url: Option<String>,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// Account creation (same as `created_at`).
+    pub joined_at: DateTime<Utc>,
+    /// Account creation.
+    pub created_at: DateTime<Utc>,
+    /// `active`, `suspended` or `pending_deletion`.
+    pub account_status: String,
+    /// When a requested deletion happens.
+    pub deletion_scheduled_at: Option<DateTime<Utc>>,
+}

@@ -79,6 +79,68 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Every row of every table as a JSON object (text), for tests that look for secrets.
+pub fn dump_rows(db: &Db) -> Vec<String> {
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        row: String,
+    }
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    db.run_blocking(|conn| {
+        let rows = match conn {
+            crate::Conn::Pg(c) => {
+                let tables: Vec<Name> = diesel::sql_query(
+                    "SELECT table_name::text AS name FROM information_schema.tables \
+                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .load(c)?;
+                let mut rows = Vec::new();
+                for t in tables {
+                    let q = format!("SELECT row_to_json(t)::text AS row FROM \"{}\" t", t.name);
+                    rows.extend(diesel::sql_query(q).load::<Row>(c)?.into_iter().map(|r| r.row));
+                }
+                rows
+            }
+            crate::Conn::Sqlite(c) => {
+                let tables: Vec<Name> = diesel::sql_query(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .load(c)?;
+                let mut rows = Vec::new();
+                for t in tables {
+                    let columns: Vec<Name> =
+                        diesel::sql_query(format!("SELECT name FROM pragma_table_info('{}')", t.name)).load(c)?;
+                    if columns.is_empty() {
+                        continue;
+                    }
+                    let pairs: Vec<String> =
+                        columns
+                            .iter()
+                            .map(|col| {
+                                format!(
+                                    "'{0}', CASE WHEN typeof(\"{0}\") = 'blob' THEN hex(\"{0}\") ELSE \"{0}\" END",
+                                    col.name
+                                )
+                            })
+                            .collect();
+                    let q = format!("SELECT json_object({}) AS row FROM \"{}\"", pairs.join(", "), t.name);
+                    rows.extend(diesel::sql_query(q).load::<Row>(c)?.into_iter().map(|r| r.row));
+                }
+                rows
+            }
+        };
+        Ok(rows)
+    })
+    .expect("dump tables")
+}
+
 #[cfg(test)]
 mod tests {
     use super::database_url;

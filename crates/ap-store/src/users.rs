@@ -199,3 +199,15 @@ pub fn sign_in(
         Ok(id)
     })
 }
+
+/// Whether a user sells: has a seller account or owns a listing.
+pub fn is_seller(conn: &mut Conn, user_id: &str) -> Result<bool, StoreError> {
+    use crate::schema::seller_accounts;
+    let account: bool = diesel::select(diesel::dsl::exists(seller_accounts::table.find(user_id)))
+        .get_result(conn)?;
+    if account {
+        return Ok(true);
+    }
+    Ok(diesel::select(diesel::dsl::exists(listings::table.filter(listings::owner_id.eq(user_id))))
+        .get_result(conn)?)
+}

@@ -23,6 +23,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Identity providers and sign-in.
+    pub auth: AuthConfig,
 }
 
 /// HTTP listener settings.
@@ -37,6 +39,77 @@ pub struct ServerConfig {
     pub shutdown_timeout_secs: u64,
     /// Serve the benchmark yardsticks under `/_bench/` (for `cargo xtask bench` only).
     pub bench_routes: bool,
+    /// Absolute URL browsers use to reach this server; default `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Production mode: refuses to start with development sign-in on.
+    pub production: bool,
+}
+
+/// Identity settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Issuer (`iss`) of the external identity provider (Clerk or any OIDC provider).
+    pub issuer: Option<String>,
+    /// Expected audience (`aud`), when the provider sets one.
+    pub audience: Option<String>,
+    /// URL of the provider's JWKS.
+    pub jwks_url: Option<String>,
+    /// Local JWKS file (instead of the URL).
+    pub jwks_file: Option<PathBuf>,
+    /// Accepted signature algorithms of the provider.
+    pub algorithms: Vec<String>,
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// The provider's sign-in page, where the login bridge sends browsers not signed in.
+    pub sign_in_url: Option<String>,
+    /// Development sign-in; default: on exactly when no provider is configured.
+    pub dev_sign_in: Option<bool>,
+    /// Key for development sessions (at least 32 characters); default: random per start.
+    pub dev_signing_key: Option<SecretValue>,
+    /// Lifetime of development sessions, in minutes.
+    pub dev_session_minutes: u64,
+}
+
+/// A configuration secret: never printed.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for SecretValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audience: None,
+            jwks_url: None,
+            jwks_file: None,
+            algorithms: vec!["RS256".to_owned()],
+            leeway_secs: 30,
+            sign_in_url: None,
+            dev_sign_in: None,
+            dev_signing_key: None,
+            dev_session_minutes: 15,
+        }
+    }
 }
 
 /// Database settings.
@@ -96,6 +169,8 @@ impl Default for ServerConfig {
             workers: 0,
             shutdown_timeout_secs: 30,
             bench_routes: false,
+            public_url: None,
+            production: false,
         }
     }
 }
@@ -131,7 +206,7 @@ impl Default for LogConfig {
 
 /// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
 /// not mistaken for settings).
-const SECTIONS: [&str; 5] = ["server", "database", "storage", "cache", "log"];
+const SECTIONS: [&str; 6] = ["server", "database", "storage", "cache", "log", "auth"];
 
 /// Every setting with its environment variable and meaning, for `--help`.
 pub const SETTINGS_HELP: &str = "\
@@ -140,6 +215,8 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
   server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
   server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ [false]
+  server.public_url            AP_SERVER__PUBLIC_URL            URL browsers use to reach the server [http://<bind>]
+  server.production            AP_SERVER__PRODUCTION            production mode: no development sign-in [false]
   database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
   database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
@@ -147,7 +224,17 @@ Settings (defaults, then --config FILE as TOML, then environment):
   storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
   cache.ttl_secs               AP_CACHE__TTL_SECS               catalog cache lifetime, 0 = off [10]
   log.level                    AP_LOG__LEVEL                    tracing filter [info]
-  log.format                   AP_LOG__FORMAT                   text or json [text]";
+  log.format                   AP_LOG__FORMAT                   text or json [text]
+  auth.issuer                  AP_AUTH__ISSUER                  identity provider issuer (Clerk, OIDC) [none]
+  auth.audience                AP_AUTH__AUDIENCE                expected aud claim [none]
+  auth.jwks_url                AP_AUTH__JWKS_URL                provider JWKS URL [none]
+  auth.jwks_file               AP_AUTH__JWKS_FILE               provider JWKS file, instead of the URL [none]
+  auth.algorithms              AP_AUTH__ALGORITHMS              accepted algorithms [RS256]
+  auth.leeway_secs             AP_AUTH__LEEWAY_SECS             clock skew allowed on exp/nbf [30]
+  auth.sign_in_url             AP_AUTH__SIGN_IN_URL             provider sign-in page for the CLI login bridge [none]
+  auth.dev_sign_in             AP_AUTH__DEV_SIGN_IN             development sign-in [on when no issuer is set]
+  auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
+  auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -4,9 +4,15 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use anyhow::Context;
-use ap_api::{ApiConfig, AppState, ServerOptions};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
+use ap_auth::SystemClock;
+use ap_auth::jwks::{Jwks, JwksSource};
+use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_store::Db;
+use jsonwebtoken::Algorithm;
 
 use crate::config::{Config, LogFormat};
 
@@ -36,16 +42,94 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
     open_and_migrate(config).map(drop)
 }
 
+/// The URL browsers use to reach the server, without a trailing slash.
+fn public_url(config: &Config) -> String {
+    config
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.server.bind))
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Session verification from the `auth` settings; refuses development sign-in in
+/// production mode.
+pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup> {
+    let auth = &config.auth;
+    let external = match &auth.issuer {
+        None => None,
+        Some(issuer) => {
+            let jwks = match (&auth.jwks_url, &auth.jwks_file) {
+                (Some(url), None) => JwksSource::Url(url.clone()),
+                (None, Some(file)) => JwksSource::File(file.clone()),
+                _ => bail!("auth.issuer needs exactly one of auth.jwks_url and auth.jwks_file"),
+            };
+            let algorithms = auth
+                .algorithms
+                .iter()
+                .map(|name| match name.to_ascii_uppercase().as_str() {
+                    "RS256" => Ok(Algorithm::RS256),
+                    "RS384" => Ok(Algorithm::RS384),
+                    "RS512" => Ok(Algorithm::RS512),
+                    "PS256" => Ok(Algorithm::PS256),
+                    "ES256" => Ok(Algorithm::ES256),
+                    "ES384" => Ok(Algorithm::ES384),
+                    "EDDSA" => Ok(Algorithm::EdDSA),
+                    other => Err(anyhow::anyhow!(
+                        "auth.algorithms: {other} is not an accepted asymmetric algorithm"
+                    )),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Some(ExternalProvider {
+                issuer: issuer.clone(),
+                audience: auth.audience.clone(),
+                algorithms,
+                jwks: Jwks::new(jwks),
+            })
+        }
+    };
+    let dev_on = auth.dev_sign_in.unwrap_or(external.is_none());
+    if dev_on && config.server.production {
+        bail!(
+            "development sign-in is on in production mode: configure an identity provider \
+             (auth.issuer) or set auth.dev_sign_in = false"
+        );
+    }
+    let dev_issuer = if dev_on {
+        tracing::warn!(
+            "development sign-in is ON: anyone who reaches this server can sign in as anyone"
+        );
+        let key = match &auth.dev_signing_key {
+            Some(key) if key.expose().len() >= 32 => key.expose().as_bytes().to_vec(),
+            Some(_) => bail!("auth.dev_signing_key must have at least 32 characters"),
+            None => rand::random::<[u8; 32]>().to_vec(),
+        };
+        let lifetime = chrono::Duration::minutes(auth.dev_session_minutes.max(1) as i64);
+        Some(Arc::new(DevIssuer::new(format!("{public_url}/dev-sign-in"), key, lifetime)))
+    } else {
+        None
+    };
+    let sessions = SessionVerifier::new(
+        external,
+        dev_issuer.clone(),
+        chrono::Duration::seconds(auth.leeway_secs as i64),
+    );
+    Ok(AuthSetup { sessions, dev_issuer, clock: Arc::new(SystemClock) })
+}
+
 /// `api-server serve`: migrates, then serves until SIGINT/SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
     let db = open_and_migrate(config)?;
-    let state = AppState::new(
-        db,
-        ApiConfig {
-            cache_ttl: Duration::from_secs(config.cache.ttl_secs),
-            bench_routes: config.server.bench_routes,
-        },
-    );
+    let public_url = public_url(config);
+    let auth = auth_setup(config, &public_url)?;
+    let api = ApiConfig {
+        cache_ttl: Duration::from_secs(config.cache.ttl_secs),
+        bench_routes: config.server.bench_routes,
+        public_url,
+        sign_in_url: config.auth.sign_in_url.clone(),
+    };
+    let state = AppState::new(db, api, auth);
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {

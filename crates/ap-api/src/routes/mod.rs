@@ -1,13 +1,16 @@
 //! Routes, one module per resource, one function per action.
 
+pub mod auth;
 pub mod bench;
 pub mod catalog;
 pub mod categories;
 pub mod detail;
 pub mod health;
+pub mod login;
 pub mod platforms;
 pub mod search;
 pub mod sellers;
+pub mod users;
 
 use actix_web::{Route, guard, web};
 
@@ -39,5 +42,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/sellers/{slug}/skills")
                 .route(read().to(sellers::list_seller_skills)),
+        )
+        .service(web::resource("/v1/auth/cli-token").route(web::post().to(auth::create_cli_token)))
+        .service(
+            web::resource("/v1/auth/revoke-cli-token")
+                .route(web::post().to(auth::revoke_cli_token)),
+        )
+        .service(web::resource("/v1/auth/me").route(read().to(auth::get_me)))
+        .service(
+            web::resource("/v1/users/profile")
+                .route(read().to(users::get_profile))
+                .route(web::patch().to(users::update_profile)),
+        )
+        .service(web::resource("/auth/cli-callback").route(read().to(login::cli_callback)))
+        .service(
+            web::resource("/sign-in")
+                .route(read().to(login::sign_in_form))
+                .route(web::post().to(login::sign_in)),
         );
 }

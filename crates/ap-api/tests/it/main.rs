@@ -3,7 +3,9 @@
 
 mod support;
 
+mod auth;
 mod catalog;
 mod errors;
+mod login;
 mod search;
 mod sellers;

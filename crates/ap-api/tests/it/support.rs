@@ -1,14 +1,25 @@
 //! `TestApp`: a running server over a throw-away database, plus data fixtures.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use ap_api::{ApiConfig, AppState, ServerOptions};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
+use ap_auth::ManualClock;
+use ap_auth::jwks::{Jwks, JwksSource};
+use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::testing::TestDatabase;
 use ap_store::{Db, publish, write_tx};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::traits::PublicKeyParts;
 use serde_json::Value;
 
 /// Runs each named story (an `async fn(TestApp)`) once on SQLite and once on PostgreSQL.
@@ -36,14 +47,111 @@ macro_rules! both_backends {
     };
 }
 
+/// The external identity provider of every test server.
+pub const ISSUER: &str = "https://id.example.test";
+/// Its audience.
+pub const AUDIENCE: &str = "agentpowers-test";
+/// Secret of the development issuer (tests sign sessions with it directly).
+pub const DEV_SECRET: &[u8] = b"test development signing key, 32+ bytes long";
+
+/// An RSA key of the test identity provider.
+pub struct TestKey {
+    /// Key id.
+    pub kid: String,
+    /// Signing key.
+    pub encoding: EncodingKey,
+    /// The public key as PEM (for the algorithm-confusion test).
+    pub public_pem: String,
+    /// The JWK of its public half.
+    pub jwk: serde_json::Value,
+}
+
+fn rsa_key(kid: &str) -> TestKey {
+    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).expect("RSA key");
+    let der = key.to_pkcs1_der().expect("DER");
+    let public = key.to_public_key();
+    TestKey {
+        kid: kid.to_owned(),
+        encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+        public_pem: public.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).expect("PEM"),
+        jwk: serde_json::json!({
+            "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+            "n": URL_SAFE_NO_PAD.encode(public.n_bytes()),
+            "e": URL_SAFE_NO_PAD.encode(public.e_bytes()),
+        }),
+    }
+}
+
+/// Two provider keys, generated once per test run: `k1` is published from the start,
+/// `k2` only after a rotation.
+pub fn keys() -> &'static (TestKey, TestKey) {
+    static KEYS: OnceLock<(TestKey, TestKey)> = OnceLock::new();
+    KEYS.get_or_init(|| (rsa_key("k1"), rsa_key("k2")))
+}
+
+/// A local JWKS endpoint that counts its fetches.
+pub struct JwksServer {
+    /// Its URL.
+    pub url: String,
+    /// Fetches so far.
+    pub fetches: Arc<AtomicUsize>,
+    /// The published key set.
+    pub keys: Arc<RwLock<Vec<serde_json::Value>>>,
+    handle: ServerHandle,
+}
+
+impl JwksServer {
+    fn start() -> JwksServer {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let keys = Arc::new(RwLock::new(vec![keys().0.jwk.clone()]));
+        let (f, k) = (Arc::clone(&fetches), Arc::clone(&keys));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/jwks.json", listener.local_addr().expect("address"));
+        let server = HttpServer::new(move || {
+            let (f, k) = (Arc::clone(&f), Arc::clone(&k));
+            App::new().route(
+                "/jwks.json",
+                web::get().to(move || {
+                    f.fetch_add(1, Ordering::SeqCst);
+                    let body = serde_json::json!({"keys": *k.read().expect("keys")});
+                    async move { HttpResponse::Ok().json(body) }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        JwksServer { url, fetches, keys, handle }
+    }
+
+    /// Publishes the rotated key `k2` too.
+    pub fn rotate(&self) {
+        self.keys.write().expect("keys").push(keys().1.jwk.clone());
+    }
+
+    /// Fetches so far.
+    pub fn fetch_count(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
 /// A running server and its database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    /// HTTP client.
+    /// HTTP client (no redirects followed, no cookies kept).
     pub client: reqwest::Client,
     /// The application state the server uses.
     pub state: AppState,
+    /// The server's clock.
+    pub clock: ManualClock,
+    /// The identity provider's key endpoint.
+    pub jwks: JwksServer,
+    /// The development issuer the server trusts.
+    pub dev: Arc<DevIssuer>,
     handle: ServerHandle,
     _database: TestDatabase,
 }
@@ -60,17 +168,98 @@ impl TestApp {
     }
 
     fn start(database: TestDatabase) -> TestApp {
-        let state = AppState::new(
-            database.db.clone(),
-            ApiConfig { cache_ttl: Duration::from_secs(60), bench_routes: false },
-        );
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
+        let clock = ManualClock::new(chrono::Utc::now());
+        let jwks = JwksServer::start();
+        let dev = Arc::new(DevIssuer::new(
+            format!("{base}/dev-sign-in"),
+            DEV_SECRET.to_vec(),
+            chrono::Duration::minutes(15),
+        ));
+        let external = ExternalProvider {
+            issuer: ISSUER.to_owned(),
+            audience: Some(AUDIENCE.to_owned()),
+            algorithms: vec![Algorithm::RS256],
+            jwks: Jwks::new(JwksSource::Url(jwks.url.clone())),
+        };
+        let auth = AuthSetup {
+            sessions: SessionVerifier::new(
+                Some(external),
+                Some(Arc::clone(&dev)),
+                chrono::Duration::seconds(30),
+            ),
+            dev_issuer: Some(Arc::clone(&dev)),
+            clock: Arc::new(clock.clone()),
+        };
+        let config = ApiConfig {
+            cache_ttl: Duration::from_secs(60),
+            bench_routes: false,
+            public_url: base.clone(),
+            sign_in_url: None,
+        };
+        let state = AppState::new(database.db.clone(), config, auth);
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        TestApp { base, client: reqwest::Client::new(), state, handle, _database: database }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp { base, client, state, clock, jwks, dev, handle, _database: database }
+    }
+
+    /// A session JWT of the external provider for `subject`, signed with `key`, with
+    /// `changes` merged into the standard claims.
+    pub fn provider_jwt(&self, key: &TestKey, subject: &str, changes: serde_json::Value) -> String {
+        let now = ap_auth::Clock::now(&self.clock).timestamp();
+        let mut claims = serde_json::json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": subject, "exp": now + 600, "iat": now,
+            "email": format!("{subject}@example.com"), "name": format!("User {subject}"),
+        });
+        if let (Some(claims), Some(changes)) = (claims.as_object_mut(), changes.as_object()) {
+            for (k, v) in changes {
+                if v.is_null() {
+                    claims.remove(k);
+                } else {
+                    claims.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &key.encoding).expect("sign")
+    }
+
+    /// A valid development session for `subject`.
+    pub fn dev_jwt(&self, subject: &str) -> String {
+        self.dev
+            .sign(
+                subject,
+                Some(&format!("{subject}@example.com")),
+                None,
+                ap_auth::Clock::now(&self.clock),
+            )
+            .expect("sign")
+    }
+
+    /// GET `path` with a bearer token.
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.send(self.client.get(format!("{}{path}", self.base)).bearer_auth(token)).await
+    }
+
+    /// POST `path` without a body, with a bearer token.
+    pub async fn post_as(&self, path: &str, token: &str) -> Response {
+        self.send(self.client.post(format!("{}{path}", self.base)).bearer_auth(token)).await
+    }
+
+    /// Mints a CLI token from a fresh provider session for `subject`.
+    pub async fn cli_token(&self, subject: &str) -> String {
+        let session = self.provider_jwt(&keys().0, subject, serde_json::json!({}));
+        let res = self.post_as("/v1/auth/cli-token", &session).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.json["token"].as_str().expect("token").to_owned()
     }
 
     /// The database.
@@ -199,6 +388,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
+        drop(self.jwks.handle.stop(false));
     }
 }
 

@@ -1,0 +1,133 @@
+//! Authentication extractors.
+//!
+//! [`Authenticated`] requires a valid bearer token; [`MaybeAuthenticated`] accepts none,
+//! but a *bad* token is still 401, never silently anonymous. The caller is resolved once
+//! per request and kept in the request extensions, so middleware (rate limiting) and
+//! extractors share the work.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use ap_auth::{AuthError, Caller};
+use ap_domain::Code;
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The answer for any unusable credential (unknown, malformed, expired or revoked).
+pub fn unauthorized() -> ApiError {
+    ApiError::coded(Code::Unauthorized, "Invalid or missing credentials")
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthorized => unauthorized(),
+            AuthError::TokenRevoked => ApiError::coded(
+                Code::TokenRevoked,
+                "This token was replaced by a newer login; sign in again",
+            ),
+            AuthError::Conflict => ApiError::coded(Code::Conflict, "Concurrent change, try again"),
+            AuthError::Unavailable(cause) => {
+                tracing::error!(%cause, "identity store unavailable");
+                ApiError::coded(Code::ServiceUnavailable, "Service temporarily unavailable")
+            }
+            AuthError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// The bearer token of a request: `Ok(None)` without an Authorization header, an error
+/// for any other scheme or an empty token.
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| unauthorized())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(unauthorized)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(unauthorized());
+    }
+    Ok(Some(token.to_owned()))
+}
+
+/// The outcome of resolving a request's credentials, kept in its extensions.
+#[derive(Debug, Clone)]
+struct Resolved(Option<Caller>);
+
+/// Resolves the caller of a request once: `None` when anonymous, an error for a bad token.
+pub async fn resolve_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    if let Some(Resolved(caller)) = req.extensions().get::<Resolved>() {
+        return Ok(caller.clone());
+    }
+    let caller = match bearer(req)? {
+        None => None,
+        Some(token) => {
+            let state = req
+                .app_data::<Data<AppState>>()
+                .ok_or_else(|| ApiError::Internal("application state missing".to_owned()))?;
+            Some(state.auth().authenticate(&token).await?)
+        }
+    };
+    req.extensions_mut().insert(Resolved(caller.clone()));
+    Ok(caller)
+}
+
+/// A request with a valid token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Caller);
+
+/// A request with a valid token or none.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthenticated(pub Option<Caller>);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(
+            async move { resolve_caller(&req).await?.map(Authenticated).ok_or_else(unauthorized) },
+        )
+    }
+}
+
+impl FromRequest for MaybeAuthenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { resolve_caller(&req).await.map(MaybeAuthenticated) })
+    }
+}
+
+/// Paths whose requests carry no bearer token to check: liveness, the browser login
+/// pages, signed file links, signature-checked webhooks and benchmark yardsticks.
+fn exempt(path: &str) -> bool {
+    path == "/health"
+        || path == "/openapi.json"
+        || path == "/sign-in"
+        || path.starts_with("/auth/")
+        || path.starts_with("/v1/files/")
+        || path.starts_with("/v1/webhooks/")
+        || path.starts_with("/_bench/")
+}
+
+/// Resolves every request's bearer token before routing, so a bad token is 401 on every
+/// API route (never silently anonymous) and later layers read the caller for free.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !exempt(req.path())
+        && let Err(error) = resolve_caller(req.request()).await
+    {
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
