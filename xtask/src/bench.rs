@@ -102,20 +102,21 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * factor)
 }
 
-fn run_wrk(url: &str) -> anyhow::Result<(f64, f64, f64, u64)> {
-    let output = Command::new("taskset")
-        .args([
-            "-c",
-            "1",
-            "wrk",
-            "-t1",
-            &format!("-c{CONNECTIONS}"),
-            &format!("-d{DURATION_SECS}s"),
-            "--latency",
-            url,
-        ])
-        .output()
-        .context("running wrk")?;
+fn run_wrk(url: &str, token: Option<&str>) -> anyhow::Result<(f64, f64, f64, u64)> {
+    let mut command = Command::new("taskset");
+    command.args([
+        "-c",
+        "1",
+        "wrk",
+        "-t1",
+        &format!("-c{CONNECTIONS}"),
+        &format!("-d{DURATION_SECS}s"),
+        "--latency",
+    ]);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = command.arg(url).output().context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut rps = 0.0;
     let (mut p50, mut p99, mut errors) = (0.0, 0.0, 0);
@@ -135,11 +136,17 @@ fn run_wrk(url: &str) -> anyhow::Result<(f64, f64, f64, u64)> {
     Ok((rps, p50, p99, errors))
 }
 
-fn measure(server: &Child, name: &'static str, path: &str) -> anyhow::Result<Measurement> {
+fn measure(
+    server: &Child,
+    name: &'static str,
+    path: &str,
+    token: Option<&str>,
+) -> anyhow::Result<Measurement> {
     wait_for_idle()?;
     let before = snapshot(server)?;
     let started = Instant::now();
-    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&format!("http://{ADDRESS}{path}"))?;
+    let (requests_per_sec, p50_ms, p99_ms, errors) =
+        run_wrk(&format!("http://{ADDRESS}{path}"), token)?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = snapshot(server)?;
     let ours = (after.server - before.server) + (after.children - before.children);
@@ -255,18 +262,21 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
 
     let mut server = start_server(&binary, &db_url, &dir, 10)?;
     let deepest = ap_domain::page::MAX_OFFSET;
-    let targets: Vec<(&'static str, String)> = vec![
-        ("yardstick: bare JSON", "/_bench/bare".to_owned()),
-        ("yardstick: primary-key read", format!("/_bench/pk/{pk_id}")),
-        ("detail /v1/skills/{slug}", "/v1/skills/bench-50000".to_owned()),
-        ("list, first page", "/v1/skills".to_owned()),
-        ("list, deepest page", format!("/v1/skills?offset={deepest}")),
-        ("search, narrow (zephyr)", "/v1/search?q=zephyr".to_owned()),
-        ("search, broad (toolkit)", "/v1/search?q=toolkit".to_owned()),
+    let token = cli_token(&db_url)?;
+    let targets: Vec<(&'static str, String, Option<&str>)> = vec![
+        ("yardstick: bare JSON", "/_bench/bare".to_owned(), None),
+        ("yardstick: primary-key read", format!("/_bench/pk/{pk_id}"), None),
+        ("detail /v1/skills/{slug}", "/v1/skills/bench-50000".to_owned(), None),
+        ("detail, CLI token", "/v1/skills/bench-50000".to_owned(), Some(token.as_str())),
+        ("list, first page", "/v1/skills".to_owned(), None),
+        ("list, first page, CLI token", "/v1/skills".to_owned(), Some(token.as_str())),
+        ("list, deepest page", format!("/v1/skills?offset={deepest}"), None),
+        ("search, narrow (zephyr)", "/v1/search?q=zephyr".to_owned(), None),
+        ("search, broad (toolkit)", "/v1/search?q=toolkit".to_owned(), None),
     ];
     let mut results = Vec::new();
-    for (name, path) in &targets {
-        results.push(measure(&server, name, path)?);
+    for (name, path, token) in &targets {
+        results.push(measure(&server, name, path, *token)?);
     }
     let (rss, hwm) = rss_kib(server.id());
     let _ = server.kill();
@@ -274,7 +284,7 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
 
     // The broad search once more with caching off: the cost of a query nobody asked before.
     let mut cold = start_server(&binary, &db_url, &dir, 0)?;
-    results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit")?);
+    results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit", None)?);
     let _ = cold.kill();
     let _ = cold.wait();
 
@@ -285,6 +295,35 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
     std::fs::write(out.join("catalog.md"), &report)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A CLI token of a benchmark user, stored as the server stores tokens.
+fn cli_token(db_url: &str) -> anyhow::Result<String> {
+    use ap_auth::cli_token::{self, CliToken};
+    use ap_auth::store::{IdentityStore, NewCliToken};
+    let db = Db::open(&DbConfig::new(db_url))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let now = chrono::Utc::now();
+        let identity = ap_store::users::Identity {
+            issuer: "bench".to_owned(),
+            subject: "bench-user".to_owned(),
+            email: None,
+            name: None,
+        };
+        let user_id =
+            db.run(move |c| ap_store::users::upsert(c, &identity, now.naive_utc())).await?;
+        let token = CliToken::generate()?;
+        db.replace_cli_token(NewCliToken {
+            id: format!("bench-token-{}", std::process::id()),
+            user_id,
+            token_hash: token.hash(),
+            created_at: now,
+            expires_at: now + cli_token::lifetime(),
+        })
+        .await?;
+        Ok(token.expose().to_owned())
+    })
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

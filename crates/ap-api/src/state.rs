@@ -43,6 +43,8 @@ pub struct AuthSetup {
     pub dev_issuer: Option<Arc<DevIssuer>>,
     /// The clock of every time comparison.
     pub clock: Arc<dyn Clock>,
+    /// How long a CLI token lookup is reused (zero: never).
+    pub token_cache_ttl: chrono::Duration,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -63,7 +65,8 @@ impl AppState {
     /// State over an open database.
     pub fn new(db: Db, config: ApiConfig, auth: AuthSetup) -> Self {
         let cache = CatalogCache::new(config.cache_ttl);
-        let authenticator = Authenticator::new(db.clone(), auth.sessions, auth.clock);
+        let authenticator =
+            Authenticator::new(db.clone(), auth.sessions, auth.clock, auth.token_cache_ttl);
         Self {
             inner: Arc::new(Inner {
                 db,

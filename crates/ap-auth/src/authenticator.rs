@@ -8,7 +8,7 @@ use crate::cli_token::{self, CliToken};
 use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::session::SessionVerifier;
-use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED};
+use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED, StoredCliToken};
 
 /// `last_used_at` is written at most this often per token.
 const TOUCH_INTERVAL_MINUTES: i64 = 60;
@@ -46,17 +46,53 @@ pub struct MintedToken {
 }
 
 /// Authentication over a store, the session verifier and a clock.
-#[derive(Debug)]
 pub struct Authenticator<S> {
     store: S,
     sessions: SessionVerifier,
     clock: Arc<dyn Clock>,
+    /// Recently looked-up CLI tokens by hash, with the time of the lookup. Expiry and
+    /// revocation are still checked on every request; the cache only spares the query.
+    /// Cleared whenever this instance mints or revokes a token; another instance's
+    /// revocation is seen within `token_cache_ttl`.
+    tokens: quick_cache::sync::Cache<String, (StoredCliToken, DateTime<Utc>)>,
+    token_cache_ttl: Duration,
+}
+
+impl<S> std::fmt::Debug for Authenticator<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").field("sessions", &self.sessions).finish_non_exhaustive()
+    }
 }
 
 impl<S: IdentityStore> Authenticator<S> {
-    /// An authenticator.
-    pub fn new(store: S, sessions: SessionVerifier, clock: Arc<dyn Clock>) -> Self {
-        Self { store, sessions, clock }
+    /// An authenticator; CLI token lookups are reused for `token_cache_ttl` (zero: never).
+    pub fn new(
+        store: S,
+        sessions: SessionVerifier,
+        clock: Arc<dyn Clock>,
+        token_cache_ttl: Duration,
+    ) -> Self {
+        Self {
+            store,
+            sessions,
+            clock,
+            tokens: quick_cache::sync::Cache::new(10_000),
+            token_cache_ttl,
+        }
+    }
+
+    async fn lookup(&self, hash: String, now: DateTime<Utc>) -> Result<StoredCliToken, AuthError> {
+        if let Some((stored, at)) = self.tokens.get(&hash)
+            && now - at < self.token_cache_ttl
+        {
+            return Ok(stored);
+        }
+        let stored =
+            self.store.cli_token_by_hash(hash.clone()).await?.ok_or(AuthError::Unauthorized)?;
+        if self.token_cache_ttl > Duration::zero() {
+            self.tokens.insert(hash, (stored.clone(), now));
+        }
+        Ok(stored)
     }
 
     /// The clock everything here compares against.
@@ -75,8 +111,7 @@ impl<S: IdentityStore> Authenticator<S> {
         let now = self.clock.now();
         if bearer.starts_with(cli_token::PREFIX) {
             let token = CliToken::parse(bearer)?;
-            let stored =
-                self.store.cli_token_by_hash(token.hash()).await?.ok_or(AuthError::Unauthorized)?;
+            let stored = self.lookup(token.hash(), now).await?;
             if stored.revoked_at.is_some() {
                 return Err(match stored.revoked_reason.as_deref() {
                     Some(REVOKED_REPLACED) => AuthError::TokenRevoked,
@@ -91,6 +126,7 @@ impl<S: IdentityStore> Authenticator<S> {
                 .is_none_or(|at| now - at >= Duration::minutes(TOUCH_INTERVAL_MINUTES));
             if stale {
                 self.store.touch_cli_token(stored.id.clone(), now).await?;
+                self.tokens.remove(&token.hash());
             }
             return Ok(Caller {
                 user_id: stored.user_id,
@@ -120,7 +156,9 @@ impl<S: IdentityStore> Authenticator<S> {
                 created_at: now,
                 expires_at,
             };
-            match self.store.replace_cli_token(record).await {
+            let result = self.store.replace_cli_token(record).await;
+            self.tokens.clear();
+            match result {
                 Ok(()) => return Ok(MintedToken { token, expires_at }),
                 Err(AuthError::Conflict) if attempts == 0 => {
                     tracing::info!("concurrent CLI token mint; retrying once");

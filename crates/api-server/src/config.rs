@@ -69,6 +69,8 @@ pub struct AuthConfig {
     pub dev_signing_key: Option<SecretValue>,
     /// Lifetime of development sessions, in minutes.
     pub dev_session_minutes: u64,
+    /// Seconds a CLI token lookup is reused (0 = every request queries the database).
+    pub token_cache_secs: u64,
 }
 
 /// A configuration secret: never printed.
@@ -108,6 +110,7 @@ impl Default for AuthConfig {
             dev_sign_in: None,
             dev_signing_key: None,
             dev_session_minutes: 15,
+            token_cache_secs: 10,
         }
     }
 }
@@ -234,7 +237,8 @@ Settings (defaults, then --config FILE as TOML, then environment):
   auth.sign_in_url             AP_AUTH__SIGN_IN_URL             provider sign-in page for the CLI login bridge [none]
   auth.dev_sign_in             AP_AUTH__DEV_SIGN_IN             development sign-in [on when no issuer is set]
   auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
-  auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]";
+  auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]
+  auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -115,7 +115,12 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
         dev_issuer.clone(),
         chrono::Duration::seconds(auth.leeway_secs as i64),
     );
-    Ok(AuthSetup { sessions, dev_issuer, clock: Arc::new(SystemClock) })
+    Ok(AuthSetup {
+        sessions,
+        dev_issuer,
+        clock: Arc::new(SystemClock),
+        token_cache_ttl: chrono::Duration::seconds(auth.token_cache_secs as i64),
+    })
 }
 
 /// `api-server serve`: migrates, then serves until SIGINT/SIGTERM.

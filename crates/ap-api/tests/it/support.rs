@@ -191,6 +191,7 @@ impl TestApp {
             ),
             dev_issuer: Some(Arc::clone(&dev)),
             clock: Arc::new(clock.clone()),
+            token_cache_ttl: chrono::Duration::seconds(10),
         };
         let config = ApiConfig {
             cache_ttl: Duration::from_secs(60),
