@@ -12,6 +12,7 @@ use ap_domain::{Code, FieldError, FieldErrors};
 use crate::auth::authenticate;
 use crate::error::{ApiError, coded_response};
 use crate::middleware::observe;
+use crate::ratelimit::rate_limit;
 use crate::routes;
 use crate::state::AppState;
 
@@ -86,6 +87,7 @@ pub fn server(
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(authenticate))
+            .wrap(from_fn(rate_limit))
             .wrap(from_fn(observe))
             .configure(configure(state.clone()))
     })

@@ -7,6 +7,7 @@ pub mod error;
 pub mod middleware;
 pub mod present;
 pub mod query;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use ap_auth::session::{DevIssuer, SessionVerifier};
 use ap_auth::{Authenticator, Clock};
+use ap_ratelimit::Limiter;
+use ap_ratelimit::policy::Cidr;
 use ap_store::Db;
 
 use crate::cache::CatalogCache;
@@ -21,6 +23,8 @@ pub struct ApiConfig {
     /// Where the bridge sends a browser that is not signed in, when development sign-in
     /// is off (the identity provider's sign-in page).
     pub sign_in_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (anyone else's is ignored).
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for ApiConfig {
@@ -30,6 +34,7 @@ impl Default for ApiConfig {
             bench_routes: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             sign_in_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -59,11 +64,17 @@ struct Inner {
     config: ApiConfig,
     auth: Authenticator<Db>,
     dev_issuer: Option<Arc<DevIssuer>>,
+    limiter: Option<Arc<dyn Limiter>>,
 }
 
 impl AppState {
-    /// State over an open database.
-    pub fn new(db: Db, config: ApiConfig, auth: AuthSetup) -> Self {
+    /// State over an open database; `limiter` is `None` when rate limits are off.
+    pub fn new(
+        db: Db,
+        config: ApiConfig,
+        auth: AuthSetup,
+        limiter: Option<Arc<dyn Limiter>>,
+    ) -> Self {
         let cache = CatalogCache::new(config.cache_ttl);
         let authenticator =
             Authenticator::new(db.clone(), auth.sessions, auth.clock, auth.token_cache_ttl);
@@ -74,6 +85,7 @@ impl AppState {
                 config,
                 auth: authenticator,
                 dev_issuer: auth.dev_issuer,
+                limiter,
             }),
         }
     }
@@ -96,6 +108,11 @@ impl AppState {
     /// Authentication.
     pub fn auth(&self) -> &Authenticator<Db> {
         &self.inner.auth
+    }
+
+    /// The rate limiter, when limits are on.
+    pub fn limiter(&self) -> Option<&Arc<dyn Limiter>> {
+        self.inner.limiter.as_ref()
     }
 
     /// The development issuer, when development sign-in is on.

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::cli_token::{self, CliToken};
-use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::session::SessionVerifier;
 use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED, StoredCliToken};
+use ap_domain::clock::Clock;
 
 /// `last_used_at` is written at most this often per token.
 const TOUCH_INTERVAL_MINUTES: i64 = 60;

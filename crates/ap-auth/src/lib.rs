@@ -2,12 +2,11 @@
 
 pub mod authenticator;
 pub mod cli_token;
-pub mod clock;
 pub mod error;
 pub mod jwks;
 pub mod session;
 pub mod store;
 
+pub use ap_domain::clock::{Clock, ManualClock, SystemClock};
 pub use authenticator::{Authenticator, Caller, Credential, MintedToken};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;

@@ -35,6 +35,14 @@ impl TestDatabase {
         TestDatabase { db, url, dir, postgres: None }
     }
 
+    /// A second handle on the SQLite database at `url` (another server instance over the
+    /// same file); the file belongs to the first handle.
+    pub fn sqlite_at(url: &str) -> TestDatabase {
+        let db = Db::open(&config(url)).expect("open SQLite");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        TestDatabase { db, url: url.to_owned(), dir, postgres: None }
+    }
+
     /// A fresh migrated PostgreSQL database when `AP_TEST_DATABASE_URL` is set; `None`
     /// when it is not. Panics when it is set but the server cannot be reached: CI sets
     /// it, and an unreachable server must fail the run, not skip it.

@@ -25,6 +25,58 @@ pub struct Config {
     pub log: LogConfig,
     /// Identity providers and sign-in.
     pub auth: AuthConfig,
+    /// Request rate limits.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Rate-limit settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Limits on (turn off only for benchmarks).
+    pub enabled: bool,
+    /// `memory` (one instance) or `redis` (budgets shared by every instance).
+    pub backend: RateLimitBackend,
+    /// Redis URL for the `redis` backend.
+    pub redis_url: String,
+    /// Prefix of the Redis keys.
+    pub redis_prefix: String,
+    /// Milliseconds a check waits for Redis before limiting in memory instead.
+    pub redis_timeout_ms: u64,
+    /// Public reads per minute and client IP.
+    pub public_read_per_minute: u32,
+    /// Authenticated reads per minute and user.
+    pub authenticated_read_per_minute: u32,
+    /// Writes per minute and user (or client IP).
+    pub write_per_minute: u32,
+    /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Where rate-limit budgets live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitBackend {
+    /// In this process.
+    Memory,
+    /// In Redis, shared.
+    Redis,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            backend: RateLimitBackend::Memory,
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_prefix: "ap:rl:".to_owned(),
+            redis_timeout_ms: 100,
+            public_read_per_minute: 60,
+            authenticated_read_per_minute: 10,
+            write_per_minute: 20,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// HTTP listener settings.
@@ -209,7 +261,7 @@ impl Default for LogConfig {
 
 /// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
 /// not mistaken for settings).
-const SECTIONS: [&str; 6] = ["server", "database", "storage", "cache", "log", "auth"];
+const SECTIONS: [&str; 7] = ["server", "database", "storage", "cache", "log", "auth", "rate_limit"];
 
 /// Every setting with its environment variable and meaning, for `--help`.
 pub const SETTINGS_HELP: &str = "\
@@ -238,7 +290,16 @@ Settings (defaults, then --config FILE as TOML, then environment):
   auth.dev_sign_in             AP_AUTH__DEV_SIGN_IN             development sign-in [on when no issuer is set]
   auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
   auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]
-  auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]";
+  auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]
+  rate_limit.enabled           AP_RATE_LIMIT__ENABLED           request rate limits [true]
+  rate_limit.backend           AP_RATE_LIMIT__BACKEND           memory or redis (shared by instances) [memory]
+  rate_limit.redis_url         AP_RATE_LIMIT__REDIS_URL         Redis for the redis backend [redis://127.0.0.1:6379]
+  rate_limit.redis_prefix      AP_RATE_LIMIT__REDIS_PREFIX      Redis key prefix [ap:rl:]
+  rate_limit.redis_timeout_ms  AP_RATE_LIMIT__REDIS_TIMEOUT_MS  wait for Redis, then limit in memory [100]
+  rate_limit.public_read_per_minute AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE reads without a token, per IP [60]
+  rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads per user [10]
+  rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
+  rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

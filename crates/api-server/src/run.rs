@@ -8,13 +8,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
-use ap_auth::SystemClock;
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
+use ap_auth::{Clock, SystemClock};
+use ap_ratelimit::memory::MemoryLimiter;
+use ap_ratelimit::policy::Cidr;
+use ap_ratelimit::redis::RedisLimiter;
+use ap_ratelimit::{Limiter, Quotas};
 use ap_store::Db;
 use jsonwebtoken::Algorithm;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, RateLimitBackend};
 
 /// Installs the global `tracing` subscriber (text or JSON lines on stderr).
 pub fn init_logging(config: &Config) {
@@ -123,18 +127,55 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
     })
 }
 
+/// The configured rate limiter (`None` when limits are off).
+async fn limiter(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Option<Arc<dyn Limiter>>> {
+    let rl = &config.rate_limit;
+    if !rl.enabled {
+        tracing::warn!("rate limits are OFF");
+        return Ok(None);
+    }
+    let quotas = Quotas {
+        public_read: rl.public_read_per_minute,
+        authenticated_read: rl.authenticated_read_per_minute,
+        write: rl.write_per_minute,
+        period: Duration::from_secs(60),
+    };
+    Ok(Some(match rl.backend {
+        RateLimitBackend::Memory => Arc::new(MemoryLimiter::new(quotas, clock)),
+        RateLimitBackend::Redis => {
+            let timeout = Duration::from_millis(rl.redis_timeout_ms.max(1));
+            let limiter =
+                RedisLimiter::connect(&rl.redis_url, &rl.redis_prefix, quotas, clock, timeout)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("rate_limit.redis_url: {e}"))?;
+            Arc::new(limiter)
+        }
+    }))
+}
+
 /// `api-server serve`: migrates, then serves until SIGINT/SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
     let db = open_and_migrate(config)?;
     let public_url = public_url(config);
     let auth = auth_setup(config, &public_url)?;
+    let trusted_proxies = config
+        .rate_limit
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            Cidr::parse(p).with_context(|| format!("rate_limit.trusted_proxies: bad entry {p}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let api = ApiConfig {
         cache_ttl: Duration::from_secs(config.cache.ttl_secs),
         bench_routes: config.server.bench_routes,
         public_url,
         sign_in_url: config.auth.sign_in_url.clone(),
+        trusted_proxies,
     };
-    let state = AppState::new(db, api, auth);
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {
@@ -143,9 +184,15 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     };
     let options =
         ServerOptions { workers, shutdown_timeout_secs: config.server.shutdown_timeout_secs };
-    tracing::info!(address = %listener.local_addr()?, workers, backend = ?state.db().backend(), "serving");
-    actix_web::rt::System::new()
-        .block_on(async move { ap_api::server(state, listener, &options)?.await })?;
+    let clock = Arc::clone(&auth.clock);
+    actix_web::rt::System::new().block_on(async move {
+        let limiter = limiter(config, clock).await?;
+        let state = AppState::new(db, api, auth, limiter);
+        let address = listener.local_addr()?;
+        tracing::info!(%address, workers, backend = ?state.db().backend(), "serving");
+        ap_api::server(state, listener, &options)?.await?;
+        anyhow::Ok(())
+    })?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,5 +7,6 @@ mod auth;
 mod catalog;
 mod errors;
 mod login;
+mod ratelimit;
 mod search;
 mod sellers;

@@ -47,6 +47,29 @@ macro_rules! both_backends {
     };
 }
 
+/// The environment variable naming the Redis server for tests.
+pub const REDIS_ENV: &str = "AP_TEST_REDIS_URL";
+
+/// Where a rate-limited test server keeps its budgets.
+pub enum Limits {
+    /// In memory.
+    Memory,
+    /// In Redis at `url` (default: `AP_TEST_REDIS_URL`), under a key prefix.
+    Redis {
+        /// Server URL; `None` = from the environment.
+        url: Option<String>,
+        /// Key prefix (unique per test, so tests never share budgets).
+        prefix: String,
+    },
+}
+
+impl Limits {
+    /// Redis from the environment under a fresh prefix.
+    pub fn redis() -> Limits {
+        Limits::Redis { url: None, prefix: format!("ap:test:{}:", uuid::Uuid::new_v4().simple()) }
+    }
+}
+
 /// The external identity provider of every test server.
 pub const ISSUER: &str = "https://id.example.test";
 /// Its audience.
@@ -168,9 +191,58 @@ impl TestApp {
     }
 
     fn start(database: TestDatabase) -> TestApp {
+        Self::start_with(database, ManualClock::new(chrono::Utc::now()), None, Vec::new())
+    }
+
+    /// A server over SQLite whose requests are rate-limited by `limits` (the default
+    /// quotas, measured by the app's clock); `trusted` proxies' X-Forwarded-For counts.
+    pub async fn with_limits(limits: Limits, trusted: &[&str]) -> Option<TestApp> {
+        Self::with_limits_on(TestDatabase::sqlite(), limits, trusted).await
+    }
+
+    /// The same over a given database.
+    pub async fn with_limits_on(
+        database: TestDatabase,
+        limits: Limits,
+        trusted: &[&str],
+    ) -> Option<TestApp> {
+        let trusted =
+            trusted.iter().map(|t| ap_ratelimit::policy::Cidr::parse(t).expect("CIDR")).collect();
+        let clock = ManualClock::new(chrono::Utc::now());
+        let quotas = ap_ratelimit::Quotas::default();
+        let limiter: Arc<dyn ap_ratelimit::Limiter> = match limits {
+            Limits::Memory => {
+                Arc::new(ap_ratelimit::memory::MemoryLimiter::new(quotas, Arc::new(clock.clone())))
+            }
+            Limits::Redis { url, prefix } => {
+                let url = match url {
+                    Some(url) => url,
+                    None => std::env::var(REDIS_ENV).ok().filter(|u| !u.is_empty())?,
+                };
+                Arc::new(
+                    ap_ratelimit::redis::RedisLimiter::connect(
+                        &url,
+                        &prefix,
+                        quotas,
+                        Arc::new(clock.clone()),
+                        Duration::from_millis(200),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("Redis at {url} is unreachable: {e}")),
+                )
+            }
+        };
+        Some(Self::start_with(database, clock, Some(limiter), trusted))
+    }
+
+    fn start_with(
+        database: TestDatabase,
+        clock: ManualClock,
+        limiter: Option<Arc<dyn ap_ratelimit::Limiter>>,
+        trusted_proxies: Vec<ap_ratelimit::policy::Cidr>,
+    ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let clock = ManualClock::new(chrono::Utc::now());
         let jwks = JwksServer::start();
         let dev = Arc::new(DevIssuer::new(
             format!("{base}/dev-sign-in"),
@@ -198,8 +270,9 @@ impl TestApp {
             bench_routes: false,
             public_url: base.clone(),
             sign_in_url: None,
+            trusted_proxies,
         };
-        let state = AppState::new(database.db.clone(), config, auth);
+        let state = AppState::new(database.db.clone(), config, auth, limiter);
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();

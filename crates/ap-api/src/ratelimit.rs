@@ -1,0 +1,80 @@
+//! The rate-limit middleware: picks the caller's tier, consults the limiter before any
+//! handler runs, and reports the budget in `X-RateLimit-*` headers; over the limit it
+//! answers 429 with `Retry-After` and the contract's body, and nothing else happens.
+//!
+//! The caller is resolved with the same once-per-request cache as the auth extractors.
+//! A request with a bad token counts as anonymous here (by client IP), then gets its 401.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use ap_domain::Code;
+use ap_ratelimit::policy::client_ip;
+use ap_ratelimit::{Decision, Key};
+
+use crate::auth::resolve_caller;
+use crate::error::coded_response;
+use crate::state::AppState;
+
+const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// Never limited: liveness, the API description, signature-checked webhooks,
+/// capability-protected file links, and the benchmark yardsticks.
+fn exempt(path: &str) -> bool {
+    path == "/health"
+        || path == "/openapi.json"
+        || path.starts_with("/v1/webhooks/")
+        || path.starts_with("/v1/files/")
+        || path.starts_with("/_bench/")
+}
+
+fn set_headers(headers: &mut HeaderMap, decision: &Decision) {
+    let mut set = |name: HeaderName, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set(LIMIT, decision.limit.to_string());
+    set(REMAINING, decision.remaining.to_string());
+    set(RESET, decision.reset_at.to_string());
+    if !decision.allowed {
+        set(RETRY_AFTER, decision.retry_after.max(1).to_string());
+    }
+}
+
+/// Counts the request against its tier before it reaches a handler.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<Data<AppState>>().cloned();
+    let limiter = state.as_ref().and_then(|s| s.limiter().cloned());
+    let (Some(state), Some(limiter)) = (state, limiter) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if exempt(req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let caller = resolve_caller(req.request()).await.ok().flatten();
+    let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer, forwarded, &state.config().trusted_proxies);
+    let key = Key::for_request(is_read, caller.as_ref().map(|c| c.user_id.as_str()), ip);
+    let decision = limiter.check(&key).await;
+    if !decision.allowed {
+        let mut response = coded_response(Code::RateLimited, "Rate limit exceeded");
+        set_headers(response.headers_mut(), &decision);
+        return Ok(req.into_response(response));
+    }
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    set_headers(response.headers_mut(), &decision);
+    Ok(response)
+}

@@ -1,0 +1,266 @@
+//! Rate limits through HTTP: tiers, headers, refills with the injected clock, keys by
+//! user or IP, trusted proxies, shared budgets across instances, and Redis going away.
+
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+use crate::support::{Limits, Response, TestApp};
+
+fn header_u64(res: &Response, name: &str) -> u64 {
+    res.header(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing: {:?}", res.headers))
+}
+
+/// Runs each story with the in-memory limiter and with the Redis limiter (the latter
+/// when `AP_TEST_REDIS_URL` is set; unreachable = failure).
+macro_rules! both_limiters {
+    ($($story:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[actix_web::test]
+                async fn $story() {
+                    super::$story(|trusted| async move {
+                        crate::support::TestApp::with_limits(crate::support::Limits::Memory, trusted).await
+                    })
+                    .await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[actix_web::test]
+                async fn $story() {
+                    if std::env::var(crate::support::REDIS_ENV).map_or(true, |u| u.is_empty()) {
+                        return;
+                    }
+                    super::$story(|trusted| async move {
+                        crate::support::TestApp::with_limits(crate::support::Limits::redis(), trusted).await
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+async fn anonymous_reads_count_down_and_refill<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    for expected in (0..60).rev() {
+        let res = app.get("/v1/skills").await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 60);
+        assert_eq!(header_u64(&res, "x-ratelimit-remaining"), expected);
+        assert!(header_u64(&res, "x-ratelimit-reset") >= chrono::Utc::now().timestamp() as u64 - 5);
+    }
+    let refused = app.get("/v1/skills").await;
+    refused.assert_coded(429, "RATE_LIMITED");
+    assert_eq!(refused.json["detail"]["detail"], "Rate limit exceeded");
+    assert!(header_u64(&refused, "retry-after") >= 1);
+    assert_eq!(header_u64(&refused, "x-ratelimit-remaining"), 0);
+    assert_eq!(header_u64(&refused, "x-ratelimit-limit"), 60);
+
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(app.get("/v1/skills").await.status, 200, "one request refilled after a second");
+    assert_eq!(app.get("/v1/skills").await.status, 429);
+    app.clock.advance(chrono::Duration::seconds(60));
+    let refilled = app.get("/v1/categories").await;
+    assert_eq!(refilled.status, 200);
+    assert_eq!(header_u64(&refilled, "x-ratelimit-remaining"), 59, "a full budget after a minute");
+
+    for _ in 0..70 {
+        let health = app.get("/health").await;
+        assert_eq!(health.status, 200, "health is never limited");
+        assert!(health.header("x-ratelimit-limit").is_none());
+    }
+}
+
+async fn users_have_their_own_budgets<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    // 127.0.0.1 (the test's own address) is a trusted proxy here, so X-Forwarded-For
+    // stands for the client.
+    let app = start(&["127.0.0.1", "::1"]).await.expect("app");
+    let token = app.cli_token("rita").await;
+    let from = |ip: &'static str, path: &str| {
+        app.send(
+            app.client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(&token)
+                .header("X-Forwarded-For", ip),
+        )
+    };
+    for i in 0..10 {
+        let ip = if i % 2 == 0 { "198.51.100.1" } else { "198.51.100.2" };
+        let res = from(ip, "/v1/auth/me").await;
+        assert_eq!(res.status, 200, "read {i}: {}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 10);
+    }
+    from("198.51.100.3", "/v1/auth/me").await.assert_coded(429, "RATE_LIMITED");
+    // The same IP's anonymous budget is untouched.
+    let anonymous = app
+        .send(
+            app.client
+                .get(format!("{}/v1/skills", app.base))
+                .header("X-Forwarded-For", "198.51.100.1"),
+        )
+        .await;
+    assert_eq!(anonymous.status, 200);
+    assert_eq!(header_u64(&anonymous, "x-ratelimit-remaining"), 59);
+
+    // Writes: 20 per minute per user; a refused write changes nothing.
+    let patch = |bio: String| {
+        app.send(
+            app.client
+                .patch(format!("{}/v1/users/profile", app.base))
+                .bearer_auth(&token)
+                .json(&json!({ "bio": bio })),
+        )
+    };
+    // Minting the token above was this user's first write.
+    for i in 1..20 {
+        let res = patch(format!("bio {i}")).await;
+        assert_eq!(res.status, 200, "write {i}: {}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 20);
+    }
+    patch("refused".to_owned()).await.assert_coded(429, "RATE_LIMITED");
+    app.clock.advance(chrono::Duration::seconds(60));
+    let profile = app.get_as("/v1/users/profile", &token).await;
+    assert_eq!(profile.json["bio"], "bio 19", "the refused write did not happen");
+}
+
+async fn spoofed_forwarded_for_is_ignored<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    for i in 0..60 {
+        let spoofed = format!("203.0.113.{i}");
+        let res = app
+            .send(
+                app.client
+                    .get(format!("{}/v1/platforms", app.base))
+                    .header("X-Forwarded-For", spoofed),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+    let res = app
+        .send(
+            app.client
+                .get(format!("{}/v1/platforms", app.base))
+                .header("X-Forwarded-For", "203.0.113.99"),
+        )
+        .await;
+    res.assert_coded(429, "RATE_LIMITED");
+    // Anonymous writes count by IP too.
+    for _ in 0..20 {
+        assert_eq!(
+            app.send(app.client.post(format!("{}/v1/auth/cli-token", app.base))).await.status,
+            401
+        );
+    }
+    app.send(app.client.post(format!("{}/v1/auth/cli-token", app.base)))
+        .await
+        .assert_coded(429, "RATE_LIMITED");
+}
+
+both_limiters!(
+    anonymous_reads_count_down_and_refill,
+    users_have_their_own_budgets,
+    spoofed_forwarded_for_is_ignored
+);
+
+/// Two server instances sharing one Redis and one database share one budget.
+#[actix_web::test]
+async fn two_instances_share_one_budget() {
+    let Ok(url) = std::env::var(crate::support::REDIS_ENV) else { return };
+    if url.is_empty() {
+        return;
+    }
+    let prefix = format!("ap:test:{}:", uuid::Uuid::new_v4().simple());
+    let database = ap_store::testing::TestDatabase::sqlite();
+    let shared = ap_store::testing::TestDatabase::sqlite_at(&database.url);
+    let limits = |prefix: &str| Limits::Redis { url: Some(url.clone()), prefix: prefix.to_owned() };
+    let a = TestApp::with_limits_on(database, limits(&prefix), &[]).await.expect("instance a");
+    let b = TestApp::with_limits_on(shared, limits(&prefix), &[]).await.expect("instance b");
+    // Both instances read the same clock time.
+    b.clock.advance(ap_auth::Clock::now(&a.clock) - ap_auth::Clock::now(&b.clock));
+    for i in 0..60 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let res = app.get("/v1/skills").await;
+        assert_eq!(res.status, 200, "read {i}");
+        assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 59 - i);
+    }
+    a.get("/v1/skills").await.assert_coded(429, "RATE_LIMITED");
+    b.get("/v1/skills").await.assert_coded(429, "RATE_LIMITED");
+}
+
+/// A private Redis server on a free port, ready when this returns.
+fn private_redis() -> (Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("redis-server must be installed for this test");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    loop {
+        let line = lines.next().expect("redis-server exited").expect("read");
+        if line.contains("Ready to accept connections") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
+
+/// With Redis gone mid-test, requests are still answered promptly, limited per instance.
+#[actix_web::test]
+async fn requests_survive_redis_going_away() {
+    if std::env::var(crate::support::REDIS_ENV).map_or(true, |u| u.is_empty()) {
+        return;
+    }
+    let (mut redis, port) = private_redis();
+    let limits = Limits::Redis {
+        url: Some(format!("redis://127.0.0.1:{port}")),
+        prefix: "ap:test:".to_owned(),
+    };
+    let app = TestApp::with_limits(limits, &[]).await.expect("app");
+    for i in 0..5 {
+        assert_eq!(header_u64(&app.get("/v1/skills").await, "x-ratelimit-remaining"), 59 - i);
+    }
+    redis.kill().expect("stop Redis");
+    redis.wait().expect("reap Redis");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        let res = app.send(client.get(format!("{}/v1/skills", app.base))).await;
+        assert_eq!(res.status, 200, "answered without Redis: {}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 60, "limited in memory meanwhile");
+    }
+}
