@@ -184,6 +184,7 @@ fn start_server(
     db_url: &str,
     data_dir: &Path,
     cache_ttl: u64,
+    extra_env: &[(&str, &str)],
 ) -> anyhow::Result<Child> {
     let child = Command::new("taskset")
         .args(["-c", "0"])
@@ -195,7 +196,9 @@ fn start_server(
         .env("AP_SERVER__WORKERS", "1")
         .env("AP_SERVER__BENCH_ROUTES", "true")
         .env("AP_CACHE__TTL_SECS", cache_ttl.to_string())
-        .env("AP_LOG__LEVEL", "warn")
+        .env("AP_LOG__LEVEL", "error")
+        .env("AP_RATE_LIMIT__ENABLED", "false")
+        .envs(extra_env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .context("starting the server")?;
@@ -260,7 +263,7 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
         .id;
     drop(db);
 
-    let mut server = start_server(&binary, &db_url, &dir, 10)?;
+    let mut server = start_server(&binary, &db_url, &dir, 10, &[])?;
     let deepest = ap_domain::page::MAX_OFFSET;
     let token = cli_token(&db_url)?;
     let targets: Vec<(&'static str, String, Option<&str>)> = vec![
@@ -283,10 +286,36 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
     let _ = server.wait();
 
     // The broad search once more with caching off: the cost of a query nobody asked before.
-    let mut cold = start_server(&binary, &db_url, &dir, 0)?;
+    let mut cold = start_server(&binary, &db_url, &dir, 0, &[])?;
     results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit", None)?);
     let _ = cold.kill();
     let _ = cold.wait();
+
+    // The same public read through each rate limiter, with quotas too large to refuse.
+    let huge = [
+        ("AP_RATE_LIMIT__ENABLED", "true"),
+        ("AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE", "1000000000"),
+    ];
+    let redis_url =
+        std::env::var("AP_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let limiters: [(&'static str, &[(&str, &str)]); 2] = [
+        ("detail, in-memory limiter", &[("AP_RATE_LIMIT__BACKEND", "memory")]),
+        (
+            "detail, Redis limiter",
+            &[("AP_RATE_LIMIT__BACKEND", "redis"), ("AP_RATE_LIMIT__REDIS_URL", &redis_url)],
+        ),
+    ];
+    for (name, env) in limiters {
+        let env: Vec<(&str, &str)> = huge.iter().chain(env.iter()).copied().collect();
+        match start_server(&binary, &db_url, &dir, 10, &env) {
+            Ok(mut limited) => {
+                results.push(measure(&limited, name, "/v1/skills/bench-50000", None)?);
+                let _ = limited.kill();
+                let _ = limited.wait();
+            }
+            Err(error) => eprintln!("{name}: not measured ({error})"),
+        }
+    }
 
     let report = render(&results, seed_secs, rss, hwm);
     println!("{report}");

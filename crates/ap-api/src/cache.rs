@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ap_domain::listing::{CatalogFilter, ListingType};
@@ -23,6 +23,27 @@ struct Entry<V> {
     value: V,
     stored_at: Instant,
     generation: u64,
+    /// Set by the one request that refreshes this entry ahead of its expiry.
+    refreshing: Arc<AtomicBool>,
+}
+
+impl<V> Entry<V> {
+    fn new(value: V, generation: u64) -> Self {
+        Self {
+            value,
+            stored_at: Instant::now(),
+            generation,
+            refreshing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// What a cache lookup decided.
+enum Lookup<V> {
+    /// A fresh value.
+    Hit(V),
+    /// A fresh value, old enough that this caller refreshes it (others keep using it).
+    RefreshAhead(Arc<AtomicBool>),
 }
 
 /// A bounded map whose entries expire after the TTL or when the generation moves on.
@@ -110,11 +131,14 @@ impl CatalogCache {
         generation: u64,
     ) {
         if !self.ttl.is_zero() {
-            cache.entries.insert(key, Entry { value, stored_at: Instant::now(), generation });
+            cache.entries.insert(key, Entry::new(value, generation));
         }
     }
 
-    /// The fresh value of `key`, or the result of `load`, which runs once per key at a time.
+    /// The fresh value of `key`, or the result of `load`, which runs once per key at a time
+    /// (concurrent misses wait for it). An entry in the last quarter of its life is
+    /// refreshed by one caller while everyone else keeps getting it, so a popular key
+    /// never expires under load and nobody waits for its recomputation.
     async fn get_or_load<K, V, E>(
         &self,
         cache: &TtlCache<K, V>,
@@ -126,25 +150,35 @@ impl CatalogCache {
         V: Clone,
     {
         let generation = self.generation();
+        let refresh_after = self.ttl.mul_f64(0.75);
         let guard = match cache
             .entries
             .entry_async(&key, |_, entry| {
-                if self.fresh(entry) {
-                    EntryAction::Retain(entry.value.clone())
+                if !self.fresh(entry) {
+                    return EntryAction::ReplaceWithGuard;
+                }
+                let claimed = entry.stored_at.elapsed() >= refresh_after
+                    && !entry.refreshing.swap(true, Ordering::AcqRel);
+                if claimed {
+                    EntryAction::Retain(Lookup::RefreshAhead(Arc::clone(&entry.refreshing)))
                 } else {
-                    EntryAction::ReplaceWithGuard
+                    EntryAction::Retain(Lookup::Hit(entry.value.clone()))
                 }
             })
             .await
         {
-            EntryResult::Retained(value) => return Ok(value),
+            EntryResult::Retained(Lookup::Hit(value)) => return Ok(value),
+            EntryResult::Retained(Lookup::RefreshAhead(flag)) => {
+                let value = load.await.inspect_err(|_| flag.store(false, Ordering::Release))?;
+                self.put(cache, key, value.clone(), generation);
+                return Ok(value);
+            }
             EntryResult::Replaced(guard, _) | EntryResult::Vacant(guard) => Some(guard),
             EntryResult::Removed(..) | EntryResult::Timeout => None,
         };
         let value = load.await?;
         if let Some(guard) = guard.filter(|_| !self.ttl.is_zero()) {
-            let _ =
-                guard.insert(Entry { value: value.clone(), stored_at: Instant::now(), generation });
+            let _ = guard.insert(Entry::new(value.clone(), generation));
         }
         Ok(value)
     }
