@@ -195,7 +195,9 @@ CREATE TABLE scan_cache (
     created_at TIMESTAMP NOT NULL
 );
 
--- Full-text search: title (strongest), description, long description, category, author.
+-- Full-text search over *live* listings only: title (strongest), description, long
+-- description, category, author. Keeping archived and unpublished listings out of the
+-- index lets a query rank and count in the index alone, without a join per match.
 -- Tokens are matched as prefixes, so no stemmer (a stemmed index misses prefix queries).
 CREATE VIRTUAL TABLE listings_fts USING fts5 (
     title, description, long_description, category, author,
@@ -203,17 +205,20 @@ CREATE VIRTUAL TABLE listings_fts USING fts5 (
     prefix = '2 3'
 );
 
-CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings BEGIN
+CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings
+WHEN new.archived_at IS NULL AND new.live_version_id IS NOT NULL BEGIN
     INSERT INTO listings_fts (rowid, title, description, long_description, category, author)
     VALUES (new.rid, new.title, new.description, new.long_description, new.category,
             coalesce((SELECT display_name FROM users WHERE id = new.owner_id), ''));
 END;
 
-CREATE TRIGGER listings_fts_update AFTER UPDATE OF title, description, long_description, category ON listings BEGIN
-    UPDATE listings_fts
-       SET title = new.title, description = new.description,
-           long_description = new.long_description, category = new.category
-     WHERE rowid = new.rid;
+CREATE TRIGGER listings_fts_update
+AFTER UPDATE OF title, description, long_description, category, archived_at, live_version_id ON listings BEGIN
+    DELETE FROM listings_fts WHERE rowid = old.rid;
+    INSERT INTO listings_fts (rowid, title, description, long_description, category, author)
+    SELECT new.rid, new.title, new.description, new.long_description, new.category,
+           coalesce((SELECT display_name FROM users WHERE id = new.owner_id), '')
+    WHERE new.archived_at IS NULL AND new.live_version_id IS NOT NULL;
 END;
 
 CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN
