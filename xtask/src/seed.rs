@@ -93,24 +93,11 @@ fn store_package(blobs: &LocalBlobs, files: &[(String, String)]) -> anyhow::Resu
 }
 
 fn new_user(display_name: &str, slug: &str, created_at: NaiveDateTime) -> NewUser {
+    let email = Some(format!("{slug}@demo.agentpowers.invalid"));
     NewUser {
-        id: uuid_v7(),
-        identity_issuer: SEED_ISSUER.to_owned(),
-        identity_subject: slug.to_owned(),
-        email: Some(format!("{slug}@demo.agentpowers.invalid")),
-        name: Some(display_name.to_owned()),
         display_name: Some(display_name.to_owned()),
         display_name_slug: Some(slug.to_owned()),
-        github_username: None,
-        bio: None,
-        website_url: None,
-        github_url: None,
-        linkedin_url: None,
-        twitter_url: None,
-        avatar_url: None,
-        verified: false,
-        created_at,
-        updated_at: created_at,
+        ..NewUser::new(SEED_ISSUER, slug, email, Some(display_name.to_owned()), created_at)
     }
 }
 

@@ -53,6 +53,37 @@ pub struct NewUser {
     pub updated_at: NaiveDateTime,
 }
 
+impl NewUser {
+    /// A user known by an identity and what its issuer says, with no profile yet.
+    pub fn new(
+        issuer: &str,
+        subject: &str,
+        email: Option<String>,
+        name: Option<String>,
+        now: NaiveDateTime,
+    ) -> Self {
+        NewUser {
+            id: uuid::Uuid::now_v7().to_string(),
+            identity_issuer: issuer.to_owned(),
+            identity_subject: subject.to_owned(),
+            email,
+            name,
+            display_name: None,
+            display_name_slug: None,
+            github_username: None,
+            bio: None,
+            website_url: None,
+            github_url: None,
+            linkedin_url: None,
+            twitter_url: None,
+            avatar_url: None,
+            verified: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A category of the catalog.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = categories)]

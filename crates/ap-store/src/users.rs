@@ -71,25 +71,13 @@ pub fn upsert(
 }
 
 fn new_user(identity: &Identity, now: NaiveDateTime) -> NewUser {
-    NewUser {
-        id: uuid::Uuid::now_v7().to_string(),
-        identity_issuer: identity.issuer.clone(),
-        identity_subject: identity.subject.clone(),
-        email: identity.email.clone(),
-        name: identity.name.clone(),
-        display_name: None,
-        display_name_slug: None,
-        github_username: None,
-        bio: None,
-        website_url: None,
-        github_url: None,
-        linkedin_url: None,
-        twitter_url: None,
-        avatar_url: None,
-        verified: false,
-        created_at: now,
-        updated_at: now,
-    }
+    NewUser::new(
+        &identity.issuer,
+        &identity.subject,
+        identity.email.clone(),
+        identity.name.clone(),
+        now,
+    )
 }
 
 /// A free display-name slug for `display_name`: the base slug, else `-2`, `-3`, ….

@@ -360,24 +360,15 @@ impl TestApp {
     pub async fn seller(&self, display_name: &str) -> String {
         let now = now();
         let slug = ap_domain::slug::display_name_slug(display_name);
+        let email = Some(format!("{slug}@example.com"));
         let user = NewUser {
-            id: uuid::Uuid::now_v7().to_string(),
-            identity_issuer: "test".to_owned(),
-            identity_subject: slug.clone(),
-            email: Some(format!("{slug}@example.com")),
-            name: Some(display_name.to_owned()),
             display_name: Some(display_name.to_owned()),
-            display_name_slug: Some(slug),
+            display_name_slug: Some(slug.clone()),
             github_username: Some("octo".to_owned()),
             bio: Some("Builds things.".to_owned()),
             website_url: Some("https://example.com".to_owned()),
-            github_url: None,
-            linkedin_url: None,
-            twitter_url: None,
-            avatar_url: None,
             verified: true,
-            created_at: now,
-            updated_at: now,
+            ..NewUser::new("test", &slug, email, Some(display_name.to_owned()), now)
         };
         let id = user.id.clone();
         self.db().run(move |c| publish::insert_user(c, &user)).await.expect("insert user");
