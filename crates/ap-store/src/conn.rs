@@ -58,6 +58,32 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
+/// A pooled connection with a flag for connections found dead, so the pool drops them.
+pub struct Pooled {
+    /// The connection.
+    pub conn: Conn,
+    /// Set when a failed unit of work found the connection no longer answering.
+    pub broken: bool,
+}
+
+impl Pooled {
+    /// After `result` failed with a database error, checks whether the connection itself
+    /// is gone (the server went away); then marks it broken and answers `Unavailable`.
+    pub fn classify<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match result {
+            Err(StoreError::Database(error)) => {
+                if self.conn.batch_execute("SELECT 1").is_err() {
+                    self.broken = true;
+                    Err(StoreError::Unavailable(format!("connection lost: {error}")))
+                } else {
+                    Err(StoreError::Database(error))
+                }
+            }
+            other => other,
+        }
+    }
+}
+
 /// An r2d2 connection manager that chooses the backend from the URL scheme, so that a
 /// PostgreSQL failure is reported as itself (diesel's derived `establish` would hide it).
 #[derive(Debug)]
@@ -74,25 +100,29 @@ impl ConnManager {
 }
 
 impl ManageConnection for ConnManager {
-    type Connection = Conn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<Conn, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url).map(Conn::Pg),
             Backend::Sqlite => {
                 SqliteConnection::establish(sqlite_path(&self.url)).map(Conn::Sqlite)
             }
         }
+        .map(|conn| Pooled { conn, broken: false })
         .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        pooled.conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        let status = match conn {
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        if pooled.broken {
+            return true;
+        }
+        let status = match &mut pooled.conn {
             Conn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
             Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
         };
@@ -107,9 +137,9 @@ pub struct SqlitePragmas {
     pub busy_timeout: Duration,
 }
 
-impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        if let Conn::Sqlite(c) = conn {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let Conn::Sqlite(c) = &mut pooled.conn {
             // WAL lets readers run beside the single writer. synchronous=FULL: a committed
             // purchase or token must survive a power cut, and writes are rare next to reads.
             c.batch_execute(&format!(

@@ -103,8 +103,9 @@ impl Db {
         let pool = Arc::clone(&self.pool);
         tokio::task::spawn_blocking(move || {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let mut conn = pool.get_timeout(remaining.max(Duration::from_millis(1)))?;
-            let result = f(&mut conn);
+            let mut pooled = pool.get_timeout(remaining.max(Duration::from_millis(1)))?;
+            let result = f(&mut pooled.conn);
+            let result = pooled.classify(result);
             drop(permit);
             result
         })
@@ -118,7 +119,8 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        let mut pooled = self.pool.get()?;
+        let result = f(&mut pooled.conn);
+        pooled.classify(result)
     }
 }

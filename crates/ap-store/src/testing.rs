@@ -62,6 +62,24 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// PostgreSQL only: makes the database unreachable (no new connections, existing
+    /// ones terminated), as if its server went away. Answers `false` on SQLite.
+    pub fn cut_off(&self) -> bool {
+        let Some((admin_url, name)) = &self.postgres else { return false };
+        let mut admin = PgConnection::establish(admin_url).expect("admin connection");
+        diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+            .execute(&mut admin)
+            .expect("disallow connections");
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut admin)
+        .expect("terminate connections");
+        true
+    }
+}
+
 /// The URL of database `name` on the server of `admin_url`.
 fn database_url(admin_url: &str, name: &str) -> String {
     let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));

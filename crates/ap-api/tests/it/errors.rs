@@ -74,3 +74,24 @@ async fn request_ids_are_echoed_or_made(app: TestApp) {
 }
 
 both_backends!(bad_input_walk, request_ids_are_echoed_or_made);
+
+/// A database that goes away answers 503 within the pool timeout, never a hang or a 500.
+#[actix_web::test]
+async fn a_lost_database_answers_503() {
+    let Some(app) = TestApp::postgres().await else { return };
+    assert!(app.cut_off_database());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .expect("client");
+    for path in ["/v1/skills/some-skill", "/v1/skills", "/v1/search?q=git"] {
+        let res = app.send(client.get(format!("{}{path}", app.base))).await;
+        assert_eq!(
+            res.json,
+            serde_json::json!({"detail": {"detail": "Service temporarily unavailable", "code": "SERVICE_UNAVAILABLE"}}),
+            "{path}"
+        );
+        assert_eq!(res.status, 503, "{path}");
+    }
+    assert_eq!(app.get("/health").await.status, 200, "liveness does not need the database");
+}

@@ -336,6 +336,11 @@ impl TestApp {
         res.json["token"].as_str().expect("token").to_owned()
     }
 
+    /// PostgreSQL only: takes the database away (see `TestDatabase::cut_off`).
+    pub fn cut_off_database(&self) -> bool {
+        self._database.cut_off()
+    }
+
     /// The database.
     pub fn db(&self) -> &Db {
         self.state.db()
