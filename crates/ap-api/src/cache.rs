@@ -149,6 +149,9 @@ impl CatalogCache {
         K: Eq + Hash + Clone,
         V: Clone,
     {
+        if self.ttl.is_zero() {
+            return load.await;
+        }
         let generation = self.generation();
         let refresh_after = self.ttl.mul_f64(0.75);
         let guard = match cache

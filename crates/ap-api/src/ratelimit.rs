@@ -65,8 +65,11 @@ pub async fn rate_limit(
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let caller = resolve_caller(req.request()).await.ok().flatten();
     let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded, &state.config().trusted_proxies);
+    // Every X-Forwarded-For line, in order (a proxy may add its own line).
+    let forwarded: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    let ip = client_ip(peer, forwarded.as_deref(), &state.config().trusted_proxies);
     let key = Key::for_request(is_read, caller.as_ref().map(|c| c.user_id.as_str()), ip);
     let decision = limiter.check(&key).await;
     if !decision.allowed {

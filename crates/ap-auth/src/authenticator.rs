@@ -1,6 +1,7 @@
 //! Turning a bearer token into a caller, and the CLI token lifecycle.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -55,6 +56,8 @@ pub struct Authenticator<S> {
     /// Cleared whenever this instance mints or revokes a token; another instance's
     /// revocation is seen within `token_cache_ttl`.
     tokens: quick_cache::sync::Cache<String, (StoredCliToken, DateTime<Utc>)>,
+    /// Moves on at every local mint and revoke.
+    token_epoch: AtomicU64,
     token_cache_ttl: Duration,
 }
 
@@ -77,6 +80,7 @@ impl<S: IdentityStore> Authenticator<S> {
             sessions,
             clock,
             tokens: quick_cache::sync::Cache::new(10_000),
+            token_epoch: AtomicU64::new(0),
             token_cache_ttl,
         }
     }
@@ -87,9 +91,13 @@ impl<S: IdentityStore> Authenticator<S> {
         {
             return Ok(stored);
         }
+        let epoch = self.token_epoch.load(Ordering::Acquire);
         let stored =
             self.store.cli_token_by_hash(hash.clone()).await?.ok_or(AuthError::Unauthorized)?;
-        if self.token_cache_ttl > Duration::zero() {
+        // A mint or revoke that finished meanwhile makes this read stale: do not keep it.
+        if self.token_cache_ttl > Duration::zero()
+            && self.token_epoch.load(Ordering::Acquire) == epoch
+        {
             self.tokens.insert(hash, (stored.clone(), now));
         }
         Ok(stored)
@@ -125,7 +133,10 @@ impl<S: IdentityStore> Authenticator<S> {
                 .last_used_at
                 .is_none_or(|at| now - at >= Duration::minutes(TOUCH_INTERVAL_MINUTES));
             if stale {
-                self.store.touch_cli_token(stored.id.clone(), now).await?;
+                // Bookkeeping only: a failed write must not fail the request.
+                if let Err(error) = self.store.touch_cli_token(stored.id.clone(), now).await {
+                    tracing::warn!(%error, "recording a CLI token's last use failed");
+                }
                 self.tokens.remove(&token.hash());
             }
             return Ok(Caller {
@@ -157,7 +168,7 @@ impl<S: IdentityStore> Authenticator<S> {
                 expires_at,
             };
             let result = self.store.replace_cli_token(record).await;
-            self.tokens.clear();
+            self.forget_tokens();
             match result {
                 Ok(()) => return Ok(MintedToken { token, expires_at }),
                 Err(AuthError::Conflict) if attempts == 0 => {
@@ -173,14 +184,22 @@ impl<S: IdentityStore> Authenticator<S> {
     /// active one. Revoking twice is harmless.
     pub async fn revoke(&self, caller: &Caller) -> Result<bool, AuthError> {
         let now = self.clock.now();
-        match &caller.credential {
+        let result = match &caller.credential {
             Credential::CliToken { token_id, .. } => {
                 self.store.revoke_cli_token(token_id.clone(), now).await
             }
             Credential::Session => {
                 self.store.revoke_user_cli_token(caller.user_id.clone(), now).await
             }
-        }
+        };
+        self.forget_tokens();
+        result
+    }
+
+    /// Drops every cached token lookup; lookups that started before cannot store theirs.
+    fn forget_tokens(&self) {
+        self.token_epoch.fetch_add(1, Ordering::AcqRel);
+        self.tokens.clear();
     }
 }
 

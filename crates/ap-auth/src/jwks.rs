@@ -1,8 +1,9 @@
 //! A JSON Web Key Set, loaded from a URL or a file and kept by key id.
 //!
-//! Keys are looked up by `kid`. An unknown `kid` triggers one refresh (key rotation), at
-//! most once per `min_refresh`; the whole set is also reloaded when it is older than
-//! `max_age`, so removed keys stop being trusted. Refreshes are single-flight.
+//! Keys are looked up by `kid` (a token without `kid` may use a set's only key). An
+//! unknown `kid` or a set older than `max_age` triggers a refresh: at most one per
+//! `min_refresh`, by one caller while the others answer from the keys already loaded. A
+//! successful reload drops removed keys; a failed one keeps the last keys.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ pub enum JwksSource {
 #[derive(Debug, Default)]
 struct Keys {
     by_kid: HashMap<String, Jwk>,
+    all: Vec<Jwk>,
     loaded_at: Option<DateTime<Utc>>,
 }
 
@@ -56,44 +58,50 @@ impl Jwks {
         }
     }
 
-    fn cached(&self, kid: &str, now: DateTime<Utc>) -> Option<Jwk> {
+    /// The key for `kid` (`None`: the set's only key, for providers that publish one key
+    /// without an id), and whether the set is fresh.
+    fn cached(&self, kid: Option<&str>, now: DateTime<Utc>) -> (Option<Jwk>, bool) {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let fresh = keys.loaded_at.is_some_and(|at| now - at < self.max_age);
-        fresh.then(|| keys.by_kid.get(kid).cloned()).flatten()
+        let key = match kid {
+            Some(kid) => keys.by_kid.get(kid).cloned(),
+            None if keys.all.len() == 1 => keys.all.first().cloned(),
+            None => None,
+        };
+        (key, fresh)
     }
 
-    /// The key with this id, refreshing the set once if it is unknown or stale.
-    pub async fn key(&self, kid: &str, now: DateTime<Utc>) -> Result<Jwk, AuthError> {
-        if let Some(key) = self.cached(kid, now) {
-            return Ok(key);
+    /// The key a token names, refreshing the set when the key is unknown or the set is
+    /// stale — at most once per `min_refresh`, by one caller at a time. While a refresh is
+    /// running or failing, the last loaded keys keep answering.
+    pub async fn key(&self, kid: Option<&str>, now: DateTime<Utc>) -> Result<Jwk, AuthError> {
+        let (key, fresh) = self.cached(kid, now);
+        if let (Some(key), true) = (&key, fresh) {
+            return Ok(key.clone());
         }
-        let mut last_attempt = self.refresh.lock().await;
-        // Another caller may have refreshed while this one waited.
-        if let Some(key) = self.cached(kid, now) {
-            return Ok(key);
-        }
-        let stale = {
-            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-            keys.loaded_at.is_none_or(|at| now - at >= self.max_age)
+        // Someone else is refreshing: answer from what is loaded rather than queue.
+        let Ok(mut last_attempt) = self.refresh.try_lock() else {
+            return key.ok_or(AuthError::Unauthorized);
         };
-        let may_refresh = stale || last_attempt.is_none_or(|at| now - at >= self.min_refresh);
-        if may_refresh {
+        if last_attempt.is_none_or(|at| now - at >= self.min_refresh) {
             *last_attempt = Some(now);
             match self.load().await {
                 Ok(set) => {
                     let by_kid = set
                         .keys
-                        .into_iter()
-                        .filter_map(|k| k.common.key_id.clone().map(|kid| (kid, k)))
+                        .iter()
+                        .filter_map(|k| k.common.key_id.clone().map(|kid| (kid, k.clone())))
                         .collect();
                     *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
-                        Keys { by_kid, loaded_at: Some(now) };
+                        Keys { by_kid, all: set.keys, loaded_at: Some(now) };
                 }
-                Err(error) => tracing::error!(%error, "loading the JWKS failed"),
+                Err(error) => {
+                    tracing::error!(%error, "loading the JWKS failed; keeping the last keys")
+                }
             }
         }
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        keys.by_kid.get(kid).cloned().ok_or(AuthError::Unauthorized)
+        drop(last_attempt);
+        self.cached(kid, now).0.ok_or(AuthError::Unauthorized)
     }
 
     async fn load(&self) -> Result<JwkSet, String> {

@@ -145,8 +145,7 @@ impl SessionVerifier {
                 if !provider.algorithms.contains(&alg) {
                     return Err(AuthError::Unauthorized);
                 }
-                let kid = header.kid.as_deref().ok_or(AuthError::Unauthorized)?;
-                let jwk = provider.jwks.key(kid, now).await?;
+                let jwk = provider.jwks.key(header.kid.as_deref(), now).await?;
                 let key = DecodingKey::from_jwk(&jwk).map_err(|_| AuthError::Unauthorized)?;
                 decode(token, &key, alg, &provider.issuer, provider.audience.as_deref())?
             }

@@ -135,17 +135,26 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) ->
     let Some(header) = forwarded_for else { return peer };
     let mut client = peer;
     for hop in header.rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) => {
+        match parse_hop(hop.trim()) {
+            Some(ip) => {
                 client = ip;
                 if !is_trusted(ip) {
                     break;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     client
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:443`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip())
 }
 
 #[cfg(test)]
@@ -181,6 +190,11 @@ mod tests {
         assert_eq!(client_ip(ip("10.1.2.3"), Some("garbage"), &trusted), ip("10.1.2.3"));
         assert_eq!(client_ip(ip("10.1.2.3"), None, &trusted), ip("10.1.2.3"));
         assert_eq!(client_ip(ip("::1"), Some("2001:db8::1"), &trusted), ip("2001:db8::1"));
+        assert_eq!(client_ip(ip("10.1.2.3"), Some("1.1.1.1:5678"), &trusted), ip("1.1.1.1"));
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("[2001:db8::2]:443"), &trusted),
+            ip("2001:db8::2")
+        );
         assert!(Cidr::parse("10.0.0.0/33").is_none());
         assert!(Cidr::parse("0.0.0.0/0").expect("cidr").contains(ip("4.4.4.4")));
     }

@@ -58,7 +58,10 @@ pub fn upsert(
         return Ok(user.id);
     }
     let user = new_user(identity, now);
-    match diesel::insert_into(users::table).values(&user).execute(conn) {
+    // In a savepoint when inside a transaction, so that losing the race below leaves the
+    // enclosing transaction usable (PostgreSQL aborts a transaction on any error).
+    let inserted = conn.transaction(|c| diesel::insert_into(users::table).values(&user).execute(c));
+    match inserted {
         Ok(_) => Ok(user.id),
         // A concurrent first request created it.
         Err(e) => match StoreError::from(e) {

@@ -238,10 +238,12 @@ pub async fn sign_in(
         .run(move |c| users::sign_in(c, &user_identity, &display_name, now.naive_utc()))
         .await?;
     let jwt = issuer.sign(&identity.subject, Some(&email), identity.name.as_deref(), now)?;
+    // Strict: a cross-site link to the bridge must not carry the session, or any page
+    // could hand it to whatever listens on a loopback port.
     let session = Cookie::build(SESSION_COOKIE, jwt)
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Lax)
+        .same_site(SameSite::Strict)
         .secure(state.config().public_url.starts_with("https://"))
         .max_age(actix_web::cookie::time::Duration::seconds(issuer.lifetime().num_seconds()))
         .finish();

@@ -91,6 +91,9 @@ async fn revoking_is_final_and_harmless_twice(app: TestApp) {
 
     // With a session: revokes the user's active token; twice is fine.
     let token = app.cli_token("erin").await;
+    // Used twice, so its lookup is cached: revocation must still take effect at once.
+    assert_eq!(app.get_as("/v1/auth/me", &token).await.status, 200);
+    assert_eq!(app.get_as("/v1/auth/me", &token).await.status, 200);
     let session = app.provider_jwt(&keys().0, "erin", json!({}));
     assert_eq!(
         app.post_as("/v1/auth/revoke-cli-token", &session).await.json,
