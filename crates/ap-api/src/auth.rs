@@ -54,26 +54,37 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.to_owned()))
 }
 
-/// The outcome of resolving a request's credentials, kept in its extensions.
+/// The outcome of resolving a request's credentials, kept in its extensions: the caller,
+/// or the coded refusal of a bad token (so later layers do not verify it again).
 #[derive(Debug, Clone)]
-struct Resolved(Option<Caller>);
+struct Resolved(Result<Option<Caller>, (Code, String)>);
+
+async fn resolve(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer(req)? else { return Ok(None) };
+    let state = req
+        .app_data::<Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("application state missing".to_owned()))?;
+    Ok(Some(state.auth().authenticate(&token).await?))
+}
 
 /// Resolves the caller of a request once: `None` when anonymous, an error for a bad token.
 pub async fn resolve_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
-    if let Some(Resolved(caller)) = req.extensions().get::<Resolved>() {
-        return Ok(caller.clone());
+    if let Some(Resolved(outcome)) = req.extensions().get::<Resolved>() {
+        return outcome.clone().map_err(|(code, message)| ApiError::coded(code, message));
     }
-    let caller = match bearer(req)? {
-        None => None,
-        Some(token) => {
-            let state = req
-                .app_data::<Data<AppState>>()
-                .ok_or_else(|| ApiError::Internal("application state missing".to_owned()))?;
-            Some(state.auth().authenticate(&token).await?)
+    let outcome = resolve(req).await;
+    // Refusals are kept too; failures of the service (5xx) are not, so they are retried.
+    let kept = match &outcome {
+        Ok(caller) => Some(Ok(caller.clone())),
+        Err(ApiError::Coded { code, message }) if code.http_status() < 500 => {
+            Some(Err((*code, message.clone())))
         }
+        Err(_) => None,
     };
-    req.extensions_mut().insert(Resolved(caller.clone()));
-    Ok(caller)
+    if let Some(kept) = kept {
+        req.extensions_mut().insert(Resolved(kept));
+    }
+    outcome
 }
 
 /// A request with a valid token.
