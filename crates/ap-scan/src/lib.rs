@@ -1,0 +1,232 @@
+#![doc = include_str!("../README.md")]
+
+pub mod archive;
+pub mod manifest;
+pub mod report;
+pub mod rules;
+
+pub use archive::{File, Limits};
+pub use report::{ContextLine, Finding, Layer, Report, Severity, Status};
+
+use rules::TextLayer;
+
+/// Version of the rules; cached verdicts of older versions are stale.
+pub const SCANNER_VERSION: &str = "1";
+
+/// What a package installs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageKind {
+    /// A folder with `SKILL.md`.
+    Skill,
+    /// One Markdown file with frontmatter.
+    Agent,
+}
+
+/// File extensions accepted as text (lowercase, without the dot).
+const TEXT_EXTENSIONS: &[&str] = &[
+    "md",
+    "markdown",
+    "txt",
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "ini",
+    "cfg",
+    "conf",
+    "csv",
+    "tsv",
+    "xml",
+    "html",
+    "css",
+    "scss",
+    "py",
+    "js",
+    "mjs",
+    "cjs",
+    "ts",
+    "tsx",
+    "jsx",
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "ps1",
+    "rb",
+    "go",
+    "rs",
+    "java",
+    "kt",
+    "swift",
+    "c",
+    "h",
+    "cpp",
+    "hpp",
+    "cs",
+    "php",
+    "sql",
+    "lua",
+    "r",
+    "pl",
+    "j2",
+    "jinja",
+    "tmpl",
+    "example",
+    "sample",
+    "lock",
+    "gitignore",
+    "editorconfig",
+];
+
+/// Executable formats, by their first bytes.
+const EXECUTABLE_MAGIC: &[(&[u8], &str)] = &[
+    (b"\x7fELF", "an ELF executable"),
+    (b"MZ", "a Windows executable"),
+    (&[0xcf, 0xfa, 0xed, 0xfe], "a Mach-O executable"),
+    (&[0xfe, 0xed, 0xfa, 0xcf], "a Mach-O executable"),
+    (&[0xca, 0xfe, 0xba, 0xbe], "a Mach-O or Java binary"),
+    (b"\0asm", "a WebAssembly module"),
+];
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn is_env_file(path: &str) -> bool {
+    let name = file_name(path);
+    name == ".env"
+        || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"))
+}
+
+/// The file-type layer: executables block, other binaries warn, unknown text formats are noted.
+fn file_types(files: &[File]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for file in files {
+        if let Some((_, what)) =
+            EXECUTABLE_MAGIC.iter().find(|(magic, _)| file.bytes.starts_with(magic))
+        {
+            findings.push(
+                Finding::new(
+                    Severity::High,
+                    "executable",
+                    "file_type.executable",
+                    format!("The file is {what}."),
+                )
+                .in_file(&file.path),
+            );
+            continue;
+        }
+        if file.bytes.contains(&0) || std::str::from_utf8(&file.bytes).is_err() {
+            findings.push(
+                Finding::new(
+                    Severity::Medium,
+                    "binary",
+                    "file_type.binary",
+                    "The file is not UTF-8 text.",
+                )
+                .in_file(&file.path),
+            );
+            continue;
+        }
+        let name = file_name(&file.path);
+        let extension = name.rsplit_once('.').map(|(_, e)| e.to_lowercase());
+        let known = match extension {
+            Some(e) => TEXT_EXTENSIONS.contains(&e.as_str()) || name.starts_with(".env"),
+            None => matches!(name, "LICENSE" | "Makefile" | "Dockerfile" | "README" | "NOTICE"),
+        };
+        if !known {
+            findings.push(
+                Finding::new(
+                    Severity::Low,
+                    "file_type",
+                    "file_type.unknown",
+                    "The file type is not a common text format.",
+                )
+                .in_file(&file.path),
+            );
+        }
+    }
+    findings
+}
+
+fn texts(files: &[File]) -> impl Iterator<Item = (&str, &str)> {
+    files.iter().filter_map(|f| std::str::from_utf8(&f.bytes).ok().map(|t| (f.path.as_str(), t)))
+}
+
+fn is_markdown(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown")
+}
+
+/// Scans a package archive.
+pub fn scan(bytes: &[u8], kind: PackageKind, limits: &Limits) -> Report {
+    let (files, archive_findings) = archive::read(bytes, limits);
+    let safe = report::verdict(&archive_findings) != Status::Block;
+    let mut layers = vec![Layer::ran("archive_safety", archive_findings)];
+    if !safe {
+        for name in [
+            "file_types",
+            "manifest",
+            "secrets",
+            "dangerous_code",
+            "prompt_injection",
+            "agent_tools",
+        ] {
+            layers.push(Layer::skipped(name));
+        }
+        return Report::of(layers, None);
+    }
+    layers.push(Layer::ran("file_types", file_types(&files)));
+    let manifest = manifest::check(&files, kind);
+    layers.push(Layer::ran("manifest", manifest.findings));
+
+    let mut secrets: Vec<Finding> = files
+        .iter()
+        .filter(|f| is_env_file(&f.path))
+        .map(|f| {
+            Finding::new(
+                Severity::High,
+                "secret",
+                "secrets.env_file",
+                "An environment file (.env) is included.",
+            )
+            .in_file(&f.path)
+        })
+        .collect();
+    secrets.extend(
+        texts(&files).flat_map(|(path, text)| rules::scan(TextLayer::Secrets, Some(path), text)),
+    );
+    layers.push(Layer::ran("secrets", secrets));
+    let dangerous = texts(&files)
+        .flat_map(|(path, text)| rules::scan(TextLayer::DangerousCode, Some(path), text))
+        .collect();
+    layers.push(Layer::ran("dangerous_code", dangerous));
+    let injection = texts(&files)
+        .filter(|(path, _)| is_markdown(path))
+        .flat_map(|(path, text)| rules::scan(TextLayer::PromptInjection, Some(path), text))
+        .collect();
+    layers.push(Layer::ran("prompt_injection", injection));
+    layers.push(match kind {
+        PackageKind::Agent => Layer::ran(
+            "agent_tools",
+            manifest::audit_tools(manifest.frontmatter.as_ref(), manifest.file.as_deref()),
+        ),
+        PackageKind::Skill => Layer::skipped("agent_tools"),
+    });
+    let hash = ap_domain::content::content_hash(
+        files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+    );
+    Report::of(layers, Some(hash))
+}
+
+/// Scans listing text (title, descriptions) with the secret, dangerous-code and prompt rules.
+pub fn scan_text(fields: &[(&str, &str)]) -> Vec<Finding> {
+    fields
+        .iter()
+        .flat_map(|(name, text)| {
+            [TextLayer::Secrets, TextLayer::DangerousCode, TextLayer::PromptInjection]
+                .into_iter()
+                .flat_map(move |layer| rules::scan(layer, Some(name), text))
+        })
+        .collect()
+}
