@@ -8,8 +8,9 @@ use ap_auth::store::{
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
-use crate::conn::write_tx;
+use crate::conn::{MultiBackend, write_tx};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::schema::cli_tokens;
@@ -123,19 +124,7 @@ impl IdentityStore for Db {
         token_id: String,
         at: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
-        self.run(move |c| {
-            let n = diesel::update(
-                cli_tokens::table.find(token_id).filter(cli_tokens::revoked_at.is_null()),
-            )
-            .set((
-                cli_tokens::revoked_at.eq(naive(at)),
-                cli_tokens::revoked_reason.eq(REVOKED_BY_OWNER),
-            ))
-            .execute(c)?;
-            Ok(n > 0)
-        })
-        .await
-        .map_err(auth_error)
+        revoke_active(self, Tokens::Id(token_id), at).await
     }
 
     async fn revoke_user_cli_token(
@@ -143,20 +132,36 @@ impl IdentityStore for Db {
         user_id: String,
         at: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
-        self.run(move |c| {
-            let n = diesel::update(
-                cli_tokens::table
-                    .filter(cli_tokens::user_id.eq(user_id))
-                    .filter(cli_tokens::revoked_at.is_null()),
-            )
-            .set((
-                cli_tokens::revoked_at.eq(naive(at)),
-                cli_tokens::revoked_reason.eq(REVOKED_BY_OWNER),
-            ))
-            .execute(c)?;
-            Ok(n > 0)
-        })
-        .await
-        .map_err(auth_error)
+        revoke_active(self, Tokens::OfUser(user_id), at).await
     }
+}
+
+/// Which tokens a revocation is about.
+enum Tokens {
+    /// One token.
+    Id(String),
+    /// A user's.
+    OfUser(String),
+}
+
+/// Revokes the active tokens meant (reason: by their owner); answers whether any was.
+async fn revoke_active(db: &Db, tokens: Tokens, at: DateTime<Utc>) -> Result<bool, AuthError> {
+    db.run(move |c| {
+        let which: Box<dyn BoxableExpression<cli_tokens::table, MultiBackend, SqlType = Bool>> =
+            match tokens {
+                Tokens::Id(id) => Box::new(cli_tokens::id.eq(id)),
+                Tokens::OfUser(user_id) => Box::new(cli_tokens::user_id.eq(user_id)),
+            };
+        let n = diesel::update(
+            cli_tokens::table.filter(which).filter(cli_tokens::revoked_at.is_null()),
+        )
+        .set((
+            cli_tokens::revoked_at.eq(naive(at)),
+            cli_tokens::revoked_reason.eq(REVOKED_BY_OWNER),
+        ))
+        .execute(c)?;
+        Ok(n > 0)
+    })
+    .await
+    .map_err(auth_error)
 }

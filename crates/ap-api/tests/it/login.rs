@@ -163,6 +163,13 @@ async fn the_login_chain_yields_a_working_cli_token(app: TestApp) {
 
 async fn the_bridge_refuses_foreign_targets(app: TestApp) {
     let session = app.dev_jwt("quinn");
+    let bridge = |query: String| {
+        app.send(
+            app.client
+                .get(format!("{}/auth/cli-callback?{query}", app.base))
+                .header("Cookie", format!("__session={session}")),
+        )
+    };
     for target in [
         "https://evil.example/callback",
         "http://127.0.0.1.evil.example/callback",
@@ -171,13 +178,7 @@ async fn the_bridge_refuses_foreign_targets(app: TestApp) {
         "http://127.0.0.1:9/elsewhere",
         "http%3A%2F%2F127.0.0.1%3A9%2Fcallback%23frag",
     ] {
-        let res = app
-            .send(
-                app.client
-                    .get(format!("{}/auth/cli-callback?redirect_to={target}&state=s1", app.base))
-                    .header("Cookie", format!("__session={session}")),
-            )
-            .await;
+        let res = bridge(format!("redirect_to={target}&state=s1")).await;
         assert_eq!(res.status, 400, "{target}");
         assert!(res.header("location").is_none(), "{target}");
         assert!(res.header("content-type").is_some_and(|ct| ct.starts_with("text/html")));
@@ -186,13 +187,7 @@ async fn the_bridge_refuses_foreign_targets(app: TestApp) {
         "redirect_to=http://127.0.0.1:9/callback",
         "redirect_to=http://127.0.0.1:9/callback&state=",
     ] {
-        let res = app
-            .send(
-                app.client
-                    .get(format!("{}/auth/cli-callback?{query}", app.base))
-                    .header("Cookie", format!("__session={session}")),
-            )
-            .await;
+        let res = bridge(query.to_owned()).await;
         assert_eq!(res.status, 400, "missing state: {query}");
     }
     // Not signed in: sent to sign in first, keeping the target and state.
@@ -202,16 +197,7 @@ async fn the_bridge_refuses_foreign_targets(app: TestApp) {
     assert!(location.starts_with(&format!("{}/sign-in?redirect_url=", app.base)), "{location}");
     assert!(location.ends_with("&state=s2"), "{location}");
     // A valid target with a session goes through.
-    let ok = app
-        .send(
-            app.client
-                .get(format!(
-                    "{}/auth/cli-callback?redirect_to=http://[::1]:9/callback&state=s3",
-                    app.base
-                ))
-                .header("Cookie", format!("__session={session}")),
-        )
-        .await;
+    let ok = bridge("redirect_to=http://[::1]:9/callback&state=s3".to_owned()).await;
     assert_eq!(ok.status, 303);
     assert!(ok.header("location").is_some_and(|l| l.starts_with("http://[::1]:9/callback?token=")));
 }
