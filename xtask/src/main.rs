@@ -5,6 +5,7 @@ mod demo;
 mod seed;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -75,7 +76,7 @@ fn open(cli: &Cli) -> anyhow::Result<Db> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let archives = data_dir(&cli).join("archives");
-    let blobs = LocalBlobs::new(&archives);
+    let blobs = Arc::new(LocalBlobs::new(&archives));
     match cli.command {
         Command::Migrate => {
             let applied = open(&cli)?.migrate()?;
@@ -90,8 +91,8 @@ fn main() -> anyhow::Result<()> {
             }
             let started = Instant::now();
             match scale {
-                Some(count) => seed::scale(&db, &blobs, count)?,
-                None => seed::demo(&db, &blobs)?,
+                Some(count) => seed::scale(&db, blobs.as_ref(), count)?,
+                None => seed::demo(&db, blobs)?,
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
         }

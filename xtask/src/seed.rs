@@ -4,14 +4,19 @@
 use std::io::{Cursor, Write};
 
 use anyhow::Context;
-use ap_domain::content::content_hash;
+use std::sync::Arc;
+
+use ap_api::publishing::{Publisher, scanned_archive};
+use ap_domain::listing::SecurityStatus;
 use ap_domain::slug::display_name_slug;
-use ap_store::blobs::{BlobStore, LocalBlobs};
+use ap_domain::version::Version;
+use ap_store::blobs::{BlobStore, Staged};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::{Conn, Db, StoreError, publish, write_tx};
 use chrono::{Duration, NaiveDateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::json;
 use zip::write::SimpleFileOptions;
 
 use crate::demo::{LISTINGS, SELLERS};
@@ -78,20 +83,6 @@ fn long_description(title: &str, description: &str) -> String {
     )
 }
 
-struct Stored {
-    sha256: String,
-    content_hash: String,
-    size: i64,
-}
-
-fn store_package(blobs: &LocalBlobs, files: &[(String, String)]) -> anyhow::Result<Stored> {
-    let bytes = zip_files(files)?;
-    let sha256 = blobs.put(&bytes)?;
-    let content_hash =
-        content_hash(files.iter().map(|(path, text)| (path.as_str(), text.as_bytes())));
-    Ok(Stored { sha256, content_hash, size: bytes.len() as i64 })
-}
-
 fn new_user(display_name: &str, slug: &str, created_at: NaiveDateTime) -> NewUser {
     let email = Some(format!("{slug}@demo.agentpowers.invalid"));
     NewUser {
@@ -105,133 +96,115 @@ fn uuid_v7() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn live_version(
-    conn: &mut Conn,
-    listing_id: &str,
-    version: (i32, i32, i32),
-    changelog: &str,
-    stored: &Stored,
+/// Uploads a package the way `POST /v1/{type}s/{slug}/upload` does; demo packages must
+/// pass the scan.
+async fn upload(
+    publisher: &Publisher,
+    owner: &str,
+    slug: &str,
+    version: Option<Version>,
+    files: &[(String, String)],
     at: NaiveDateTime,
-) -> Result<(), StoreError> {
-    let v = NewListingVersion {
-        id: uuid_v7(),
-        listing_id: listing_id.to_owned(),
-        version: format!("{}.{}.{}", version.0, version.1, version.2),
-        major: version.0,
-        minor: version.1,
-        patch: version.2,
-        status: "live".to_owned(),
-        changelog: Some(changelog.to_owned()),
-        archive_sha256: Some(stored.sha256.clone()),
-        content_hash: Some(stored.content_hash.clone()),
-        size_bytes: Some(stored.size),
-        security_status: Some("pass".to_owned()),
-        security_score: Some(10),
-        findings: Some("[]".to_owned()),
-        layers: Some("[]".to_owned()),
-        scanned_at: Some(at),
-        published_at: Some(at),
-        created_at: at,
-    };
-    publish::insert_live_version(conn, &v, at)
+) -> anyhow::Result<()> {
+    let target = publisher.upload_target(owner.to_owned(), slug.to_owned(), None, version).await?;
+    let staged = Staged::from_bytes(&publisher.blobs().staging_dir(), &zip_files(files)?)?;
+    let result = publisher.upload(owner.to_owned(), target, staged, at).await?;
+    anyhow::ensure!(
+        result.security_status == SecurityStatus::Pass,
+        "demo package {slug} did not pass the scan: {:?}",
+        result.findings
+    );
+    Ok(())
 }
 
-/// Seeds the demo marketplace: 7 sellers and 44 live listings (plus one archived and one
-/// never-published listing that stay invisible), each with a real archive.
-pub fn demo(db: &Db, blobs: &LocalBlobs) -> anyhow::Result<()> {
+/// Seeds the demo marketplace through the publishing code path (every listing created,
+/// scanned and published as a seller would): 7 sellers and 44 live listings, plus one
+/// unpublished and one never-published listing that stay invisible.
+pub fn demo(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(demo_async(db, blobs))
+}
+
+async fn demo_async(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
+    let publisher = Publisher::new(db.clone(), blobs);
     let mut rng = StdRng::seed_from_u64(20_261_129);
     let now = Utc::now().naive_utc();
-    let mut packages = Vec::new();
-    for (slug, title, description, _, kind, _, _) in LISTINGS {
-        let v1 = store_package(blobs, &package_files(slug, title, description, kind))?;
-        let mut files = package_files(slug, title, description, kind);
-        files[0].1.push_str("\n## Changes in 1.1.0\n\nClearer steps and more examples.\n");
-        let v2 = store_package(blobs, &files)?;
-        packages.push((v1, v2));
+    let mut owners = Vec::new();
+    for (name, slug, bio, github, verified) in SELLERS {
+        let joined = now - Duration::days(rng.random_range(200..400));
+        let mut user = new_user(name, slug, joined);
+        user.bio = Some(bio.to_owned());
+        user.github_username = Some(github.to_owned());
+        user.github_url = Some(format!("https://github.com/{github}"));
+        user.website_url = Some(format!("https://{slug}.example.com"));
+        user.verified = verified;
+        let id = user.id.clone();
+        let account = format!("acct_demo_{}", slug.replace('-', "_"));
+        db.run(move |conn| {
+            write_tx(conn, |conn| {
+                publish::insert_user(conn, &user)?;
+                publish::insert_seller_account(conn, &user.id, &account, true, joined)
+            })
+        })
+        .await?;
+        owners.push(id);
     }
-    write_tx_blocking(db, move |conn| {
-        let mut owners = Vec::new();
-        for (name, slug, bio, github, verified) in SELLERS {
-            let joined = now - Duration::days(rng.random_range(200..400));
-            let mut user = new_user(name, slug, joined);
-            user.bio = Some(bio.to_owned());
-            user.github_username = Some(github.to_owned());
-            user.github_url = Some(format!("https://github.com/{github}"));
-            user.website_url = Some(format!("https://{slug}.example.com"));
-            user.verified = verified;
-            publish::insert_user(conn, &user)?;
-            owners.push(user.id);
+    for (slug, title, description, category, kind, price, seller) in LISTINGS {
+        let owner = &owners[seller];
+        let created = now - Duration::days(rng.random_range(30..180));
+        let body = json!({
+            "slug": slug, "title": title, "description": description, "category": category,
+            "type": kind, "price_cents": price,
+            "long_description": long_description(title, description),
+        });
+        let created_listing = publisher
+            .create(owner.clone(), as_object(body)?, None, created)
+            .await
+            .with_context(|| format!("creating {slug}"))?;
+        let mut files = package_files(slug, title, description, kind);
+        upload(&publisher, owner, slug, None, &files, created).await?;
+        if rng.random_bool(0.4) {
+            let later = created + Duration::days(rng.random_range(1..25));
+            let bump = json!({"bump": "minor", "changelog": "Clearer steps and more examples."});
+            publisher.change(owner.clone(), slug.to_owned(), as_object(bump)?, None, later).await?;
+            files[0].1.push_str("\n## Changes in 1.1.0\n\nClearer steps and more examples.\n");
+            let next = Version { major: 1, minor: 1, patch: 0 };
+            upload(&publisher, owner, slug, Some(next), &files, later).await?;
         }
-        for ((slug, title, description, category, kind, price, seller), (v1, v2)) in
-            LISTINGS.into_iter().zip(&packages)
-        {
-            let created = now - Duration::days(rng.random_range(30..180));
-            let ratings = rng.random_range(0..40);
-            let listing = NewListing {
-                id: uuid_v7(),
-                slug: slug.to_owned(),
-                owner_id: owners[seller].clone(),
-                listing_type: kind.to_owned(),
-                title: title.to_owned(),
-                description: description.to_owned(),
-                long_description: long_description(title, description),
-                category: category.to_owned(),
-                price_cents: price,
-                currency: "usd".to_owned(),
-                download_count: rng.random_range(10..5_000),
-                install_count: rng.random_range(5..2_000),
-                view_count: rng.random_range(50..20_000),
-                rating_sum: (0..ratings).map(|_| rng.random_range(3..=5)).sum(),
-                rating_count: ratings,
-                created_at: created,
-                updated_at: created,
-            };
-            publish::insert_listing(conn, &listing)?;
-            live_version(conn, &listing.id, (1, 0, 0), "First release.", v1, created)?;
-            if rng.random_bool(0.4) {
-                let later = created + Duration::days(rng.random_range(1..25));
-                live_version(
-                    conn,
-                    &listing.id,
-                    (1, 1, 0),
-                    "Clearer steps and more examples.",
-                    v2,
-                    later,
-                )?;
-            }
+        let ratings: i64 = rng.random_range(0..40);
+        let counters = (
+            rng.random_range(10..5_000),
+            rng.random_range(5..2_000),
+            rng.random_range(50..20_000),
+            ((0..ratings).map(|_| rng.random_range(3..=5)).sum::<i64>(), ratings),
+        );
+        let id = created_listing.id;
+        db.run(move |conn| {
+            publish::set_counters(conn, &id, counters.0, counters.1, counters.2, counters.3)
+        })
+        .await?;
+    }
+    // Invisible listings: one unpublished by its owner, one never published.
+    for (slug, archived) in [("retired-commit-helper", true), ("draft-changelog-writer", false)] {
+        let body = json!({
+            "slug": slug, "title": slug.replace('-', " "), "category": "development",
+            "description": "A git helper that is not on sale any more or not yet.",
+        });
+        publisher.create(owners[0].clone(), as_object(body)?, None, now).await?;
+        if archived {
+            let files =
+                package_files(slug, "Retired commit helper", "Writes commit messages.", "skill");
+            upload(&publisher, &owners[0], slug, None, &files, now).await?;
+            publisher.set_archived(owners[0].clone(), slug.to_owned(), None, true, now).await?;
         }
-        // Invisible listings: one unpublished by its owner, one never published.
-        let (v1, _) = &packages[0];
-        for (slug, archived) in [("retired-commit-helper", true), ("draft-changelog-writer", false)]
-        {
-            let listing = NewListing {
-                id: uuid_v7(),
-                slug: slug.to_owned(),
-                owner_id: owners[0].clone(),
-                listing_type: "skill".to_owned(),
-                title: slug.replace('-', " "),
-                description: "A git helper that is not on sale any more or not yet.".to_owned(),
-                long_description: String::new(),
-                category: "development".to_owned(),
-                price_cents: 0,
-                currency: "usd".to_owned(),
-                download_count: 0,
-                install_count: 0,
-                view_count: 0,
-                rating_sum: 0,
-                rating_count: 0,
-                created_at: now,
-                updated_at: now,
-            };
-            publish::insert_listing(conn, &listing)?;
-            if archived {
-                live_version(conn, &listing.id, (1, 0, 0), "First release.", v1, now)?;
-                publish::archive_listing(conn, &listing.id, now)?;
-            }
-        }
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+fn as_object(
+    value: serde_json::Value,
+) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    value.as_object().cloned().context("a JSON object")
 }
 
 /// Words of synthetic titles; every listing draws three.
@@ -247,13 +220,19 @@ const WORDS: [&str; 48] = [
 /// Seeds `count` synthetic live listings over `count / 100` sellers, sharing one archive.
 /// Every 8th listing mentions "toolkit" (a broad term, 12.5 %); every 997th mentions
 /// "zephyr" (a narrow one).
-pub fn scale(db: &Db, blobs: &LocalBlobs, count: usize) -> anyhow::Result<()> {
+pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(count as u64);
     let now = Utc::now().naive_utc();
-    let stored = store_package(
-        blobs,
-        &package_files("bench-skill", "Bench Skill", "A synthetic skill for benchmarks.", "skill"),
-    )?;
+    let bytes = zip_files(&package_files(
+        "bench-skill",
+        "Bench Skill",
+        "A synthetic skill for benchmarks.",
+        "skill",
+    ))?;
+    let report = ap_scan::scan(&bytes, ap_scan::PackageKind::Skill, &ap_scan::Limits::default());
+    let size = bytes.len() as i64;
+    let sha256 = blobs.put(Staged::from_bytes(&blobs.staging_dir(), &bytes)?)?;
+    let (scanned, _, _) = scanned_archive(&report, sha256, size)?;
     let categories = [
         "development",
         "productivity",
@@ -310,7 +289,27 @@ pub fn scale(db: &Db, blobs: &LocalBlobs, count: usize) -> anyhow::Result<()> {
                 updated_at: created,
             };
             publish::insert_listing(conn, &listing)?;
-            live_version(conn, &listing.id, (1, 0, 0), "First release.", &stored, created)?;
+            let version = NewListingVersion {
+                id: uuid_v7(),
+                listing_id: listing.id.clone(),
+                version: "1.0.0".to_owned(),
+                major: 1,
+                minor: 0,
+                patch: 0,
+                status: "live".to_owned(),
+                changelog: Some("First release.".to_owned()),
+                archive_sha256: Some(scanned.archive_sha256.clone()),
+                content_hash: scanned.content_hash.clone(),
+                size_bytes: Some(scanned.size_bytes),
+                security_status: Some(scanned.security_status.clone()),
+                security_score: Some(scanned.security_score),
+                findings: Some(scanned.findings.clone()),
+                layers: Some(scanned.layers.clone()),
+                scanned_at: Some(created),
+                published_at: Some(created),
+                created_at: created,
+            };
+            publish::insert_live_version(conn, &version, created)?;
         }
         Ok(())
     })

@@ -24,6 +24,16 @@ pub enum ApiError {
         /// What the client is told.
         message: String,
     },
+    /// A coded error caused by a scan, with its findings.
+    #[error("{code}: {message}")]
+    Findings {
+        /// The code (decides the status).
+        code: Code,
+        /// What the client is told.
+        message: String,
+        /// The scan findings that caused it.
+        findings: Vec<serde_json::Value>,
+    },
     /// Request validation failed (422 list shape).
     #[error("validation failed")]
     Validation(FieldErrors),
@@ -41,7 +51,7 @@ impl ApiError {
     /// The code of this error as the client sees it.
     pub fn code(&self) -> Code {
         match self {
-            ApiError::Coded { code, .. } => *code,
+            ApiError::Coded { code, .. } | ApiError::Findings { code, .. } => *code,
             ApiError::Validation(_) => Code::ValidationError,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -98,6 +108,15 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Coded { code, message } => coded_response(*code, message),
+            ApiError::Findings { code, message, findings } => {
+                HttpResponse::build(self.status_code()).json(Envelope {
+                    detail: CodedError {
+                        detail: message.clone(),
+                        code: *code,
+                        findings: Some(findings.clone()),
+                    },
+                })
+            }
             ApiError::Validation(errors) => {
                 HttpResponse::UnprocessableEntity().json(Envelope { detail: &errors.0 })
             }

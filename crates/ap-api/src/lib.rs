@@ -6,11 +6,14 @@ pub mod cache;
 pub mod error;
 pub mod middleware;
 pub mod present;
+pub mod publishing;
 pub mod query;
 pub mod ratelimit;
 pub mod routes;
+pub mod signing;
 pub mod state;
+pub mod upload;
 
 pub use app::{ServerOptions, server};
 pub use error::ApiError;
-pub use state::{ApiConfig, AppState, AuthSetup};
+pub use state::{ApiConfig, AppState, AuthSetup, Files};

@@ -8,8 +8,11 @@ use ap_auth::{Authenticator, Clock};
 use ap_ratelimit::Limiter;
 use ap_ratelimit::policy::Cidr;
 use ap_store::Db;
+use ap_store::blobs::BlobStore;
 
 use crate::cache::CatalogCache;
+use crate::publishing::Publisher;
+use crate::signing::UrlSigner;
 
 /// Settings of the HTTP layer (built by `api-server` from its configuration).
 #[derive(Debug, Clone)]
@@ -25,6 +28,8 @@ pub struct ApiConfig {
     pub sign_in_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client (anyone else's is ignored).
     pub trusted_proxies: Vec<Cidr>,
+    /// How long a signed download link works.
+    pub download_link_ttl: Duration,
 }
 
 impl Default for ApiConfig {
@@ -35,6 +40,7 @@ impl Default for ApiConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             sign_in_url: None,
             trusted_proxies: Vec::new(),
+            download_link_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -52,6 +58,15 @@ pub struct AuthSetup {
     pub token_cache_ttl: chrono::Duration,
 }
 
+/// Archive storage and download-link signing.
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// Where archives live.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Signs and checks download links (the key is shared by every instance).
+    pub signer: UrlSigner,
+}
+
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -65,16 +80,20 @@ struct Inner {
     auth: Authenticator<Db>,
     dev_issuer: Option<Arc<DevIssuer>>,
     limiter: Option<Arc<dyn Limiter>>,
+    publisher: Publisher,
+    signer: UrlSigner,
 }
 
 impl AppState {
     /// State over an open database; `limiter` is `None` when rate limits are off.
     pub fn new(
         db: Db,
+        files: Files,
         config: ApiConfig,
         auth: AuthSetup,
         limiter: Option<Arc<dyn Limiter>>,
     ) -> Self {
+        let publisher = Publisher::new(db.clone(), files.blobs);
         let cache = CatalogCache::new(config.cache_ttl);
         let authenticator =
             Authenticator::new(db.clone(), auth.sessions, auth.clock, auth.token_cache_ttl);
@@ -86,6 +105,8 @@ impl AppState {
                 auth: authenticator,
                 dev_issuer: auth.dev_issuer,
                 limiter,
+                publisher,
+                signer: files.signer,
             }),
         }
     }
@@ -113,6 +134,16 @@ impl AppState {
     /// The rate limiter, when limits are on.
     pub fn limiter(&self) -> Option<&Arc<dyn Limiter>> {
         self.inner.limiter.as_ref()
+    }
+
+    /// Publishing (and the archive store).
+    pub fn publisher(&self) -> &Publisher {
+        &self.inner.publisher
+    }
+
+    /// Download-link signing.
+    pub fn signer(&self) -> &UrlSigner {
+        &self.inner.signer
     }
 
     /// The development issuer, when development sign-in is on.

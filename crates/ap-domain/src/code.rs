@@ -38,6 +38,30 @@ pub enum Code {
     UnsupportedMediaType,
     /// A field failed validation (coded form, used outside request extraction).
     ValidationError,
+    /// Publishing needs a display name on the profile.
+    DisplayNameRequired,
+    /// A paid listing needs a seller whose payouts are set up.
+    SellerOnboardingRequired,
+    /// The listing belongs to another seller.
+    SkillNotOwner,
+    /// A paid listing needs a completed purchase.
+    PurchaseRequired,
+    /// A download link whose signature does not match.
+    LinkInvalid,
+    /// A download link past its expiry.
+    LinkExpired,
+    /// The listing is unpublished.
+    SkillArchived,
+    /// The listing is not unpublished.
+    SkillNotArchived,
+    /// A version is already waiting for its upload.
+    SkillVersionPending,
+    /// That version is already live (versions are immutable).
+    VersionExists,
+    /// The listing text failed the security scan (with findings).
+    ListingTextRejected,
+    /// The uploaded package is not a readable archive of the expected kind.
+    InvalidPackage,
     /// Too many requests for the caller's tier.
     RateLimited,
     /// Unexpected failure; the cause is in the log under the request id.
@@ -48,7 +72,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 29] = [
         Code::BadRequest,
         Code::Unauthorized,
         Code::TokenRevoked,
@@ -63,6 +87,18 @@ impl Code {
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::ValidationError,
+        Code::DisplayNameRequired,
+        Code::SellerOnboardingRequired,
+        Code::SkillNotOwner,
+        Code::PurchaseRequired,
+        Code::LinkInvalid,
+        Code::LinkExpired,
+        Code::SkillArchived,
+        Code::SkillNotArchived,
+        Code::SkillVersionPending,
+        Code::VersionExists,
+        Code::ListingTextRejected,
+        Code::InvalidPackage,
         Code::RateLimited,
         Code::Internal,
         Code::ServiceUnavailable,
@@ -71,15 +107,26 @@ impl Code {
     /// The HTTP status answered with this code.
     pub const fn http_status(self) -> u16 {
         match self {
-            Code::BadRequest => 400,
+            Code::BadRequest | Code::DisplayNameRequired => 400,
             Code::Unauthorized | Code::TokenRevoked => 401,
-            Code::SessionRequired | Code::Forbidden => 403,
+            Code::SessionRequired
+            | Code::Forbidden
+            | Code::SellerOnboardingRequired
+            | Code::SkillNotOwner
+            | Code::PurchaseRequired
+            | Code::LinkInvalid
+            | Code::LinkExpired => 403,
             Code::NotFound | Code::SkillNotFound | Code::SellerNotFound => 404,
             Code::MethodNotAllowed => 405,
-            Code::Conflict | Code::SlugTaken => 409,
+            Code::Conflict
+            | Code::SlugTaken
+            | Code::SkillArchived
+            | Code::SkillNotArchived
+            | Code::SkillVersionPending
+            | Code::VersionExists => 409,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
-            Code::ValidationError => 422,
+            Code::ValidationError | Code::ListingTextRejected | Code::InvalidPackage => 422,
             Code::RateLimited => 429,
             Code::Internal => 500,
             Code::ServiceUnavailable => 503,
@@ -103,6 +150,18 @@ impl Code {
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Code::ValidationError => "VALIDATION_ERROR",
+            Code::DisplayNameRequired => "DISPLAY_NAME_REQUIRED",
+            Code::SellerOnboardingRequired => "SELLER_ONBOARDING_REQUIRED",
+            Code::SkillNotOwner => "SKILL_NOT_OWNER",
+            Code::PurchaseRequired => "PURCHASE_REQUIRED",
+            Code::LinkInvalid => "LINK_INVALID",
+            Code::LinkExpired => "LINK_EXPIRED",
+            Code::SkillArchived => "SKILL_ARCHIVED",
+            Code::SkillNotArchived => "SKILL_NOT_ARCHIVED",
+            Code::SkillVersionPending => "SKILL_VERSION_PENDING",
+            Code::VersionExists => "VERSION_EXISTS",
+            Code::ListingTextRejected => "LISTING_TEXT_REJECTED",
+            Code::InvalidPackage => "INVALID_PACKAGE",
             Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
             Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -6,6 +6,7 @@ pub mod content;
 pub mod listing;
 pub mod page;
 pub mod platform;
+pub mod publishing;
 pub mod search;
 pub mod slug;
 pub mod validation;

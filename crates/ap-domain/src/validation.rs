@@ -67,3 +67,45 @@ impl From<FieldError> for FieldErrors {
         Self(vec![error])
     }
 }
+
+/// A string body field: `Ok(None)` for null, trimmed text otherwise, an error for other types.
+pub fn body_text(name: &str, value: &serde_json::Value) -> Result<Option<String>, FieldError> {
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s.trim().to_owned())),
+        _ => Err(FieldError::body(name, "string_type", "Input should be a valid string")),
+    }
+}
+
+/// A text body field of `min..=max` characters (null counts as missing).
+pub fn body_text_len(
+    name: &str,
+    value: &serde_json::Value,
+    min: usize,
+    max: usize,
+) -> Result<String, FieldError> {
+    let text = body_text(name, value)?.unwrap_or_default();
+    let chars = text.chars().count();
+    if chars < min {
+        return Err(FieldError::body(
+            name,
+            if chars == 0 { "missing" } else { "string_too_short" },
+            format!("String should have at least {min} characters"),
+        ));
+    }
+    if chars > max {
+        return Err(FieldError::body(
+            name,
+            "string_too_long",
+            format!("String should have at most {max} characters"),
+        ));
+    }
+    Ok(text)
+}
+
+/// An integer body field (a JSON number without fraction).
+pub fn body_int(name: &str, value: &serde_json::Value) -> Result<i64, FieldError> {
+    value
+        .as_i64()
+        .ok_or_else(|| FieldError::body(name, "int_type", "Input should be a valid integer"))
+}

@@ -333,3 +333,144 @@ pub struct Profile {
     /// When a requested deletion happens.
     pub deletion_scheduled_at: Option<DateTime<Utc>>,
 }
+
+/// `POST /v1/skills`: the listing exists, waiting for its first upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingCreated {
+    /// Its slug.
+    pub slug: String,
+    /// Its id.
+    pub id: String,
+    /// Always `pending` (not public until a version passes the scan).
+    pub status: String,
+    /// What to do next.
+    pub message: String,
+}
+
+/// `PATCH /v1/skills/{slug}`: a new version waits for its upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionCreated {
+    /// The listing's slug.
+    pub slug: String,
+    /// The live version before this change (null when none went live yet).
+    pub previous_version: Option<String>,
+    /// The pending version.
+    pub new_version: String,
+    /// Its id.
+    pub version_id: String,
+    /// Always `pending`.
+    pub status: String,
+    /// What to do next.
+    pub message: String,
+}
+
+/// `POST /v1/skills/{slug}/upload` and `POST /v1/security/scan-package`: a scanned package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadResult {
+    /// The listing's slug.
+    pub slug: String,
+    /// The version the archive became.
+    pub version: String,
+    /// Content hash of the files (CONTRACT §2.4).
+    pub content_hash: String,
+    /// SHA-256 of the archive bytes (the download's `ETag`).
+    pub archive_sha256: String,
+    /// Archive size.
+    pub size_bytes: i64,
+    /// `pass` and `warn` are live, `block` is refused.
+    pub security_status: SecurityStatus,
+    /// 0–10, 10 = clean.
+    pub security_score: i32,
+    /// Every finding.
+    pub findings: Vec<serde_json::Value>,
+    /// The scan layers in order.
+    pub layers: Vec<serde_json::Value>,
+}
+
+/// `POST /v1/skills/{slug}/unpublish` and `…/republish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveState {
+    /// The listing's slug.
+    pub slug: String,
+    /// When it was unpublished; null once republished.
+    pub archived_at: Option<DateTime<Utc>>,
+    /// `Skill unpublished.` or `Skill republished.`
+    pub message: String,
+}
+
+/// `GET /v1/skills/{slug}/download`: where to fetch the archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadLink {
+    /// Absolute, signed, expiring URL of the ZIP.
+    pub url: String,
+    /// The listing's slug.
+    pub slug: String,
+    /// The version served.
+    pub version: String,
+    /// Content hash of its files.
+    pub content_hash: Option<String>,
+    /// SHA-256 of the archive bytes.
+    pub archive_sha256: String,
+    /// The buyer's license code (null for free listings and owners).
+    pub license_code: Option<String>,
+    /// When `url` stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /v1/installations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallationRecorded {
+    /// Id of the installation record.
+    pub id: String,
+    /// The installed listing's slug.
+    pub source_slug: String,
+    /// The installing host.
+    pub hostname: String,
+    /// `code`, `cowork`, `web`, `cli` or `mcp`.
+    pub platform: String,
+    /// `agentpowers` or `clawhub`.
+    pub source: String,
+    /// `Installation recorded`.
+    pub message: String,
+}
+
+/// `GET /v1/security/check/{content_hash}`: a cached verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanVerdict {
+    /// `pass`, `warn` or `block`.
+    pub security_status: SecurityStatus,
+    /// 0–10.
+    pub security_score: i32,
+    /// Every finding.
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// `POST /v1/security/scan-package`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageScan {
+    /// Content hash of the package's files.
+    pub content_hash: String,
+    /// `pass`, `warn` or `block`.
+    pub security_status: SecurityStatus,
+    /// 0–10.
+    pub security_score: i32,
+    /// Every finding.
+    pub findings: Vec<serde_json::Value>,
+    /// The scan layers in order.
+    pub layers: Vec<serde_json::Value>,
+}
+
+/// `GET /v1/security/results/{slug}`: the live version's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityResults {
+    /// The listing's slug.
+    pub slug: String,
+    /// `pass` or `warn`.
+    pub status: SecurityStatus,
+    /// 0–10.
+    pub score: Option<i32>,
+    /// `verified` for verified sellers, `community` otherwise.
+    pub trust_level: String,
+    /// Findings of the live version.
+    pub findings: Vec<serde_json::Value>,
+}

@@ -1,21 +1,118 @@
 //! Archive storage: content-addressed by SHA-256, written atomically.
 //!
-//! [`BlobStore`] is the seam for other backends (S3-compatible object storage); the
-//! default [`LocalBlobs`] keeps files under `<data dir>/archives/ab/abcdef….zip`.
+//! Uploads are first streamed into a [`Staging`] file (hashing and counting as they
+//! arrive, refusing anything over the cap), then moved into the store under their hash.
+//! [`BlobStore`] is the seam for other backends (S3-compatible object storage would
+//! upload the staged file); the default [`LocalBlobs`] keeps files under
+//! `<data dir>/archives/ab/abcdef….zip` and stages them in `<data dir>/archives/tmp`, on
+//! the same file system, so that storing is a rename.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 use crate::error::StoreError;
 
 /// Where archives live.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
-    /// Stores `bytes`; answers their lowercase hex SHA-256 (the key).
-    fn put(&self, bytes: &[u8]) -> Result<String, StoreError>;
+    /// Folder for staging files (created on demand).
+    fn staging_dir(&self) -> PathBuf;
+    /// Moves a staged archive into the store; answers its SHA-256 (the key).
+    fn put(&self, staged: Staged) -> Result<String, StoreError>;
     /// Reads the archive with this SHA-256, `None` when absent.
     fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// A complete archive on local disk, not yet in the store (deleted when dropped).
+#[derive(Debug)]
+pub struct Staged {
+    file: tempfile::NamedTempFile,
+    sha256: String,
+    size: u64,
+}
+
+impl Staged {
+    /// Stages bytes already in memory (the demo seed).
+    pub fn from_bytes(dir: &Path, bytes: &[u8]) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(bytes)?;
+        Ok(Staged { file, sha256: sha256_hex(bytes), size: bytes.len() as u64 })
+    }
+
+    /// Lowercase hex SHA-256 of the bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The bytes (bounded by the cap the staging enforced).
+    pub fn read(&self) -> Result<Vec<u8>, StoreError> {
+        Ok(std::fs::read(self.file.path())?)
+    }
+}
+
+/// Why staging stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StagingError {
+    /// More bytes arrived than the cap allows.
+    #[error("the archive is larger than {0} bytes")]
+    TooLarge(u64),
+    /// The disk refused.
+    #[error("staging the archive: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An archive being received: written to a temporary file chunk by chunk, hashed and
+/// counted on the way, refused as soon as it passes the cap.
+#[derive(Debug)]
+pub struct Staging {
+    temp: tempfile::NamedTempFile,
+    file: tokio::fs::File,
+    hasher: Sha256,
+    size: u64,
+    cap: u64,
+}
+
+impl Staging {
+    /// Starts a staging file in `dir` accepting at most `cap` bytes.
+    pub async fn new(dir: &Path, cap: u64) -> Result<Self, StagingError> {
+        tokio::fs::create_dir_all(dir).await?;
+        let dir = dir.to_owned();
+        let temp = tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(dir))
+            .await
+            .map_err(std::io::Error::other)??;
+        let file = tokio::fs::OpenOptions::new().write(true).open(temp.path()).await?;
+        Ok(Staging { temp, file, hasher: Sha256::new(), size: 0, cap })
+    }
+
+    /// Appends a chunk.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StagingError> {
+        self.size += chunk.len() as u64;
+        if self.size > self.cap {
+            return Err(StagingError::TooLarge(self.cap));
+        }
+        self.hasher.update(chunk);
+        self.file.write_all(chunk).await?;
+        Ok(())
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The complete archive.
+    pub async fn finish(mut self) -> Result<Staged, StagingError> {
+        self.file.flush().await?;
+        Ok(Staged { file: self.temp, sha256: hex::encode(self.hasher.finalize()), size: self.size })
+    }
 }
 
 /// Archives as files in a local folder.
@@ -30,9 +127,10 @@ impl LocalBlobs {
         Self { root: root.into() }
     }
 
-    /// Path of the archive with this SHA-256; `None` unless it is 64 hex digits.
-    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+    /// Path of the archive with this SHA-256; `None` unless it is 64 lowercase hex digits.
+    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        let valid = sha256.len() == 64
+            && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         valid.then(|| self.root.join(&sha256[..2]).join(format!("{sha256}.zip")))
     }
 }
@@ -43,19 +141,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl BlobStore for LocalBlobs {
-    fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let sha = sha256_hex(bytes);
-        let path = self.path_of(&sha).ok_or(StoreError::NotFound)?;
+    fn staging_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    fn put(&self, staged: Staged) -> Result<String, StoreError> {
+        let path = self.path_of(&staged.sha256).ok_or(StoreError::NotFound)?;
         if path.exists() {
-            return Ok(sha);
+            return Ok(staged.sha256);
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&path).map_err(|e| StoreError::Io(e.error))?;
-        Ok(sha)
+        staged.file.as_file().sync_all()?;
+        staged.file.persist(&path).map_err(|e| StoreError::Io(e.error))?;
+        Ok(staged.sha256)
     }
 
     fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -72,15 +171,31 @@ impl BlobStore for LocalBlobs {
 mod tests {
     use super::*;
 
-    #[test]
-    fn put_then_get_by_hash() {
+    #[tokio::test]
+    async fn staged_archives_are_stored_by_hash() {
         let dir = tempfile::tempdir().expect("tempdir");
         let blobs = LocalBlobs::new(dir.path());
-        let sha = blobs.put(b"zip bytes").expect("put");
+        let mut staging = Staging::new(&blobs.staging_dir(), 16).await.expect("staging");
+        staging.write(b"zip ").await.expect("write");
+        staging.write(b"bytes").await.expect("write");
+        let staged = staging.finish().await.expect("finish");
+        assert_eq!(staged.size(), 9);
+        let sha = blobs.put(staged).expect("put");
         assert_eq!(sha, sha256_hex(b"zip bytes"));
-        assert_eq!(blobs.put(b"zip bytes").expect("put again"), sha);
+        let again = Staged::from_bytes(&blobs.staging_dir(), b"zip bytes").expect("stage");
+        assert_eq!(blobs.put(again).expect("put again"), sha);
         assert_eq!(blobs.get(&sha).expect("get").as_deref(), Some(&b"zip bytes"[..]));
         assert_eq!(blobs.get(&"0".repeat(64)).expect("get"), None);
         assert_eq!(blobs.get("../../etc/passwd").expect("get"), None);
+        // Nothing is left behind in staging.
+        assert_eq!(std::fs::read_dir(blobs.staging_dir()).expect("dir").count(), 0);
+    }
+
+    #[tokio::test]
+    async fn staging_refuses_more_than_the_cap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut staging = Staging::new(dir.path(), 8).await.expect("staging");
+        staging.write(b"12345678").await.expect("at the cap");
+        assert!(matches!(staging.write(b"9").await, Err(StagingError::TooLarge(8))));
     }
 }

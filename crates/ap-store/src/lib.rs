@@ -9,11 +9,13 @@ pub mod identity;
 pub mod migrate;
 pub mod models;
 pub mod publish;
+pub mod scans;
 pub mod schema;
 pub mod search;
 pub mod sellers;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod usage;
 pub mod users;
 
 pub use conn::{Backend, Conn, write_tx};

@@ -187,6 +187,11 @@ pub struct DatabaseConfig {
 pub struct StorageConfig {
     /// Folder for archives and other files.
     pub data_dir: PathBuf,
+    /// Key of download-link signatures, shared by every instance (else a key kept in
+    /// `<data_dir>/url-signing.key`, created on first start; required in production).
+    pub url_signing_key: Option<SecretValue>,
+    /// Seconds a signed download link works.
+    pub download_link_secs: u64,
 }
 
 /// Cache settings.
@@ -243,7 +248,7 @@ impl Default for DatabaseConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("data") }
+        Self { data_dir: PathBuf::from("data"), url_signing_key: None, download_link_secs: 300 }
     }
 }
 
@@ -270,13 +275,15 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
   server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
   server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ [false]
-  server.public_url            AP_SERVER__PUBLIC_URL            URL browsers use to reach the server [http://<bind>]
+  server.public_url            AP_PUBLIC_URL or AP_SERVER__PUBLIC_URL  URL clients use to reach the server [http://<bind>]
   server.production            AP_SERVER__PRODUCTION            production mode: no development sign-in [false]
   database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
   database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
   database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
   storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
+  storage.url_signing_key      AP_STORAGE__URL_SIGNING_KEY      download-link key, 32+ chars, same on every instance [kept in data_dir]
+  storage.download_link_secs   AP_STORAGE__DOWNLOAD_LINK_SECS   lifetime of a download link [300]
   cache.ttl_secs               AP_CACHE__TTL_SECS               catalog cache lifetime, 0 = off [10]
   log.level                    AP_LOG__LEVEL                    tracing filter [info]
   log.format                   AP_LOG__FORMAT                   text or json [text]
@@ -315,6 +322,9 @@ impl Config {
         }
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(Serialized::default("database.url", url));
+        }
+        if let Ok(url) = std::env::var("AP_PUBLIC_URL") {
+            figment = figment.merge(Serialized::default("server.public_url", url));
         }
         figment = figment.merge(Env::prefixed("AP_").split("__").filter(|key| {
             let key = key.as_str().to_ascii_lowercase();

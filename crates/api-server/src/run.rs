@@ -7,7 +7,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
+use ap_api::signing::UrlSigner;
+use ap_api::{ApiConfig, AppState, AuthSetup, Files, ServerOptions};
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_auth::{Clock, SystemClock};
@@ -16,6 +17,7 @@ use ap_ratelimit::policy::Cidr;
 use ap_ratelimit::redis::RedisLimiter;
 use ap_ratelimit::{Limiter, Quotas};
 use ap_store::Db;
+use ap_store::blobs::LocalBlobs;
 use jsonwebtoken::Algorithm;
 
 use crate::config::{Config, LogFormat, RateLimitBackend};
@@ -127,6 +129,47 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
     })
 }
 
+/// Archive storage and the download-link signer: the configured key, else one kept in
+/// the data folder (created on first start; production needs the configured one, shared
+/// by every instance).
+fn files(config: &Config) -> anyhow::Result<Files> {
+    let storage = &config.storage;
+    let key = match &storage.url_signing_key {
+        Some(key) if key.expose().len() >= 32 => key.expose().as_bytes().to_vec(),
+        Some(_) => bail!("storage.url_signing_key must have at least 32 characters"),
+        None if config.server.production => {
+            bail!(
+                "storage.url_signing_key is required in production mode (the same on every instance)"
+            )
+        }
+        None => local_signing_key(&storage.data_dir.join("url-signing.key"))?,
+    };
+    Ok(Files {
+        blobs: Arc::new(LocalBlobs::new(storage.data_dir.join("archives"))),
+        signer: UrlSigner::new(key),
+    })
+}
+
+/// The signing key kept in `path` (32 random bytes, hex, owner-readable only).
+fn local_signing_key(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => return Ok(text.trim().as_bytes().to_vec()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.as_bytes())?;
+    Ok(key.into_bytes())
+}
+
 /// The configured rate limiter (`None` when limits are off).
 async fn limiter(
     config: &Config,
@@ -175,7 +218,9 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         public_url,
         sign_in_url: config.auth.sign_in_url.clone(),
         trusted_proxies,
+        download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
     };
+    let files = files(config)?;
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {
@@ -187,7 +232,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     let clock = Arc::clone(&auth.clock);
     actix_web::rt::System::new().block_on(async move {
         let limiter = limiter(config, clock).await?;
-        let state = AppState::new(db, api, auth, limiter);
+        let state = AppState::new(db, files, api, auth, limiter);
         let address = listener.local_addr()?;
         tracing::info!(%address, workers, backend = ?state.db().backend(), "serving");
         ap_api::server(state, listener, &options)?.await?;

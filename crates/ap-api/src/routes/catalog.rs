@@ -13,6 +13,7 @@ use ap_store::catalog;
 
 use std::sync::Arc;
 
+use crate::auth::MaybeAuthenticated;
 use crate::cache::LiveDetail;
 use crate::error::ApiError;
 use crate::present;
@@ -162,26 +163,60 @@ pub async fn load_live(
     Ok(detail)
 }
 
+/// The detail of a listing that is not live, for its owner (who sees `archived_at`).
+async fn owner_view(
+    state: &AppState,
+    slug: String,
+    kind: Option<ListingType>,
+    user_id: String,
+) -> Result<ListingDetail, ApiError> {
+    let found = state
+        .db()
+        .run(move |conn| {
+            let Some((card, extra)) =
+                catalog::listing_by_slug(conn, &slug, kind)?.filter(|(c, _)| c.owner_id == user_id)
+            else {
+                return Ok(None);
+            };
+            let owner = catalog::author(conn, &card.owner_id)?;
+            let versions = catalog::live_versions(conn, &card.id)?;
+            Ok(Some((card, extra, owner, versions)))
+        })
+        .await?;
+    let (card, extra, owner, versions) = found.ok_or_else(not_found)?;
+    present::detail(&card, &extra, &owner, &versions)
+}
+
 async fn get(
     state: Data<AppState>,
     slug: Path<String>,
     kind: Option<ListingType>,
+    caller: MaybeAuthenticated,
 ) -> Result<Json<ListingDetail>, ApiError> {
-    Ok(Json(load_live(&state, &slug, kind).await?.detail.clone()))
+    match (load_live(&state, &slug, kind).await, caller.0) {
+        (Ok(live), _) => Ok(Json(live.detail.clone())),
+        (Err(e), Some(caller)) if e.code() == Code::SkillNotFound => {
+            Ok(Json(owner_view(&state, slug.into_inner(), kind, caller.user_id).await?))
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
-/// `GET /v1/skills/{slug}`: the detail of a live skill or agent.
+/// `GET /v1/skills/{slug}`: the detail of a live skill or agent (or of any of the
+/// caller's own listings).
 pub async fn get_skill(
     state: Data<AppState>,
     slug: Path<String>,
+    caller: MaybeAuthenticated,
 ) -> Result<Json<ListingDetail>, ApiError> {
-    get(state, slug, None).await
+    get(state, slug, None, caller).await
 }
 
 /// `GET /v1/agents/{slug}`: the detail of a live agent (a skill's slug is 404 here).
 pub async fn get_agent(
     state: Data<AppState>,
     slug: Path<String>,
+    caller: MaybeAuthenticated,
 ) -> Result<Json<ListingDetail>, ApiError> {
-    get(state, slug, Some(ListingType::Agent)).await
+    get(state, slug, Some(ListingType::Agent), caller).await
 }

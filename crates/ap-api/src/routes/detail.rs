@@ -31,7 +31,7 @@ pub async fn get_detail(
         author_avatar_url: author.avatar_url.clone(),
         view_count,
         created_at: live.created_at,
-        trust_level: if author.verified { "verified" } else { "community" }.to_owned(),
+        trust_level: crate::routes::security::trust_level(author.verified).to_owned(),
         source_url: None,
         ap_security_status: detail.summary.security_status,
         ap_security_score: detail.security_score,

@@ -5,10 +5,14 @@ pub mod bench;
 pub mod catalog;
 pub mod categories;
 pub mod detail;
+pub mod downloads;
 pub mod health;
+pub mod installations;
 pub mod login;
 pub mod platforms;
+pub mod publish;
 pub mod search;
+pub mod security;
 pub mod sellers;
 pub mod users;
 
@@ -29,10 +33,71 @@ pub fn configure_bench(cfg: &mut web::ServiceConfig) {
 /// answers 405 and an unknown path 404 (both enveloped by the middleware).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health").route(read().to(health::get_health)))
-        .service(web::resource("/v1/skills").route(read().to(catalog::list_skills)))
-        .service(web::resource("/v1/skills/{slug}").route(read().to(catalog::get_skill)))
-        .service(web::resource("/v1/agents").route(read().to(catalog::list_agents)))
-        .service(web::resource("/v1/agents/{slug}").route(read().to(catalog::get_agent)))
+        .service(
+            web::resource("/v1/skills")
+                .route(read().to(catalog::list_skills))
+                .route(web::post().to(publish::create_skill)),
+        )
+        .service(
+            web::resource("/v1/skills/{slug}")
+                .route(read().to(catalog::get_skill))
+                .route(web::patch().to(publish::change_skill)),
+        )
+        .service(
+            web::resource("/v1/skills/{slug}/upload").route(web::post().to(publish::upload_skill)),
+        )
+        .service(
+            web::resource("/v1/skills/{slug}/unpublish")
+                .route(web::post().to(publish::unpublish_skill)),
+        )
+        .service(
+            web::resource("/v1/skills/{slug}/republish")
+                .route(web::post().to(publish::republish_skill)),
+        )
+        .service(
+            web::resource("/v1/skills/{slug}/download").route(read().to(downloads::download_skill)),
+        )
+        .service(
+            web::resource("/v1/agents")
+                .route(read().to(catalog::list_agents))
+                .route(web::post().to(publish::create_agent)),
+        )
+        .service(
+            web::resource("/v1/agents/{slug}")
+                .route(read().to(catalog::get_agent))
+                .route(web::patch().to(publish::change_agent)),
+        )
+        .service(
+            web::resource("/v1/agents/{slug}/upload").route(web::post().to(publish::upload_agent)),
+        )
+        .service(
+            web::resource("/v1/agents/{slug}/unpublish")
+                .route(web::post().to(publish::unpublish_agent)),
+        )
+        .service(
+            web::resource("/v1/agents/{slug}/republish")
+                .route(web::post().to(publish::republish_agent)),
+        )
+        .service(
+            web::resource("/v1/agents/{slug}/download").route(read().to(downloads::download_agent)),
+        )
+        .service(
+            web::resource("/v1/files/{version_id}/{file_name}")
+                .route(read().to(downloads::get_file)),
+        )
+        .service(
+            web::resource("/v1/installations")
+                .route(web::post().to(installations::record_installation)),
+        )
+        .service(
+            web::resource("/v1/security/check/{content_hash}")
+                .route(read().to(security::check_hash)),
+        )
+        .service(
+            web::resource("/v1/security/scan-package")
+                .route(web::post().to(security::scan_package)),
+        )
+        .service(web::resource("/v1/security/results/{slug}").route(read().to(security::results)))
         .service(web::resource("/v1/search").route(read().to(search::search_listings)))
         .service(web::resource("/v1/detail/{slug}").route(read().to(detail::get_detail)))
         .service(web::resource("/v1/categories").route(read().to(categories::list_categories)))

@@ -4,6 +4,7 @@
 //! and `twitter_url`; any other field (or a bad value) answers 422 and changes nothing.
 
 use actix_web::web::{Data, Json};
+use ap_domain::validation::body_text;
 use ap_domain::wire::Profile;
 use ap_domain::{FieldError, FieldErrors};
 use ap_store::models::User;
@@ -46,18 +47,9 @@ pub async fn get_profile(
     Ok(Json(profile(user)))
 }
 
-/// A string field: `Ok(None)` for null, an error for other types.
-fn text(name: &str, value: &Value) -> Result<Option<String>, FieldError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.trim().to_owned())),
-        _ => Err(FieldError::body(name, "string_type", "Input should be a valid string")),
-    }
-}
-
 /// An http(s) URL of at most 500 characters; empty or null clears the field.
 fn profile_url(name: &str, value: &Value) -> Result<Option<String>, FieldError> {
-    let Some(raw) = text(name, value)?.filter(|s| !s.is_empty()) else { return Ok(None) };
+    let Some(raw) = body_text(name, value)?.filter(|s| !s.is_empty()) else { return Ok(None) };
     let invalid = || FieldError::body(name, "url_parsing", "Input should be an http or https URL");
     if raw.chars().count() > 500 {
         return Err(FieldError::body(
@@ -85,7 +77,7 @@ fn parse_patch(body: &Map<String, Value>) -> Result<Patch, FieldErrors> {
     let mut patch = Patch { display_name: None, changes: ProfileChanges::default() };
     for (name, value) in body {
         match name.as_str() {
-            "display_name" => match text(name, value) {
+            "display_name" => match body_text(name, value) {
                 Ok(Some(n)) if (2..=50).contains(&n.chars().count()) => {
                     patch.display_name = Some(n)
                 }
@@ -96,7 +88,7 @@ fn parse_patch(body: &Map<String, Value>) -> Result<Patch, FieldErrors> {
                 )),
                 Err(e) => errors.push(e),
             },
-            "bio" => match text(name, value) {
+            "bio" => match body_text(name, value) {
                 Ok(bio) if bio.as_ref().is_none_or(|b| b.chars().count() <= 2000) => {
                     patch.changes.bio = Some(bio.filter(|b| !b.is_empty()));
                 }

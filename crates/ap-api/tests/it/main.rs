@@ -7,6 +7,7 @@ mod auth;
 mod catalog;
 mod errors;
 mod login;
+mod publishing;
 mod ratelimit;
 mod search;
 mod sellers;

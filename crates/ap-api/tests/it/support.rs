@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
+use ap_api::signing::UrlSigner;
+use ap_api::{ApiConfig, AppState, AuthSetup, Files, ServerOptions};
 use ap_auth::ManualClock;
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
+use ap_store::blobs::LocalBlobs;
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::testing::TestDatabase;
 use ap_store::{Db, publish, write_tx};
@@ -177,6 +179,7 @@ pub struct TestApp {
     pub dev: Arc<DevIssuer>,
     handle: ServerHandle,
     _database: TestDatabase,
+    _files: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -271,8 +274,14 @@ impl TestApp {
             public_url: base.clone(),
             sign_in_url: None,
             trusted_proxies,
+            download_link_ttl: Duration::from_secs(300),
         };
-        let state = AppState::new(database.db.clone(), config, auth, limiter);
+        let files_dir = tempfile::tempdir().expect("archive folder");
+        let files = Files {
+            blobs: Arc::new(LocalBlobs::new(files_dir.path().join("archives"))),
+            signer: UrlSigner::new(b"test signing key of at least 32 bytes".to_vec()),
+        };
+        let state = AppState::new(database.db.clone(), files, config, auth, limiter);
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();
@@ -281,7 +290,17 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp { base, client, state, clock, jwks, dev, handle, _database: database }
+        TestApp {
+            base,
+            client,
+            state,
+            clock,
+            jwks,
+            dev,
+            handle,
+            _database: database,
+            _files: files_dir,
+        }
     }
 
     /// A session JWT of the external provider for `subject`, signed with `key`, with
@@ -359,6 +378,56 @@ impl TestApp {
         let text = response.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response { status, headers, text, json }
+    }
+
+    /// A CLI token of a user who has set a display name (ready to publish).
+    pub async fn publisher_token(&self, subject: &str, display_name: &str) -> String {
+        let token = self.cli_token(subject).await;
+        let res = self
+            .send(
+                self.client
+                    .patch(format!("{}/v1/users/profile", self.base))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({ "display_name": display_name })),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        token
+    }
+
+    /// Sends `body` as JSON with `method` to `path`, with a bearer token when given.
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    /// Uploads `bytes` as the multipart part `part` to `path`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        part: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name("package.zip")
+            .mime_str("application/zip")
+            .expect("mime");
+        let form = reqwest::multipart::Form::new().part(part.to_owned(), file);
+        let mut request = self.client.post(format!("{}{path}", self.base)).multipart(form);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
     }
 
     /// Creates a seller with a display name; answers the user id.
@@ -464,6 +533,27 @@ impl Drop for TestApp {
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
+}
+
+/// A ZIP archive of `(path, text)` files.
+pub fn zip(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (path, text) in files {
+        writer.start_file(*path, options).expect("entry");
+        writer.write_all(text.as_bytes()).expect("write");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+/// A clean skill package: `SKILL.md` with frontmatter and a reference file.
+pub fn skill_package(name: &str, body: &str) -> Vec<u8> {
+    let manifest = format!(
+        "---\nname: {name}\ndescription: Helps write clear commit messages from staged changes.\n---\n\n# {name}\n\n{body}\n"
+    );
+    zip(&[("SKILL.md", &manifest), ("reference.md", "# Reference\n\nExamples of good messages.\n")])
 }
 
 /// What a fixture listing looks like.

@@ -1,0 +1,91 @@
+//! What buyers and installers leave behind: download and install counts, installation
+//! records, and who may fetch a paid listing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::conn::Conn;
+use crate::error::StoreError;
+use crate::schema::{installations, license_codes, listings, purchases};
+
+/// Counts one download of a listing.
+pub fn count_download(conn: &mut Conn, listing_id: &str) -> Result<(), StoreError> {
+    diesel::update(listings::table.find(listing_id))
+        .set(listings::download_count.eq(listings::download_count + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A user's access to a listing through a purchase: `None` without a completed purchase
+/// (bought, or redeemed with a license code); otherwise the license code, if any.
+pub fn purchase_access(
+    conn: &mut Conn,
+    user_id: &str,
+    listing_id: &str,
+) -> Result<Option<Option<String>>, StoreError> {
+    let bought: Option<(String, Option<String>)> = purchases::table
+        .left_join(license_codes::table.on(license_codes::purchase_id.eq(purchases::id)))
+        .filter(purchases::buyer_id.eq(user_id))
+        .filter(purchases::listing_id.eq(listing_id))
+        .filter(purchases::status.eq("completed"))
+        .select((purchases::id, license_codes::code.nullable()))
+        .first(conn)
+        .optional()?;
+    if let Some((_, code)) = bought {
+        return Ok(Some(code));
+    }
+    let redeemed: Option<String> = license_codes::table
+        .inner_join(purchases::table.on(purchases::id.eq(license_codes::purchase_id)))
+        .filter(license_codes::redeemed_by.eq(user_id))
+        .filter(purchases::listing_id.eq(listing_id))
+        .filter(purchases::status.eq("completed"))
+        .select(license_codes::code)
+        .first(conn)
+        .optional()?;
+    Ok(redeemed.map(Some))
+}
+
+/// An installation to record.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = installations)]
+pub struct NewInstallation {
+    pub id: String,
+    /// The native listing, when the source is this marketplace.
+    pub listing_id: Option<String>,
+    pub source: String,
+    pub source_slug: String,
+    pub user_id: Option<String>,
+    /// `user:<id>` or `host:<hostname>`: one count per installer and listing.
+    pub installer_key: String,
+    pub hostname: String,
+    pub platform: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records an installation once per (source, slug, installer); the first one also counts
+/// on the listing. Answers the id of the record (the earlier one for a repeat).
+pub fn record_installation(
+    conn: &mut Conn,
+    installation: &NewInstallation,
+) -> Result<String, StoreError> {
+    // In a savepoint, so a repeat (unique violation) leaves the transaction usable.
+    let inserted = conn
+        .transaction(|c| diesel::insert_into(installations::table).values(installation).execute(c));
+    match inserted.map_err(StoreError::from) {
+        Ok(_) => {
+            if let Some(listing_id) = &installation.listing_id {
+                diesel::update(listings::table.find(listing_id))
+                    .set(listings::install_count.eq(listings::install_count + 1))
+                    .execute(conn)?;
+            }
+            Ok(installation.id.clone())
+        }
+        Err(StoreError::Conflict(_)) => Ok(installations::table
+            .filter(installations::source.eq(&installation.source))
+            .filter(installations::source_slug.eq(&installation.source_slug))
+            .filter(installations::installer_key.eq(&installation.installer_key))
+            .select(installations::id)
+            .first(conn)?),
+        Err(other) => Err(other),
+    }
+}
