@@ -20,19 +20,19 @@ use ap_store::{Db, DbConfig};
 use crate::seed;
 
 const LISTINGS: usize = 100_000;
-const ADDRESS: &str = "127.0.0.1:18080";
+pub(crate) const ADDRESS: &str = "127.0.0.1:18080";
 const DURATION_SECS: u64 = 10;
 const CONNECTIONS: u32 = 64;
 
 /// One load run.
-struct Measurement {
-    name: &'static str,
-    path: String,
-    requests_per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-    others_cpu_pct: f64,
+pub(crate) struct Measurement {
+    pub(crate) name: &'static str,
+    pub(crate) path: String,
+    pub(crate) requests_per_sec: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: u64,
+    pub(crate) others_cpu_pct: f64,
 }
 
 /// CPU counters in clock ticks.
@@ -73,7 +73,7 @@ fn snapshot(server: &Child) -> anyhow::Result<CpuSnapshot> {
 }
 
 /// Waits (up to a minute) until the whole machine is below 15 % of one core busy.
-fn wait_for_idle() -> anyhow::Result<()> {
+pub(crate) fn wait_for_idle() -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let before = read_proc_stat_busy()?;
@@ -136,7 +136,7 @@ fn run_wrk(url: &str, token: Option<&str>) -> anyhow::Result<(f64, f64, f64, u64
     Ok((rps, p50, p99, errors))
 }
 
-fn measure(
+pub(crate) fn measure(
     server: &Child,
     name: &'static str,
     path: &str,
@@ -168,18 +168,23 @@ fn measure(
     Ok(m)
 }
 
-fn http_get_ok(path: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(ADDRESS) else { return false };
+/// A plain HTTP/1.1 GET to the benchmark server: status and body.
+pub(crate) fn http_get(path: &str) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(ADDRESS)?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {ADDRESS}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
+    stream.write_all(request.as_bytes())?;
     let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200")
+    stream.read_to_string(&mut response)?;
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).context("no status line")?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
 }
 
-fn start_server(
+fn http_get_ok(path: &str) -> bool {
+    matches!(http_get(path), Ok((200, _)))
+}
+
+pub(crate) fn start_server(
     binary: &Path,
     db_url: &str,
     data_dir: &Path,
@@ -212,7 +217,7 @@ fn start_server(
     Ok(child)
 }
 
-fn rss_kib(pid: u32) -> (u64, u64) {
+pub(crate) fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -225,7 +230,7 @@ fn rss_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn ensure_wrk() -> anyhow::Result<()> {
+pub(crate) fn ensure_wrk() -> anyhow::Result<()> {
     if Command::new("wrk").arg("--version").output().is_ok() {
         return Ok(());
     }
@@ -240,14 +245,7 @@ fn ensure_wrk() -> anyhow::Result<()> {
 /// `cargo xtask bench catalog`.
 pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
     ensure_wrk()?;
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-        .args(["build", "--release", "--package", "api-server"])
-        .current_dir(workspace)
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let binary = workspace.join("target/release/api-server");
+    let binary = release_server(workspace)?;
     let dir = tempfile_dir()?;
     let db_url = format!("sqlite://{}", dir.join("bench.db").display());
     let db = Db::open(&DbConfig::new(&db_url))?;
@@ -326,6 +324,18 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Builds the release server; answers its path.
+pub(crate) fn release_server(workspace: &Path) -> anyhow::Result<PathBuf> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["build", "--release", "--package", "api-server"])
+        .current_dir(workspace)
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    Ok(workspace.join("target/release/api-server"))
+}
+
 /// A CLI token of a benchmark user, stored as the server stores tokens.
 fn cli_token(db_url: &str) -> anyhow::Result<String> {
     use ap_auth::cli_token::{self, CliToken};
@@ -355,7 +365,7 @@ fn cli_token(db_url: &str) -> anyhow::Result<String> {
     })
 }
 
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("ap-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

@@ -1,6 +1,7 @@
 //! `cargo xtask`: project tasks (migrate, seed, reset, bench).
 
 mod bench;
+mod bench_files;
 mod demo;
 mod seed;
 
@@ -52,6 +53,8 @@ enum Command {
 enum BenchSuite {
     /// Catalog reads over 100,000 listings: detail, list pages, narrow and broad search.
     Catalog,
+    /// Signed downloads against a bare file read, and scan throughput.
+    Files,
 }
 
 fn database_url(cli: &Cli) -> String {
@@ -105,8 +108,12 @@ fn main() -> anyhow::Result<()> {
             db.migrate()?;
             println!("database and archives reset");
         }
-        Command::Bench { suite: BenchSuite::Catalog } => {
-            bench::catalog(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?;
+        Command::Bench { suite } => {
+            let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            match suite {
+                BenchSuite::Catalog => bench::catalog(&workspace)?,
+                BenchSuite::Files => bench_files::files(&workspace)?,
+            }
         }
     }
     Ok(())

@@ -40,13 +40,19 @@ pub fn zip_files(files: &[(String, String)]) -> anyhow::Result<Vec<u8>> {
     Ok(zip.finish()?.into_inner())
 }
 
+/// A YAML double-quoted scalar (descriptions hold colons and other YAML syntax).
+fn yaml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// The files of a demo package: `SKILL.md` (+ a reference) for skills, `<slug>.md` for agents.
 fn package_files(slug: &str, title: &str, description: &str, kind: &str) -> Vec<(String, String)> {
+    let quoted = yaml_string(description);
     if kind == "agent" {
         vec![(
             format!("{slug}.md"),
             format!(
-                "---\nname: {slug}\ndescription: {description}\ntools: Read, Grep, Glob\n---\n\n\
+                "---\nname: {slug}\ndescription: {quoted}\ntools: Read, Grep, Glob\n---\n\n\
                  You are {title}. {description}\n\n\
                  ## How you work\n\n1. Read the relevant files before proposing anything.\n\
                  2. Explain your findings briefly, most important first.\n\
@@ -58,7 +64,7 @@ fn package_files(slug: &str, title: &str, description: &str, kind: &str) -> Vec<
             (
                 "SKILL.md".to_owned(),
                 format!(
-                    "---\nname: {slug}\ndescription: {description}\n---\n\n# {title}\n\n{description}\n\n\
+                    "---\nname: {slug}\ndescription: {quoted}\n---\n\n# {title}\n\n{description}\n\n\
                      ## When to use\n\nUse this skill when the user asks for help with {}.\n\n\
                      ## Steps\n\n1. Gather the context the task needs.\n2. Propose a plan and confirm it.\n\
                      3. Carry it out and summarise what changed.\n\nSee `reference.md` for details.\n",

@@ -60,8 +60,6 @@ pub enum Code {
     VersionExists,
     /// The listing text failed the security scan (with findings).
     ListingTextRejected,
-    /// The uploaded package is not a readable archive of the expected kind.
-    InvalidPackage,
     /// Too many requests for the caller's tier.
     RateLimited,
     /// Unexpected failure; the cause is in the log under the request id.
@@ -72,33 +70,32 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 28] = [
         Code::BadRequest,
+        Code::DisplayNameRequired,
         Code::Unauthorized,
         Code::TokenRevoked,
         Code::SessionRequired,
         Code::Forbidden,
+        Code::SellerOnboardingRequired,
+        Code::SkillNotOwner,
+        Code::PurchaseRequired,
+        Code::LinkInvalid,
+        Code::LinkExpired,
         Code::NotFound,
         Code::SkillNotFound,
         Code::SellerNotFound,
         Code::MethodNotAllowed,
         Code::Conflict,
         Code::SlugTaken,
-        Code::PayloadTooLarge,
-        Code::UnsupportedMediaType,
-        Code::ValidationError,
-        Code::DisplayNameRequired,
-        Code::SellerOnboardingRequired,
-        Code::SkillNotOwner,
-        Code::PurchaseRequired,
-        Code::LinkInvalid,
-        Code::LinkExpired,
         Code::SkillArchived,
         Code::SkillNotArchived,
         Code::SkillVersionPending,
         Code::VersionExists,
+        Code::PayloadTooLarge,
+        Code::UnsupportedMediaType,
+        Code::ValidationError,
         Code::ListingTextRejected,
-        Code::InvalidPackage,
         Code::RateLimited,
         Code::Internal,
         Code::ServiceUnavailable,
@@ -126,7 +123,7 @@ impl Code {
             | Code::VersionExists => 409,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
-            Code::ValidationError | Code::ListingTextRejected | Code::InvalidPackage => 422,
+            Code::ValidationError | Code::ListingTextRejected => 422,
             Code::RateLimited => 429,
             Code::Internal => 500,
             Code::ServiceUnavailable => 503,
@@ -161,7 +158,6 @@ impl Code {
             Code::SkillVersionPending => "SKILL_VERSION_PENDING",
             Code::VersionExists => "VERSION_EXISTS",
             Code::ListingTextRejected => "LISTING_TEXT_REJECTED",
-            Code::InvalidPackage => "INVALID_PACKAGE",
             Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
             Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -184,6 +180,23 @@ mod tests {
         for code in Code::ALL {
             let json = serde_json::to_value(code).expect("serialise");
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
+        }
+    }
+
+    #[test]
+    fn the_api_doc_lists_every_code_in_order() {
+        let doc = include_str!("../../../docs/API.md");
+        let listed: Vec<&str> = doc
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(code, _)| code))
+            .filter(|code| code.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .collect();
+        let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, codes, "docs/API.md's error table is out of date");
+        for code in Code::ALL {
+            let row = format!("| `{}` | {} |", code.as_str(), code.http_status());
+            assert!(doc.contains(&row), "{row}");
         }
     }
 

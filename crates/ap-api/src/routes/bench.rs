@@ -1,6 +1,7 @@
 //! Benchmark yardsticks, registered only when `server.bench_routes` is on: a bare JSON
-//! handler and a bare single-row primary-key read through the same pool. `cargo xtask
-//! bench` compares the real endpoints against them in the same run.
+//! handler, a bare single-row primary-key read through the same pool, and a bare read of
+//! an archive from disk. `cargo xtask bench` compares the real endpoints against them in
+//! the same run.
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path};
@@ -20,4 +21,15 @@ pub async fn get_pk(state: Data<AppState>, id: Path<String>) -> Result<HttpRespo
     let id = id.into_inner();
     let slug = state.db().run(move |c| catalog::slug_by_id(c, &id)).await?;
     Ok(HttpResponse::Ok().json(json!({ "slug": slug })))
+}
+
+/// `GET /_bench/file/{sha256}`: the archive's bytes read from disk, nothing else.
+pub async fn get_file(state: Data<AppState>, sha: Path<String>) -> Result<HttpResponse, ApiError> {
+    let blobs = std::sync::Arc::clone(state.publisher().blobs());
+    let sha = sha.into_inner();
+    let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??
+        .ok_or_else(|| ApiError::Internal("no such archive".to_owned()))?;
+    Ok(HttpResponse::Ok().content_type("application/zip").body(bytes))
 }

@@ -26,7 +26,8 @@ fn read() -> Route {
 /// Registers the benchmark yardsticks (only when configured).
 pub fn configure_bench(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/_bench/bare").route(read().to(bench::get_bare)))
-        .service(web::resource("/_bench/pk/{id}").route(read().to(bench::get_pk)));
+        .service(web::resource("/_bench/pk/{id}").route(read().to(bench::get_pk)))
+        .service(web::resource("/_bench/file/{sha256}").route(read().to(bench::get_file)));
 }
 
 /// Registers every route. Resources list their methods explicitly, so a wrong method
