@@ -29,6 +29,8 @@ use crate::routes::catalog::not_found;
 pub struct Publisher {
     db: Db,
     blobs: Arc<dyn BlobStore>,
+    /// Scans running at once (one per core): each may inflate up to the scan's caps.
+    scans: Arc<tokio::sync::Semaphore>,
 }
 
 /// The answer of a unit of work: a store failure (outer) or a refusal (inner).
@@ -71,6 +73,15 @@ fn stored_parts(version: Version, field: FieldError) -> Result<(i32, i32, i32), 
     Ok((part(version.major)?, part(version.minor)?, part(version.patch)?))
 }
 
+/// The refusal of a version whose parts do not fit the database.
+fn too_large_version(location: &str) -> FieldError {
+    FieldError {
+        loc: vec![location.to_owned(), "version".to_owned()],
+        msg: "Version parts must be below 2147483648".to_owned(),
+        kind: "version_too_large".to_owned(),
+    }
+}
+
 /// Listing text with a block-worthy finding is refused, with the findings.
 fn check_text(fields: &[(&str, &str)]) -> Result<(), ApiError> {
     let findings = ap_scan::scan_text(fields);
@@ -92,9 +103,10 @@ fn to_values<T: serde::Serialize>(items: &[T]) -> Result<Vec<Value>, ApiError> {
         .map_err(|e| ApiError::Internal(format!("serialising findings: {e}")))
 }
 
-/// The owner's listing by slug (of the route's type): 404 when absent or, unless
-/// `reveal_owner`, another seller's; 403 `SKILL_NOT_OWNER` for another seller's when
-/// `reveal_owner` (PATCH).
+/// The owner's listing by slug (of the route's type), locked until the transaction ends:
+/// 404 when absent or another seller's, except 403 `SKILL_NOT_OWNER` for another
+/// seller's *live* listing when `reveal_owner` (PATCH; drafts and unpublished listings of
+/// others stay 404, as everywhere).
 fn owned(
     conn: &mut ap_store::Conn,
     user_id: &str,
@@ -102,11 +114,12 @@ fn owned(
     kind: Option<ListingType>,
     reveal_owner: bool,
 ) -> Checked<ListingCard> {
+    publish::lock_listing(conn, slug)?;
     let Some((card, _)) = catalog::listing_by_slug(conn, slug, kind)? else {
         return Ok(Err(not_found()));
     };
     if card.owner_id != user_id {
-        return Ok(Err(if reveal_owner { not_owner() } else { not_found() }));
+        return Ok(Err(if reveal_owner && card.is_live() { not_owner() } else { not_found() }));
     }
     Ok(Ok(card))
 }
@@ -177,7 +190,30 @@ fn upload_target(
 impl Publisher {
     /// Publishing over `db`, keeping archives in `blobs`.
     pub fn new(db: Db, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { db, blobs }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self { db, blobs, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
+    }
+
+    /// Scans a staged archive on the blocking pool, at most one scan per core at a time
+    /// (others wait their turn), so memory stays bounded however many uploads arrive.
+    pub async fn scan(
+        &self,
+        staged: Staged,
+        kind: PackageKind,
+    ) -> Result<(Staged, Report), ApiError> {
+        let _permit = self
+            .scans
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(format!("scan permits: {e}")))?;
+        tokio::task::spawn_blocking(move || {
+            let bytes = staged.read()?;
+            let report = ap_scan::scan(&bytes, kind, &ap_scan::Limits::default());
+            Ok::<_, StoreError>((staged, report))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("scan task: {e}")))?
+        .map_err(ApiError::from)
     }
 
     /// The archive store.
@@ -196,7 +232,7 @@ impl Publisher {
         let slug = publishing::requested_slug(&body).map(str::to_owned);
         let checked = self
             .db
-            .run(move |conn| -> Checked<NewListingFields> {
+            .run(move |conn| -> Checked<(NewListingFields, String)> {
                 // An existing slug first: the CLI re-publishes by POSTing and switching
                 // to PATCH on 409.
                 if let Some(slug) = slug
@@ -210,7 +246,7 @@ impl Publisher {
                         "Set a display name on your profile before publishing",
                     )));
                 }
-                let categories = known_categories(conn)?;
+                let categories = catalog::category_slugs(conn)?;
                 let fields = match publishing::parse_new_listing(&body, forced, &|c| {
                     categories.iter().any(|k| k == c)
                 }) {
@@ -243,21 +279,14 @@ impl Publisher {
                     updated_at: now,
                 };
                 match publish::insert_listing(conn, &listing) {
-                    Ok(()) => Ok(Ok(fields)),
+                    Ok(()) => Ok(Ok((fields, listing.id))),
                     // A concurrent POST took the slug between the check and the insert.
                     Err(StoreError::Conflict(_)) => Ok(Err(slug_taken())),
                     Err(e) => Err(e),
                 }
             })
             .await??;
-        let id = self
-            .db
-            .run({
-                let slug = checked.slug.as_str().to_owned();
-                move |conn| Ok(catalog::listing_by_slug(conn, &slug, None)?.map(|(c, _)| c.id))
-            })
-            .await?
-            .ok_or_else(|| ApiError::Internal("created listing vanished".to_owned()))?;
+        let (checked, id) = checked;
         Ok(ListingCreated {
             slug: checked.slug.as_str().to_owned(),
             id,
@@ -289,7 +318,7 @@ impl Publisher {
                     if card.archived_at.is_some() {
                         return Ok(Err(archived()));
                     }
-                    let categories = known_categories(conn)?;
+                    let categories = catalog::category_slugs(conn)?;
                     let changes = match publishing::parse_changes(&body, &|c| {
                         categories.iter().any(|k| k == c)
                     }) {
@@ -314,7 +343,8 @@ impl Publisher {
         forced: Option<ListingType>,
         requested: Option<Version>,
     ) -> Result<UploadTarget, ApiError> {
-        self.db
+        let target = self
+            .db
             .run(move |conn| -> Checked<UploadTarget> {
                 let card = match owned(conn, &user_id, &slug, forced, false)? {
                     Ok(card) => card,
@@ -323,7 +353,9 @@ impl Publisher {
                 let versions = publish::versions(conn, &card.id)?;
                 Ok(upload_target(card, &versions, requested))
             })
-            .await?
+            .await??;
+        stored_parts(target.version, too_large_version("query"))?;
+        Ok(target)
     }
 
     /// `POST /v1/skills/{slug}/upload`: scans the staged archive, stores it, and records
@@ -336,13 +368,7 @@ impl Publisher {
         now: NaiveDateTime,
     ) -> Result<UploadResult, ApiError> {
         let kind = package_kind(listing_type(&target.listing));
-        let (staged, report) = tokio::task::spawn_blocking(move || {
-            let bytes = staged.read()?;
-            let report = ap_scan::scan(&bytes, kind, &ap_scan::Limits::default());
-            Ok::<_, StoreError>((staged, report))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("scan task: {e}")))??;
+        let (staged, report) = self.scan(staged, kind).await?;
         let (scanned, findings, layers) =
             scanned_archive(&report, staged.sha256().to_owned(), staged.size() as i64)?;
         // A live version's archive is in the store before the version is.
@@ -355,10 +381,7 @@ impl Publisher {
         let slug = target.listing.slug.clone();
         let version = target.version;
         let record = scanned.clone();
-        let (major, minor, patch) = stored_parts(
-            version,
-            FieldError::query("version", "version_too_large", "Version parts must be below 2^31"),
-        )?;
+        let (major, minor, patch) = stored_parts(version, too_large_version("query"))?;
         self.db
             .run(move |conn| {
                 write_tx(conn, |conn| -> Checked<()> {
@@ -495,10 +518,6 @@ fn onboarding_required() -> ApiError {
     )
 }
 
-fn known_categories(conn: &mut ap_store::Conn) -> Result<Vec<String>, StoreError> {
-    Ok(catalog::categories_with_counts(conn)?.into_iter().map(|(c, _)| c.slug).collect())
-}
-
 /// The rest of a PATCH, once the listing is the caller's and the body is valid.
 fn apply_change(
     conn: &mut ap_store::Conn,
@@ -520,10 +539,7 @@ fn apply_change(
         Ok(next) => next,
         Err(e) => return Ok(Err(e.into())),
     };
-    let parts = match stored_parts(
-        next,
-        FieldError::body("version", "version_too_large", "Version parts must be below 2^31"),
-    ) {
+    let parts = match stored_parts(next, too_large_version("body")) {
         Ok(parts) => parts,
         Err(e) => return Ok(Err(e)),
     };

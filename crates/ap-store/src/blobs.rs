@@ -7,7 +7,7 @@
 //! `<data dir>/archives/ab/abcdef….zip` and stages them in `<data dir>/archives/tmp`, on
 //! the same file system, so that storing is a rename.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -23,6 +23,25 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     fn put(&self, staged: Staged) -> Result<String, StoreError>;
     /// Reads the archive with this SHA-256, `None` when absent.
     fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Opens the archive with this SHA-256 for serving: at most `head` bytes read at once,
+    /// the rest (of a longer archive) left to a reader. `None` when absent.
+    fn open(&self, sha256: &str, head: usize) -> Result<Option<Blob>, StoreError>;
+}
+
+/// An archive opened for serving.
+pub struct Blob {
+    /// Its whole size.
+    pub len: u64,
+    /// Its first bytes (all of them for a small archive).
+    pub head: Vec<u8>,
+    /// The rest, when the archive is longer than the head.
+    pub rest: Option<Box<dyn Read + Send>>,
+}
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blob").field("len", &self.len).field("head", &self.head.len()).finish()
+    }
 }
 
 /// A complete archive on local disk, not yet in the store (deleted when dropped).
@@ -165,6 +184,21 @@ impl BlobStore for LocalBlobs {
             Err(e) => Err(e.into()),
         }
     }
+
+    fn open(&self, sha256: &str, head: usize) -> Result<Option<Blob>, StoreError> {
+        let Some(path) = self.path_of(sha256) else { return Ok(None) };
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let len = file.metadata()?.len();
+        let mut first = Vec::with_capacity(head.min(len as usize));
+        (&mut file).take(head as u64).read_to_end(&mut first)?;
+        let rest: Option<Box<dyn Read + Send>> =
+            if (first.len() as u64) < len { Some(Box::new(file)) } else { None };
+        Ok(Some(Blob { len, head: first, rest }))
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +221,16 @@ mod tests {
         assert_eq!(blobs.get(&sha).expect("get").as_deref(), Some(&b"zip bytes"[..]));
         assert_eq!(blobs.get(&"0".repeat(64)).expect("get"), None);
         assert_eq!(blobs.get("../../etc/passwd").expect("get"), None);
+        let whole = blobs.open(&sha, 64).expect("open").expect("present");
+        assert_eq!(
+            (whole.len, whole.head.as_slice(), whole.rest.is_none()),
+            (9, &b"zip bytes"[..], true)
+        );
+        let split = blobs.open(&sha, 4).expect("open").expect("present");
+        let mut rest = Vec::new();
+        split.rest.expect("rest").read_to_end(&mut rest).expect("read");
+        assert_eq!((split.head.as_slice(), rest.as_slice()), (&b"zip "[..], &b"bytes"[..]));
+        assert!(blobs.open(&"0".repeat(64), 4).expect("open").is_none());
         // Nothing is left behind in staging.
         assert_eq!(std::fs::read_dir(blobs.staging_dir()).expect("dir").count(), 0);
     }

@@ -201,9 +201,9 @@ pub fn categories_with_counts(conn: &mut Conn) -> Result<Vec<(Category, i64)>, S
         .collect())
 }
 
-/// Whether a category slug exists.
-pub fn category_exists(conn: &mut Conn, slug: &str) -> Result<bool, StoreError> {
-    Ok(diesel::select(diesel::dsl::exists(categories::table.find(slug))).get_result(conn)?)
+/// Every category slug.
+pub fn category_slugs(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
+    Ok(categories::table.select(categories::slug).load(conn)?)
 }
 
 /// Whether any listing exists, in any state.

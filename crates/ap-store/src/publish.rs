@@ -264,3 +264,17 @@ pub fn set_counters(
         .execute(conn)?;
     Ok(())
 }
+
+/// Locks a listing (by slug) until the transaction ends, so concurrent changes of one
+/// listing run one after the other and each sees the other's outcome. SQLite needs
+/// nothing: [`crate::write_tx`] already holds the database's write lock there.
+pub fn lock_listing(conn: &mut Conn, slug: &str) -> Result<(), StoreError> {
+    if let Conn::Pg(c) = conn {
+        listings::table
+            .filter(listings::slug.eq(slug))
+            .select(listings::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}

@@ -153,7 +153,11 @@ fn files(config: &Config) -> anyhow::Result<Files> {
 /// The signing key kept in `path` (32 random bytes, hex, owner-readable only).
 fn local_signing_key(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(text) if text.trim().len() >= 64 => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => bail!(
+            "{} holds no usable key (64 hex characters expected): delete it to make a new one",
+            path.display()
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -167,6 +171,7 @@ fn local_signing_key(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     std::io::Write::write_all(&mut file, key.as_bytes())?;
+    file.sync_all()?;
     Ok(key.into_bytes())
 }
 
@@ -240,4 +245,26 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_signing_key_is_made_once_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys/url-signing.key");
+        let first = local_signing_key(&path).expect("created");
+        assert_eq!(first.len(), 64);
+        assert_eq!(local_signing_key(&path).expect("read back"), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "short").expect("truncate");
+        assert!(local_signing_key(&path).is_err(), "a damaged key file is refused");
+    }
 }

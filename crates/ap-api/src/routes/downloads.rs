@@ -6,18 +6,21 @@
 //! (buyers keep access after the listing is unpublished). Only live versions (scanned
 //! `pass` or `warn`) are ever linked.
 
+use std::io::Read;
+
+use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Bytes, Data, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use ap_domain::listing::ListingType;
 use ap_domain::version::Version;
 use ap_domain::wire::DownloadLink;
 use ap_domain::{Code, FieldError};
 use ap_store::{catalog, usage};
+use futures_util::StreamExt;
 
 use crate::auth::{MaybeAuthenticated, unauthorized};
 use crate::error::ApiError;
-use crate::present::utc;
 use crate::query::{RawQuery, param};
 use crate::routes::catalog::not_found;
 use crate::signing::{FileLink, LinkError};
@@ -97,10 +100,10 @@ async fn download(
             }))
         })
         .await??;
-    let now = state.auth().clock().now();
-    let expires_at = now
-        + chrono::Duration::from_std(state.config().download_link_ttl)
-            .unwrap_or(chrono::Duration::minutes(5));
+    let ttl = state.config().download_link_ttl.as_secs() as i64;
+    let expires = state.auth().clock().now().timestamp() + ttl;
+    let expires_at = chrono::DateTime::from_timestamp(expires, 0)
+        .ok_or_else(|| ApiError::Internal("link expiry out of range".to_owned()))?;
     let file_name = format!("{}-{}.zip", granted.slug, granted.version);
     let url = state.signer().url(
         &state.config().public_url,
@@ -108,7 +111,7 @@ async fn download(
             version_id: &granted.version_id,
             file_name: &file_name,
             sha256: &granted.sha256,
-            expires: expires_at.timestamp(),
+            expires,
         },
     );
     Ok(Json(DownloadLink {
@@ -118,9 +121,7 @@ async fn download(
         content_hash: granted.content_hash,
         archive_sha256: granted.sha256,
         license_code: granted.license_code,
-        expires_at: utc(chrono::DateTime::from_timestamp(expires_at.timestamp(), 0)
-            .unwrap_or(expires_at)
-            .naive_utc()),
+        expires_at,
     }))
 }
 
@@ -174,16 +175,50 @@ pub async fn get_file(
     }
     let blobs = std::sync::Arc::clone(state.publisher().blobs());
     let key = sha256.to_owned();
-    let bytes = tokio::task::spawn_blocking(move || blobs.get(&key))
+    let blob = tokio::task::spawn_blocking(move || blobs.open(&key, HEAD_BYTES))
         .await
         .map_err(|e| ApiError::Internal(format!("read task: {e}")))??
         .ok_or_else(|| ApiError::coded(Code::NotFound, "The archive is not available"))?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
         .map_err(|_| link_invalid())?;
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("application/zip")
         .insert_header((header::ETAG, etag))
         .insert_header((header::CONTENT_DISPOSITION, disposition))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
-        .body(bytes))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"));
+    Ok(match blob.rest {
+        None => response.body(blob.head),
+        Some(rest) => response.body(SizedStream::new(blob.len, stream_rest(blob.head, rest))),
+    })
+}
+
+/// Archives up to this size are read in one go; longer ones are streamed.
+const HEAD_BYTES: usize = 1024 * 1024;
+/// Chunk size of a streamed archive.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// The head, then the rest of an archive read chunk by chunk on the blocking pool (so a
+/// large download holds one chunk in memory, not the archive).
+fn stream_rest(
+    head: Vec<u8>,
+    rest: Box<dyn Read + Send>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let tail = futures_util::stream::unfold(Some(rest), |reader| async move {
+        let mut reader = reader?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut chunk = vec![0; CHUNK_BYTES];
+            let n = reader.read(&mut chunk)?;
+            chunk.truncate(n);
+            Ok::<_, std::io::Error>((reader, chunk))
+        })
+        .await
+        .map_err(std::io::Error::other);
+        match read {
+            Ok(Ok((_, chunk))) if chunk.is_empty() => None,
+            Ok(Ok((reader, chunk))) => Some((Ok(Bytes::from(chunk)), Some(reader))),
+            Ok(Err(e)) | Err(e) => Some((Err(e), None)),
+        }
+    });
+    futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(tail)
 }

@@ -56,7 +56,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(publish::republish_skill)),
         )
         .service(
-            web::resource("/v1/skills/{slug}/download").route(read().to(downloads::download_skill)),
+            // GET only: a download link counts a download, so HEAD is no probe for it.
+            web::resource("/v1/skills/{slug}/download")
+                .route(web::get().to(downloads::download_skill)),
         )
         .service(
             web::resource("/v1/agents")
@@ -80,7 +82,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(publish::republish_agent)),
         )
         .service(
-            web::resource("/v1/agents/{slug}/download").route(read().to(downloads::download_agent)),
+            web::resource("/v1/agents/{slug}/download")
+                .route(web::get().to(downloads::download_agent)),
         )
         .service(
             web::resource("/v1/files/{version_id}/{file_name}")

@@ -54,19 +54,19 @@ pub async fn check_hash(
 
 /// `POST /v1/security/scan-package` (multipart: `package` file part, and `content_hash`,
 /// `source`, `source_slug`, `source_version`, `skill_type`): scans the package and caches
-/// the verdict by the content hash computed from its files.
+/// the verdict by the content hash computed from its files (the client's `content_hash`
+/// is not trusted; the answer carries the server's, empty when the archive is unreadable).
 pub async fn scan_package(
     req: HttpRequest,
     state: Data<AppState>,
     payload: Payload,
 ) -> Result<Json<PackageScan>, ApiError> {
-    upload::check_declared_length(&req)?;
     let received = upload::receive(
         &req,
         payload,
         state.publisher().blobs().as_ref(),
         "package",
-        &["content_hash", "source", "source_slug", "source_version", "skill_type"],
+        &["skill_type"],
     )
     .await?;
     let kind = match received.fields.get("skill_type").map(|t| t.to_ascii_lowercase()).as_deref() {
@@ -85,11 +85,7 @@ pub async fn scan_package(
         .file
         .ok_or_else(|| ApiError::from(FieldError::body("package", "missing", "Field required")))?;
     let (staged_sha, size) = (staged.sha256().to_owned(), staged.size() as i64);
-    let report = tokio::task::spawn_blocking(move || {
-        staged.read().map(|bytes| ap_scan::scan(&bytes, kind, &ap_scan::Limits::default()))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("scan task: {e}")))??;
+    let (_, report) = state.publisher().scan(staged, kind).await?;
     let (scanned, findings, layers) = scanned_archive(&report, staged_sha, size)?;
     let content_hash = match &scanned.content_hash {
         Some(hash) => {
@@ -98,7 +94,7 @@ pub async fn scan_package(
             hash.clone()
         }
         // An unreadable archive has no content hash; the verdict is not cached.
-        None => received.fields.get("content_hash").cloned().unwrap_or_default(),
+        None => String::new(),
     };
     Ok(Json(PackageScan {
         content_hash,

@@ -79,6 +79,10 @@ async fn conditional_fetch_and_download_counts(app: TestApp) {
     );
     let res = app.send(app.client.get(&url).header("if-none-match", &etag)).await;
     assert_eq!(res.status, 304);
+    // HEAD is no way to probe the link endpoint: it would count a download.
+    let res =
+        app.send(app.client.head(format!("{}/v1/skills/commit-craft/download", app.base))).await;
+    assert_eq!(res.status, 405);
     app.state.cache().invalidate();
     let after = app.get("/v1/skills/commit-craft").await.json["download_count"].as_i64();
     assert_eq!(after, before.map(|n| n + 1), "one download link was requested");
@@ -206,4 +210,37 @@ async fn anonymous_installs_of_external_sources_are_not_recorded() {
         .await;
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(res.json["detail"].as_array().map(Vec::len), Some(3));
+}
+
+#[actix_web::test]
+async fn large_archives_are_streamed_intact() {
+    let app = TestApp::sqlite().await;
+    let token = app.publisher_token("creator", "Big Packages").await;
+    let body = json!({
+        "slug": "big-reference", "title": "Big reference", "category": "development",
+        "description": "A skill with a large reference file."
+    });
+    assert_eq!(app.json(Method::POST, "/v1/skills", Some(&token), body).await.status, 201);
+    // About 3 MB of pseudo-random words: an archive well over the 1 MiB read-at-once size.
+    let mut seed: u64 = 7;
+    let mut text = String::new();
+    while text.len() < 3_000_000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        text.push(char::from(b'a' + ((seed >> 33) % 26) as u8));
+        if seed.is_multiple_of(7) {
+            text.push(if seed.is_multiple_of(11) { '\n' } else { ' ' });
+        }
+    }
+    let manifest = "---\nname: big-reference\ndescription: A large reference.\n---\n\n# Big\n";
+    let archive = zip(&[("SKILL.md", manifest), ("reference.md", &text)]);
+    assert!(archive.len() > 1024 * 1024, "{} bytes", archive.len());
+    let res =
+        app.upload("/v1/skills/big-reference/upload", Some(&token), "file", archive.clone()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let res = app.get("/v1/skills/big-reference/download").await;
+    let response =
+        app.client.get(res.json["url"].as_str().expect("url")).send().await.expect("fetch");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), Some(archive.len() as u64));
+    assert_eq!(response.bytes().await.expect("body").to_vec(), archive);
 }

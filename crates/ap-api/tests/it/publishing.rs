@@ -244,10 +244,39 @@ async fn agents_publish_through_their_twin(app: TestApp) {
     assert_eq!(app.get("/v1/agents/review-agent/download").await.status, 200);
 }
 
+async fn concurrent_patches_make_one_version(app: TestApp) {
+    let token = app.publisher_token("creator", "Commit Crafters").await;
+    let auth = Some(token.as_str());
+    app.json(Method::POST, "/v1/skills", auth, new_skill("commit-craft")).await;
+    let pkg = skill_package("commit-craft", "Steps.");
+    app.upload("/v1/skills/commit-craft/upload", auth, "file", pkg.clone()).await;
+    for round in 0..3 {
+        let bump =
+            || app.json(Method::PATCH, "/v1/skills/commit-craft", auth, json!({"bump": "patch"}));
+        let (a, b) = tokio::join!(bump(), bump());
+        let mut outcomes = [
+            (a.status, a.json["detail"]["code"].clone()),
+            (b.status, b.json["detail"]["code"].clone()),
+        ];
+        outcomes.sort_by_key(|o| o.0);
+        assert_eq!(outcomes[0].0, 200, "round {round}: {} / {}", a.text, b.text);
+        assert_eq!(
+            outcomes[1],
+            (409, json!("SKILL_VERSION_PENDING")),
+            "round {round}: {} / {}",
+            a.text,
+            b.text
+        );
+        let res = app.upload("/v1/skills/commit-craft/upload", auth, "file", pkg.clone()).await;
+        assert_eq!(res.json["version"], format!("1.0.{}", round + 1), "{}", res.text);
+    }
+}
+
 both_backends!(
     free_skill_lifecycle,
     a_blocked_upload_keeps_the_live_version,
-    agents_publish_through_their_twin
+    agents_publish_through_their_twin,
+    concurrent_patches_make_one_version
 );
 
 #[actix_web::test]
@@ -314,10 +343,10 @@ async fn versions_and_ownership_are_enforced() {
     let other = app.publisher_token("other", "Other Two").await;
     app.json(Method::POST, "/v1/skills", Some(&owner), new_skill("commit-craft")).await;
 
-    // Another seller: 403 on PATCH, 404 elsewhere.
+    // Another seller's draft is invisible: 404, even on PATCH.
     app.json(Method::PATCH, "/v1/skills/commit-craft", Some(&other), json!({"bump": "patch"}))
         .await
-        .assert_coded(403, "SKILL_NOT_OWNER");
+        .assert_coded(404, "SKILL_NOT_FOUND");
     let pkg = skill_package("commit-craft", "Steps.");
     app.upload("/v1/skills/commit-craft/upload", Some(&other), "file", pkg.clone())
         .await
@@ -372,6 +401,10 @@ async fn versions_and_ownership_are_enforced() {
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.json["version"], "2.0.0");
     assert_eq!(app.get("/v1/skills/commit-craft").await.json["title"], "Commit Craft Two");
+    // Once live, another seller's PATCH is 403.
+    app.json(Method::PATCH, "/v1/skills/commit-craft", Some(&other), json!({"bump": "patch"}))
+        .await
+        .assert_coded(403, "SKILL_NOT_OWNER");
 
     // Versions only grow; an upload without one needs a pending version.
     let res = app
