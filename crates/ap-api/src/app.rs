@@ -10,6 +10,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use ap_domain::{Code, FieldError, FieldErrors};
 
 use crate::auth::authenticate;
+use crate::counters::FLUSH_INTERVAL;
 use crate::error::{ApiError, coded_response};
 use crate::middleware::observe;
 use crate::ratelimit::rate_limit;
@@ -77,6 +78,18 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// Writes the download tally every [`FLUSH_INTERVAL`] for as long as the server's runtime
+/// lives.
+async fn write_counts_behind(state: AppState) {
+    let mut ticks = actix_web::rt::time::interval(FLUSH_INTERVAL);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = state.flush_counts().await {
+            tracing::warn!(%error, "download counts not written yet; retrying");
+        }
+    }
+}
+
 /// Starts serving on an already bound listener (bind first, then spawn: no race with
 /// clients in tests). The server stops gracefully on SIGINT/SIGTERM or its handle.
 pub fn server(
@@ -84,6 +97,7 @@ pub fn server(
     listener: TcpListener,
     options: &ServerOptions,
 ) -> std::io::Result<Server> {
+    actix_web::rt::spawn(write_counts_behind(state.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(authenticate))

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod counters;
 pub mod error;
 pub mod middleware;
 pub mod present;

@@ -11,6 +11,7 @@ use ap_store::Db;
 use ap_store::blobs::BlobStore;
 
 use crate::cache::CatalogCache;
+use crate::counters::DownloadCounts;
 use crate::publishing::Publisher;
 use crate::signing::UrlSigner;
 
@@ -82,6 +83,7 @@ struct Inner {
     limiter: Option<Arc<dyn Limiter>>,
     publisher: Publisher,
     signer: UrlSigner,
+    downloads: DownloadCounts,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
                 limiter,
                 publisher,
                 signer: files.signer,
+                downloads: DownloadCounts::default(),
             }),
         }
     }
@@ -139,6 +142,17 @@ impl AppState {
     /// Publishing (and the archive store).
     pub fn publisher(&self) -> &Publisher {
         &self.inner.publisher
+    }
+
+    /// Downloads counted but not yet written.
+    pub fn downloads(&self) -> &DownloadCounts {
+        &self.inner.downloads
+    }
+
+    /// Writes the pending download counts now (the server does it every second and when
+    /// it stops).
+    pub async fn flush_counts(&self) -> Result<(), ap_store::StoreError> {
+        self.inner.downloads.flush(&self.inner.db).await
     }
 
     /// Download-link signing.

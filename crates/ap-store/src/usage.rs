@@ -8,11 +8,14 @@ use crate::conn::Conn;
 use crate::error::StoreError;
 use crate::schema::{installations, license_codes, listings, purchases};
 
-/// Counts one download of a listing.
-pub fn count_download(conn: &mut Conn, listing_id: &str) -> Result<(), StoreError> {
-    diesel::update(listings::table.find(listing_id))
-        .set(listings::download_count.eq(listings::download_count + 1))
-        .execute(conn)?;
+/// Adds downloads to listings' counts (`(listing id, how many)`); run it in a
+/// transaction to write a batch at once.
+pub fn add_downloads(conn: &mut Conn, counts: &[(String, i64)]) -> Result<(), StoreError> {
+    for (listing_id, n) in counts {
+        diesel::update(listings::table.find(listing_id))
+            .set(listings::download_count.eq(listings::download_count + *n))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -240,7 +240,10 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         let state = AppState::new(db, files, api, auth, limiter);
         let address = listener.local_addr()?;
         tracing::info!(%address, workers, backend = ?state.db().backend(), "serving");
-        ap_api::server(state, listener, &options)?.await?;
+        ap_api::server(state.clone(), listener, &options)?.await?;
+        if let Err(error) = state.flush_counts().await {
+            tracing::error!(%error, "download counts of the last second were not written");
+        }
         anyhow::Ok(())
     })?;
     tracing::info!("stopped");

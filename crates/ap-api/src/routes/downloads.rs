@@ -28,6 +28,7 @@ use crate::state::AppState;
 
 /// What the database says about a download request.
 struct Granted {
+    listing_id: String,
     slug: String,
     version_id: String,
     version: String,
@@ -89,8 +90,8 @@ async fn download(
             let Some(sha256) = version.archive_sha256.clone() else {
                 return Ok(Err(ApiError::Internal("live version without archive".to_owned())));
             };
-            usage::count_download(conn, &card.id)?;
             Ok(Ok(Granted {
+                listing_id: card.id,
                 slug: card.slug,
                 version_id: version.id,
                 version: version.version,
@@ -100,6 +101,7 @@ async fn download(
             }))
         })
         .await??;
+    state.downloads().add(&granted.listing_id);
     let ttl = state.config().download_link_ttl.as_secs() as i64;
     let expires = state.auth().clock().now().timestamp() + ttl;
     let expires_at = chrono::DateTime::from_timestamp(expires, 0)
