@@ -25,9 +25,11 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## Catalog benchmark (release build, 100k listings); figures go to docs/PERFORMANCE.md.
+## Benchmarks (release build): catalog reads over 100k listings, then downloads and the
+## scan; figures go to docs/PERFORMANCE.md.
 bench:
 	$(CARGO) xtask bench catalog
+	$(CARGO) xtask bench files
 
 migrate:
 	$(CARGO) xtask migrate
