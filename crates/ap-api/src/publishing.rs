@@ -55,10 +55,6 @@ fn package_kind(kind: ListingType) -> PackageKind {
     }
 }
 
-fn listing_type(card: &ListingCard) -> ListingType {
-    ListingType::parse(&card.listing_type).unwrap_or(ListingType::Skill)
-}
-
 fn version_of(row: &ListingVersion) -> Option<Version> {
     Some(Version {
         major: u32::try_from(row.major).ok()?,
@@ -71,6 +67,36 @@ fn version_of(row: &ListingVersion) -> Option<Version> {
 fn stored_parts(version: Version, field: FieldError) -> Result<(i32, i32, i32), ApiError> {
     let part = |p: u32| i32::try_from(p).map_err(|_| ApiError::from(field.clone()));
     Ok((part(version.major)?, part(version.minor)?, part(version.patch)?))
+}
+
+/// A version row waiting for its archive.
+fn pending_version(
+    listing_id: &str,
+    version: Version,
+    (major, minor, patch): (i32, i32, i32),
+    changelog: Option<String>,
+    now: NaiveDateTime,
+) -> NewListingVersion {
+    NewListingVersion {
+        id: uuid::Uuid::now_v7().to_string(),
+        listing_id: listing_id.to_owned(),
+        version: version.to_string(),
+        major,
+        minor,
+        patch,
+        status: "pending".to_owned(),
+        changelog,
+        archive_sha256: None,
+        content_hash: None,
+        size_bytes: None,
+        security_status: None,
+        security_score: None,
+        findings: None,
+        layers: None,
+        scanned_at: None,
+        published_at: None,
+        created_at: now,
+    }
 }
 
 /// The refusal of a version whose parts do not fit the database.
@@ -367,7 +393,7 @@ impl Publisher {
         staged: Staged,
         now: NaiveDateTime,
     ) -> Result<UploadResult, ApiError> {
-        let kind = package_kind(listing_type(&target.listing));
+        let kind = package_kind(crate::present::listing_type(&target.listing));
         let (staged, report) = self.scan(staged, kind).await?;
         let (scanned, findings, layers) =
             scanned_archive(&report, staged.sha256().to_owned(), staged.size() as i64)?;
@@ -381,7 +407,7 @@ impl Publisher {
         let slug = target.listing.slug.clone();
         let version = target.version;
         let record = scanned.clone();
-        let (major, minor, patch) = stored_parts(version, too_large_version("query"))?;
+        let parts = stored_parts(version, too_large_version("query"))?;
         self.db
             .run(move |conn| {
                 write_tx(conn, |conn| -> Checked<()> {
@@ -402,26 +428,7 @@ impl Publisher {
                             row
                         }
                         None => {
-                            let row = NewListingVersion {
-                                id: uuid::Uuid::now_v7().to_string(),
-                                listing_id: fresh.listing.id.clone(),
-                                version: version.to_string(),
-                                major,
-                                minor,
-                                patch,
-                                status: "pending".to_owned(),
-                                changelog: None,
-                                archive_sha256: None,
-                                content_hash: None,
-                                size_bytes: None,
-                                security_status: None,
-                                security_score: None,
-                                findings: None,
-                                layers: None,
-                                scanned_at: None,
-                                published_at: None,
-                                created_at: now,
-                            };
+                            let row = pending_version(&fresh.listing.id, version, parts, None, now);
                             publish::insert_version(conn, &row)?;
                             publish::record_upload(conn, &row.id, &record, now)?;
                             row.id
@@ -556,26 +563,7 @@ fn apply_change(
             blocked.id.clone()
         }
         None => {
-            let row = NewListingVersion {
-                id: uuid::Uuid::now_v7().to_string(),
-                listing_id: card.id.clone(),
-                version: next.to_string(),
-                major: parts.0,
-                minor: parts.1,
-                patch: parts.2,
-                status: "pending".to_owned(),
-                changelog: changes.changelog.clone(),
-                archive_sha256: None,
-                content_hash: None,
-                size_bytes: None,
-                security_status: None,
-                security_score: None,
-                findings: None,
-                layers: None,
-                scanned_at: None,
-                published_at: None,
-                created_at: now,
-            };
+            let row = pending_version(&card.id, next, parts, changes.changelog.clone(), now);
             publish::insert_version(conn, &row)?;
             row.id
         }

@@ -17,6 +17,16 @@ pub fn is_ignored(path: &str) -> bool {
     })
 }
 
+/// Whether `text` is a SHA-256 digest as this server writes it: 64 lowercase hex digits.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether `text` is a content hash: `sha256:` and 64 lowercase hex digits.
+pub fn is_content_hash(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(is_sha256_hex)
+}
+
 /// The content hash of a set of files given as `(relative path, bytes)`.
 pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut files: Vec<(Vec<&str>, &str, &[u8])> = files
@@ -36,6 +46,17 @@ pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_shapes() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(is_sha256_hex(&hex));
+        assert!(is_content_hash(&format!("sha256:{hex}")));
+        assert!(!is_sha256_hex(&hex.to_uppercase()));
+        assert!(!is_sha256_hex(&hex[1..]));
+        assert!(!is_content_hash(&hex));
+        assert!(!is_content_hash(&format!("md5:{hex}")));
+    }
 
     #[test]
     fn order_is_by_components_and_litter_is_skipped() {

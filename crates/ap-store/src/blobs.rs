@@ -147,10 +147,9 @@ impl LocalBlobs {
     }
 
     /// Path of the archive with this SHA-256; `None` unless it is 64 lowercase hex digits.
-    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64
-            && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid.then(|| self.root.join(&sha256[..2]).join(format!("{sha256}.zip")))
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        ap_domain::content::is_sha256_hex(sha256)
+            .then(|| self.root.join(&sha256[..2]).join(format!("{sha256}.zip")))
     }
 }
 

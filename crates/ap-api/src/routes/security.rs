@@ -15,13 +15,6 @@ use crate::routes::catalog::load_live;
 use crate::state::AppState;
 use crate::upload;
 
-/// Whether a content hash looks like `sha256:<64 lowercase hex>`.
-fn valid_hash(hash: &str) -> bool {
-    hash.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
 fn json_list(text: &str) -> Result<Vec<serde_json::Value>, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored scan: {e}")))
 }
@@ -32,7 +25,7 @@ pub async fn check_hash(
     hash: Path<String>,
 ) -> Result<Json<ScanVerdict>, ApiError> {
     let hash = hash.into_inner();
-    if !valid_hash(&hash) {
+    if !ap_domain::content::is_content_hash(&hash) {
         return Err(FieldError {
             loc: vec!["path".to_owned(), "content_hash".to_owned()],
             msg: "Content hash should look like sha256:<64 hex digits>".to_owned(),
