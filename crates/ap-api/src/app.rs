@@ -78,14 +78,14 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Writes the download tally every [`FLUSH_INTERVAL`] for as long as the server's runtime
+/// Writes the download and view tally every [`FLUSH_INTERVAL`] for as long as the server's runtime
 /// lives.
 async fn write_counts_behind(state: AppState) {
     let mut ticks = actix_web::rt::time::interval(FLUSH_INTERVAL);
     loop {
         ticks.tick().await;
         if let Err(error) = state.flush_counts().await {
-            tracing::warn!(%error, "download counts not written yet; retrying");
+            tracing::warn!(%error, "download and view counts not written yet; retrying");
         }
     }
 }

@@ -1,53 +1,63 @@
-//! Download counts, written behind: each download link adds one to an in-memory tally,
-//! and the tally is written to the database in one transaction every second (and when
-//! the server stops).
+//! Download and view counts, written behind: each download link and each detail view adds
+//! one to an in-memory tally, and the tally is written to the database in one transaction
+//! every second (and when the server stops).
 //!
-//! A link request is then a read-only unit of work. Writing the count inline made every
-//! link request a write transaction: on SQLite, with `synchronous=FULL`, concurrent link
+//! Link requests and detail views are then reads. Writing each count inline made every
+//! such request a write transaction: on SQLite, with `synchronous=FULL`, concurrent
 //! requests queued behind each other's fsync (p99 over 300 ms at 2,200 req/s; see
-//! `docs/PERFORMANCE.md`). Counts are shown through the catalog cache anyway, so a second
-//! of delay is invisible; a crash loses at most the last second's tally.
+//! `docs/PERFORMANCE.md`). Counts reach readers through the catalog cache anyway, so a
+//! second of delay is invisible; a crash loses at most the last second's tally.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use ap_store::usage::CountDelta;
 use ap_store::{Db, StoreError, usage, write_tx};
 
 /// How often the tally is written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Downloads not yet written, by listing id.
+/// Counts not yet written, by listing id.
 #[derive(Debug, Default)]
-pub struct DownloadCounts {
-    pending: Mutex<HashMap<String, i64>>,
+pub struct ListingCounts {
+    pending: Mutex<HashMap<String, CountDelta>>,
 }
 
-impl DownloadCounts {
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+impl ListingCounts {
+    fn pending(&self) -> MutexGuard<'_, HashMap<String, CountDelta>> {
         // A panic while holding the lock leaves plain counts behind: still usable.
-        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Counts one download.
-    pub fn add(&self, listing_id: &str) {
-        *self.pending().entry(listing_id.to_owned()).or_insert(0) += 1;
+    pub fn download(&self, listing_id: &str) {
+        self.pending().entry(listing_id.to_owned()).or_default().downloads += 1;
+    }
+
+    /// Counts one view; answers the listing's views not yet written, this one included.
+    pub fn view(&self, listing_id: &str) -> i64 {
+        let mut pending = self.pending();
+        let delta = pending.entry(listing_id.to_owned()).or_default();
+        delta.views += 1;
+        delta.views
     }
 
     /// Writes the tally in one transaction; on failure it is kept for the next attempt.
     pub async fn flush(&self, db: &Db) -> Result<(), StoreError> {
-        let batch: Vec<(String, i64)> = self.pending().drain().collect();
+        let batch: Vec<(String, CountDelta)> = self.pending().drain().collect();
         if batch.is_empty() {
             return Ok(());
         }
         let written = batch.clone();
-        match db.run(move |conn| write_tx(conn, |conn| usage::add_downloads(conn, &written))).await
-        {
+        match db.run(move |conn| write_tx(conn, |conn| usage::add_counts(conn, &written))).await {
             Ok(()) => Ok(()),
             Err(error) => {
                 let mut pending = self.pending();
-                for (listing_id, n) in batch {
-                    *pending.entry(listing_id).or_insert(0) += n;
+                for (listing_id, delta) in batch {
+                    let kept = pending.entry(listing_id).or_default();
+                    kept.downloads += delta.downloads;
+                    kept.views += delta.views;
                 }
                 Err(error)
             }

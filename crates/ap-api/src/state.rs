@@ -11,7 +11,7 @@ use ap_store::Db;
 use ap_store::blobs::BlobStore;
 
 use crate::cache::CatalogCache;
-use crate::counters::DownloadCounts;
+use crate::counters::ListingCounts;
 use crate::publishing::Publisher;
 use crate::signing::UrlSigner;
 
@@ -83,7 +83,7 @@ struct Inner {
     limiter: Option<Arc<dyn Limiter>>,
     publisher: Publisher,
     signer: UrlSigner,
-    downloads: DownloadCounts,
+    counts: ListingCounts,
 }
 
 impl AppState {
@@ -109,7 +109,7 @@ impl AppState {
                 limiter,
                 publisher,
                 signer: files.signer,
-                downloads: DownloadCounts::default(),
+                counts: ListingCounts::default(),
             }),
         }
     }
@@ -144,15 +144,15 @@ impl AppState {
         &self.inner.publisher
     }
 
-    /// Downloads counted but not yet written.
-    pub fn downloads(&self) -> &DownloadCounts {
-        &self.inner.downloads
+    /// Downloads and views counted but not yet written.
+    pub fn counts(&self) -> &ListingCounts {
+        &self.inner.counts
     }
 
-    /// Writes the pending download counts now (the server does it every second and when
-    /// it stops).
+    /// Writes the pending download and view counts now (the server does it every second
+    /// and when it stops).
     pub async fn flush_counts(&self) -> Result<(), ap_store::StoreError> {
-        self.inner.downloads.flush(&self.inner.db).await
+        self.inner.counts.flush(&self.inner.db).await
     }
 
     /// Download-link signing.

@@ -170,12 +170,9 @@ pub fn versions_by_ids(
     Ok(rows.into_iter().map(|v| (v.id.clone(), v)).collect())
 }
 
-/// Counts one detail view; answers the new count.
-pub fn count_view(conn: &mut Conn, listing_id: &str) -> Result<i64, StoreError> {
-    Ok(diesel::update(listings::table.find(listing_id))
-        .set(listings::view_count.eq(listings::view_count + 1))
-        .returning(listings::view_count)
-        .get_result(conn)?)
+/// A listing's stored view count.
+pub fn view_count(conn: &mut Conn, listing_id: &str) -> Result<i64, StoreError> {
+    Ok(listings::table.find(listing_id).select(listings::view_count).first(conn)?)
 }
 
 /// Every category in display order with its live-listing count.

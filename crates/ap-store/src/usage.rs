@@ -1,5 +1,5 @@
-//! What buyers and installers leave behind: download and install counts, installation
-//! records, and who may fetch a paid listing.
+//! What buyers, installers and readers leave behind: download, view and install counts,
+//! installation records, and who may fetch a paid listing.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -8,12 +8,24 @@ use crate::conn::Conn;
 use crate::error::StoreError;
 use crate::schema::{installations, license_codes, listings, purchases};
 
-/// Adds downloads to listings' counts (`(listing id, how many)`); run it in a
-/// transaction to write a batch at once.
-pub fn add_downloads(conn: &mut Conn, counts: &[(String, i64)]) -> Result<(), StoreError> {
-    for (listing_id, n) in counts {
+/// Downloads and views to add to a listing's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CountDelta {
+    /// Download links issued.
+    pub downloads: i64,
+    /// Detail views.
+    pub views: i64,
+}
+
+/// Adds counts to listings (`(listing id, delta)`); run it in a transaction to write a
+/// batch at once.
+pub fn add_counts(conn: &mut Conn, deltas: &[(String, CountDelta)]) -> Result<(), StoreError> {
+    for (listing_id, delta) in deltas {
         diesel::update(listings::table.find(listing_id))
-            .set(listings::download_count.eq(listings::download_count + *n))
+            .set((
+                listings::download_count.eq(listings::download_count + delta.downloads),
+                listings::view_count.eq(listings::view_count + delta.views),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -242,7 +242,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!(%address, workers, backend = ?state.db().backend(), "serving");
         ap_api::server(state.clone(), listener, &options)?.await?;
         if let Err(error) = state.flush_counts().await {
-            tracing::error!(%error, "download counts of the last second were not written");
+            tracing::error!(%error, "download and view counts of the last second were not written");
         }
         anyhow::Ok(())
     })?;

@@ -1,4 +1,5 @@
-//! `GET /v1/detail/{slug}?source=`: the flat unified detail; counts a view.
+//! `GET /v1/detail/{slug}?source=`: the flat unified detail; counts a view (written
+//! behind, see [`crate::counters`]).
 
 use actix_web::web::{Data, Json, Path};
 use ap_domain::wire::{NATIVE_SOURCE, UnifiedDetail};
@@ -21,7 +22,9 @@ pub async fn get_detail(
     }
     let live = load_live(&state, &slug, None).await?;
     let listing_id = live.listing_id.clone();
-    let view_count = state.db().run(move |conn| catalog::count_view(conn, &listing_id)).await?;
+    let stored = state.db().run(move |conn| catalog::view_count(conn, &listing_id)).await?;
+    // This view is counted in memory and written with the next batch.
+    let view_count = stored + state.counts().view(&live.listing_id);
     let detail = live.detail.clone();
     let author = &detail.summary.author;
     Ok(Json(UnifiedDetail {

@@ -101,7 +101,7 @@ async fn download(
             }))
         })
         .await??;
-    state.downloads().add(&granted.listing_id);
+    state.counts().download(&granted.listing_id);
     let ttl = state.config().download_link_ttl.as_secs() as i64;
     let expires = state.auth().clock().now().timestamp() + ttl;
     let expires_at = chrono::DateTime::from_timestamp(expires, 0)

@@ -247,6 +247,10 @@ async fn unified_detail_counts_views(app: TestApp) {
     assert_eq!(first.json["view_count"], 1);
     let second = app.get("/v1/detail/git-helper?source=agentpowers").await;
     assert_eq!(second.json["view_count"], 2);
+    // Views are written behind; a written batch and new views add up.
+    app.state.flush_counts().await.expect("flush");
+    let third = app.get("/v1/detail/git-helper").await;
+    assert_eq!(third.json["view_count"], 3);
     app.get("/v1/detail/git-helper?source=clawhub").await.assert_coded(404, "SKILL_NOT_FOUND");
 }
 
