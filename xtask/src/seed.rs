@@ -239,19 +239,12 @@ pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()>
     let size = bytes.len() as i64;
     let sha256 = blobs.put(Staged::from_bytes(&blobs.staging_dir(), &bytes)?)?;
     let (scanned, _, _) = scanned_archive(&report, sha256, size)?;
-    let categories = [
-        "development",
-        "productivity",
-        "data",
-        "security",
-        "design",
-        "marketing",
-        "sales",
-        "writing",
-        "research",
-        "devops",
-        "testing",
-    ];
+    // Every category except the agent ones, as the database lists them.
+    let categories: Vec<String> = db
+        .run_blocking(ap_store::catalog::category_slugs)?
+        .into_iter()
+        .filter(|c| !c.ends_with("-agents"))
+        .collect();
     let sellers = (count / 100).max(6);
     write_tx_blocking(db, move |conn| {
         let mut owners = Vec::with_capacity(sellers);
@@ -283,7 +276,7 @@ pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()>
                 title,
                 description,
                 long_description: String::new(),
-                category: categories[i % categories.len()].to_owned(),
+                category: categories[i % categories.len()].clone(),
                 price_cents: if i % 4 == 0 { 500 } else { 0 },
                 currency: "usd".to_owned(),
                 download_count: rng.random_range(0..10_000),

@@ -165,12 +165,7 @@ async fn detail_has_versions_and_hides_unpublished(app: TestApp) {
     assert_eq!(res.json["long_description"], "Long text about Git Helper.");
     assert_eq!(res.json["security_score"], 8);
     assert_eq!(res.json["security_findings"][0]["severity"], "LOW");
-    let versions: Vec<&str> = res.json["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().unwrap_or(""))
-        .collect();
+    let versions = res.texts("/versions", "/version");
     assert_eq!(versions, ["1.10.0", "1.2.0", "1.0.0"], "numeric order, newest first");
     assert_eq!(res.json["versions"][0]["changelog"], "Changes in 1.10.0");
     assert_eq!(res.json["versions"][0]["security_status"], "warn");
@@ -303,14 +298,9 @@ async fn categories_count_live_listings(app: TestApp) {
 async fn platforms_and_health(app: TestApp) {
     let res = app.get("/v1/platforms").await;
     assert_eq!(res.status, 200);
-    let ids: Vec<&str> = res.json["platforms"]
-        .as_array()
-        .expect("platforms")
-        .iter()
-        .map(|p| p["id"].as_str().unwrap_or(""))
-        .collect();
+    let ids = res.texts("/platforms", "/id");
     for id in ["claude-code", "claude-desktop", "codex", "gemini", "kiro", "cursor", "windsurf"] {
-        assert!(ids.contains(&id), "{id}");
+        assert!(ids.iter().any(|i| i == id), "{id}");
     }
     let health = app.get("/health").await;
     assert_eq!(health.status, 200);

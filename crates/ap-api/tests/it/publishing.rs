@@ -62,12 +62,7 @@ async fn free_skill_lifecycle(app: TestApp) {
     assert_eq!(res.json["findings"], json!([]));
     assert_eq!(res.json["archive_sha256"], sha256_hex(&v1));
     assert_eq!(res.json["size_bytes"], v1.len() as i64);
-    let layers: Vec<&str> = res.json["layers"]
-        .as_array()
-        .expect("layers")
-        .iter()
-        .map(|l| l["name"].as_str().unwrap_or(""))
-        .collect();
+    let layers = res.texts("/layers", "/name");
     assert_eq!(layers[0], "archive_safety");
     assert_eq!(layers.len(), 7);
     let content_hash = res.json["content_hash"].as_str().expect("content_hash").to_owned();
@@ -118,12 +113,7 @@ async fn free_skill_lifecycle(app: TestApp) {
     assert_eq!(res.json["version"], "1.0.1");
     let res = app.get("/v1/skills/commit-craft").await;
     assert_eq!(res.json["version"], "1.0.1");
-    let versions: Vec<&str> = res.json["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().unwrap_or(""))
-        .collect();
+    let versions = res.texts("/versions", "/version");
     assert_eq!(versions, ["1.0.1", "1.0.0"]);
     assert_eq!(res.json["versions"][0]["changelog"], "Handles merge commits.");
     let res = app.get("/v1/skills/commit-craft/download").await;
@@ -307,12 +297,7 @@ async fn bad_listings_are_refused_and_change_nothing() {
     });
     let res = app.json(Method::POST, "/v1/skills", auth, bad).await;
     assert_eq!(res.status, 422, "{}", res.text);
-    let mut locs: Vec<&str> = res.json["detail"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|e| e["loc"][1].as_str().unwrap_or(""))
-        .collect();
+    let mut locs = res.texts("/detail", "/loc/1");
     locs.sort_unstable();
     assert_eq!(locs, ["category", "description", "owner_id", "price_cents", "slug", "title"]);
 

@@ -49,12 +49,7 @@ async fn sellers_profiles_and_listings(app: TestApp) {
         assert!(profile.json.get(key).is_some(), "{key}");
     }
     assert_eq!(profile.json["bio"], "Builds things.");
-    let skills: Vec<&str> = profile.json["skills"]
-        .as_array()
-        .expect("skills")
-        .iter()
-        .map(|s| s["slug"].as_str().unwrap_or(""))
-        .collect();
+    let skills = profile.texts("/skills", "/slug");
     assert_eq!(skills, ["git-helper", "review-bot"]);
     assert_eq!(profile.json["skills"][0]["download_count"], 100);
     assert!(profile.json["skills"][0]["price_cents"].is_i64());

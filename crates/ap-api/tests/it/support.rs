@@ -614,11 +614,22 @@ impl Response {
 
     /// Slugs of `items` (or of the `agentpowers` section of a search answer).
     pub fn slugs(&self) -> Vec<String> {
-        let items = self.json.get("items").or_else(|| self.json["agentpowers"].get("items"));
-        items
+        match self.json.get("items") {
+            Some(_) => self.texts("/items", "/slug"),
+            None => self.texts("/agentpowers/items", "/slug"),
+        }
+    }
+
+    /// The text at `field` (a JSON pointer) of each element of the array at `list`.
+    pub fn texts(&self, list: &str, field: &str) -> Vec<String> {
+        self.json
+            .pointer(list)
             .and_then(Value::as_array)
             .map(|items| {
-                items.iter().map(|i| i["slug"].as_str().unwrap_or("").to_owned()).collect()
+                items
+                    .iter()
+                    .map(|i| i.pointer(field).and_then(Value::as_str).unwrap_or("").to_owned())
+                    .collect()
             })
             .unwrap_or_default()
     }
