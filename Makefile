@@ -17,10 +17,11 @@ else
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 endif
 
-## Formatting and clippy, as CI runs them.
+## Formatting, clippy and the workspace invariants (cargo xtask tidy), as CI runs them.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) run --quiet --package xtask -- tidy
 
 fmt:
 	$(CARGO) fmt --all

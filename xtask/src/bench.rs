@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use ap_store::blobs::LocalBlobs;
+use ap_market::blobs::LocalBlobs;
 use ap_store::{Db, DbConfig};
 
 use crate::seed;

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ap_api::publishing::Publisher;
-use ap_store::blobs::{BlobStore, LocalBlobs, Staged};
+use ap_market::blobs::{BlobStore, LocalBlobs, Staged};
+use ap_market::signing::UrlSigner;
+use ap_market::{Market, MarketConfig, Outside};
 use ap_store::models::NewUser;
 use ap_store::{Db, DbConfig, publish};
 use rand::rngs::StdRng;
@@ -95,18 +96,22 @@ fn publish_archive(db: &Db, blobs: Arc<dyn BlobStore>, bytes: Vec<u8>) -> anyhow
             display_name_slug: Some("bench-publisher".to_owned()),
             ..NewUser::new("bench", "bench-publisher", None, None, now)
         };
-        let owner = user.id.clone();
+        let owner = ap_domain::UserId::from(user.id.clone());
         db.run(move |c| publish::insert_user(c, &user)).await?;
-        let publisher = Publisher::new(db.clone(), blobs);
+        let clock = Arc::new(ap_domain::clock::SystemClock);
+        let signer = UrlSigner::new(b"bench".repeat(8));
+        let market =
+            Market::new(db.clone(), Outside { blobs, signer, clock }, MarketConfig::default());
+        let publisher = market.publisher();
         let body = serde_json::json!({
             "slug": SLUG, "title": "Bench download", "category": "development",
             "description": "A realistic skill used to measure downloads and scans.",
         });
         let body = body.as_object().cloned().context("object")?;
-        publisher.create(owner.clone(), body, None, now).await?;
+        publisher.create(owner.clone(), body, None).await?;
         let target = publisher.upload_target(owner.clone(), SLUG.to_owned(), None, None).await?;
         let staged = Staged::from_bytes(&publisher.blobs().staging_dir(), &bytes)?;
-        let result = publisher.upload(owner, target, staged, now).await?;
+        let result = publisher.upload(owner, target, staged).await?;
         anyhow::ensure!(result.security_score == 10, "bench archive not clean: {result:?}");
         Ok(result.archive_sha256)
     })

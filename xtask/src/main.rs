@@ -1,26 +1,31 @@
-//! `cargo xtask`: project tasks (migrate, seed, reset, bench).
+//! `cargo xtask`: project tasks (migrate, seed, reset, bench, tidy).
 
 mod bench;
 mod bench_files;
 mod demo;
 mod seed;
+mod tidy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use ap_store::blobs::LocalBlobs;
-use ap_store::{Db, DbConfig, migrate};
+use ap_domain::clock::ManualClock;
+use ap_market::blobs::LocalBlobs;
+use ap_store::{Db, migrate};
+use api_server::{Config, run};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(about = "AgentPowers project tasks")]
 struct Cli {
-    /// Database URL (else AP_DATABASE__URL, DATABASE_URL, or the server's default).
+    /// Database URL (else the server's setting: AP_DATABASE__URL, DATABASE_URL, or its
+    /// default).
     #[arg(long, global = true)]
     database_url: Option<String>,
-    /// Data folder for archives (else AP_STORAGE__DATA_DIR, or `data`).
+    /// Data folder for archives (else the server's setting: AP_STORAGE__DATA_DIR, or
+    /// `data`).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -47,6 +52,9 @@ enum Command {
         #[command(subcommand)]
         suite: BenchSuite,
     },
+    /// Check workspace invariants: forbidden dependencies, licences, migration folders, the
+    /// README settings table.
+    Tidy,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,36 +65,35 @@ enum BenchSuite {
     Files,
 }
 
-fn database_url(cli: &Cli) -> String {
-    cli.database_url
-        .clone()
-        .or_else(|| std::env::var("AP_DATABASE__URL").ok())
-        .or_else(|| std::env::var("DATABASE_URL").ok())
-        .unwrap_or_else(|| "sqlite://data/agentpowers.db".to_owned())
+/// The server's configuration (its defaults, `AP_CONFIG`, the `AP_` environment), with
+/// the database and data folder given on the command line, if any.
+fn config(cli: &Cli) -> anyhow::Result<Config> {
+    let file = std::env::var_os("AP_CONFIG").map(PathBuf::from);
+    let mut config = Config::load(file.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        config.database.url = url.clone();
+    }
+    if let Some(dir) = &cli.data_dir {
+        config.storage.data_dir = dir.clone();
+    }
+    Ok(config)
 }
 
-fn data_dir(cli: &Cli) -> PathBuf {
-    cli.data_dir
-        .clone()
-        .or_else(|| std::env::var_os("AP_STORAGE__DATA_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("data"))
-}
-
-fn open(cli: &Cli) -> anyhow::Result<Db> {
-    Db::open(&DbConfig::new(database_url(cli))).context("opening the database")
+fn open(config: &Config) -> anyhow::Result<Db> {
+    Db::open(&config.db_config()).context("opening the database")
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let archives = data_dir(&cli).join("archives");
-    let blobs = Arc::new(LocalBlobs::new(&archives));
+    let config = config(&cli)?;
+    let archives = config.storage.data_dir.join("archives");
     match cli.command {
         Command::Migrate => {
-            let applied = open(&cli)?.migrate()?;
+            let applied = open(&config)?.migrate()?;
             println!("applied {} migration(s)", applied.len());
         }
         Command::Seed { if_empty, scale } => {
-            let db = open(&cli)?;
+            let db = open(&config)?;
             db.migrate()?;
             if if_empty && seed::has_listings(&db)? {
                 println!("catalog already seeded");
@@ -94,13 +101,17 @@ fn main() -> anyhow::Result<()> {
             }
             let started = Instant::now();
             match scale {
-                Some(count) => seed::scale(&db, blobs.as_ref(), count)?,
-                None => seed::demo(&db, blobs)?,
+                Some(count) => seed::scale(&db, &LocalBlobs::new(&archives), count)?,
+                None => {
+                    let clock = ManualClock::new(chrono::Utc::now());
+                    let market = run::market(&config, db.clone(), Arc::new(clock.clone()))?;
+                    seed::demo(&db, &market, &clock)?;
+                }
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Reset => {
-            let db = open(&cli)?;
+            let db = open(&config)?;
             db.run_blocking(migrate::revert_all)?;
             if archives.exists() {
                 std::fs::remove_dir_all(&archives)?;
@@ -115,6 +126,7 @@ fn main() -> anyhow::Result<()> {
                 BenchSuite::Files => bench_files::files(&workspace)?,
             }
         }
+        Command::Tidy => tidy::run(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?,
     }
     Ok(())
 }

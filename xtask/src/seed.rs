@@ -4,13 +4,15 @@
 use std::io::{Cursor, Write};
 
 use anyhow::Context;
-use std::sync::Arc;
 
-use ap_api::publishing::{Publisher, scanned_archive};
+use ap_domain::UserId;
+use ap_domain::clock::ManualClock;
 use ap_domain::listing::SecurityStatus;
 use ap_domain::slug::display_name_slug;
 use ap_domain::version::Version;
-use ap_store::blobs::{BlobStore, Staged};
+use ap_market::Market;
+use ap_market::blobs::{BlobStore, Staged};
+use ap_market::publishing::{Publisher, scanned_archive};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::{Conn, Db, StoreError, publish, write_tx};
 use chrono::{Duration, NaiveDateTime, Utc};
@@ -106,15 +108,14 @@ fn uuid_v7() -> String {
 /// pass the scan.
 async fn upload(
     publisher: &Publisher,
-    owner: &str,
+    owner: &UserId,
     slug: &str,
     version: Option<Version>,
     files: &[(String, String)],
-    at: NaiveDateTime,
 ) -> anyhow::Result<()> {
-    let target = publisher.upload_target(owner.to_owned(), slug.to_owned(), None, version).await?;
+    let target = publisher.upload_target(owner.clone(), slug.to_owned(), None, version).await?;
     let staged = Staged::from_bytes(&publisher.blobs().staging_dir(), &zip_files(files)?)?;
-    let result = publisher.upload(owner.to_owned(), target, staged, at).await?;
+    let result = publisher.upload(owner.clone(), target, staged).await?;
     anyhow::ensure!(
         result.security_status == SecurityStatus::Pass,
         "demo package {slug} did not pass the scan: {:?}",
@@ -123,16 +124,16 @@ async fn upload(
     Ok(())
 }
 
-/// Seeds the demo marketplace through the publishing code path (every listing created,
-/// scanned and published as a seller would): 7 sellers and 44 live listings, plus one
-/// unpublished and one never-published listing that stay invisible.
-pub fn demo(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
+/// Seeds the demo marketplace through the publishing code path of `market` (every
+/// listing created, scanned and published as a seller would, at a simulated time of
+/// `clock`): 7 sellers and 44 live listings, plus one unpublished and one
+/// never-published listing that stay invisible.
+pub fn demo(db: &Db, market: &Market, clock: &ManualClock) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(demo_async(db, blobs))
+    runtime.block_on(demo_async(db, market.publisher(), clock))
 }
 
-async fn demo_async(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
-    let publisher = Publisher::new(db.clone(), blobs);
+async fn demo_async(db: &Db, publisher: &Publisher, clock: &ManualClock) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(20_261_129);
     let now = Utc::now().naive_utc();
     let mut owners = Vec::new();
@@ -153,7 +154,7 @@ async fn demo_async(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
             })
         })
         .await?;
-        owners.push(id);
+        owners.push(UserId::from(id));
     }
     for (slug, title, description, category, kind, price, seller) in LISTINGS {
         let owner = &owners[seller];
@@ -163,19 +164,20 @@ async fn demo_async(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
             "type": kind, "price_cents": price,
             "long_description": long_description(title, description),
         });
+        clock.set(created.and_utc());
         let created_listing = publisher
-            .create(owner.clone(), as_object(body)?, None, created)
+            .create(owner.clone(), as_object(body)?, None)
             .await
             .with_context(|| format!("creating {slug}"))?;
         let mut files = package_files(slug, title, description, kind);
-        upload(&publisher, owner, slug, None, &files, created).await?;
+        upload(publisher, owner, slug, None, &files).await?;
         if rng.random_bool(0.4) {
-            let later = created + Duration::days(rng.random_range(1..25));
+            clock.set((created + Duration::days(rng.random_range(1..25))).and_utc());
             let bump = json!({"bump": "minor", "changelog": "Clearer steps and more examples."});
-            publisher.change(owner.clone(), slug.to_owned(), as_object(bump)?, None, later).await?;
+            publisher.change(owner.clone(), slug.to_owned(), as_object(bump)?, None).await?;
             files[0].1.push_str("\n## Changes in 1.1.0\n\nClearer steps and more examples.\n");
             let next = Version { major: 1, minor: 1, patch: 0 };
-            upload(&publisher, owner, slug, Some(next), &files, later).await?;
+            upload(publisher, owner, slug, Some(next), &files).await?;
         }
         let ratings: i64 = rng.random_range(0..40);
         let counters = (
@@ -191,17 +193,18 @@ async fn demo_async(db: &Db, blobs: Arc<dyn BlobStore>) -> anyhow::Result<()> {
         .await?;
     }
     // Invisible listings: one unpublished by its owner, one never published.
+    clock.set(now.and_utc());
     for (slug, archived) in [("retired-commit-helper", true), ("draft-changelog-writer", false)] {
         let body = json!({
             "slug": slug, "title": slug.replace('-', " "), "category": "development",
             "description": "A git helper that is not on sale any more or not yet.",
         });
-        publisher.create(owners[0].clone(), as_object(body)?, None, now).await?;
+        publisher.create(owners[0].clone(), as_object(body)?, None).await?;
         if archived {
             let files =
                 package_files(slug, "Retired commit helper", "Writes commit messages.", "skill");
-            upload(&publisher, &owners[0], slug, None, &files, now).await?;
-            publisher.set_archived(owners[0].clone(), slug.to_owned(), None, true, now).await?;
+            upload(publisher, &owners[0], slug, None, &files).await?;
+            publisher.set_archived(owners[0].clone(), slug.to_owned(), None, true).await?;
         }
     }
     Ok(())
@@ -307,6 +310,7 @@ pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()>
                 scanned_at: Some(created),
                 published_at: Some(created),
                 created_at: created,
+                upload_started_at: None,
             };
             publish::insert_live_version(conn, &version, created)?;
         }

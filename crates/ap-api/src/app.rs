@@ -7,18 +7,19 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
-use ap_domain::{Code, FieldError, FieldErrors};
+use ap_domain::{Code, FieldError};
 
-use crate::auth::authenticate;
-use crate::counters::FLUSH_INTERVAL;
+use ap_market::counters::FLUSH_INTERVAL;
+
 use crate::error::{ApiError, coded_response};
 use crate::middleware::observe;
-use crate::ratelimit::rate_limit;
 use crate::routes;
 use crate::state::AppState;
 
-/// Largest JSON body accepted (uploads have their own limit).
-pub const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Largest JSON body accepted (uploads have their own limit): the largest valid body, a
+/// 20,000-character long description of four-byte characters plus the other fields, is
+/// about 90 KB.
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -37,22 +38,19 @@ fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::coded(Code::PayloadTooLarge, "Request body too large")
         }
-        JsonPayloadError::Deserialize(e) => FieldErrors::from(FieldError::body(
+        JsonPayloadError::Deserialize(e) => ApiError::field(FieldError::body(
             "",
             "json_invalid",
             e.to_string().replace(['[', ']'], ""),
-        ))
-        .into(),
-        _ => {
-            FieldErrors::from(FieldError::body("", "json_invalid", "Body is not valid JSON")).into()
-        }
+        )),
+        _ => ApiError::field(FieldError::body("", "json_invalid", "Body is not valid JSON")),
     };
     actix_web::error::InternalError::from_response(error, api_error_response(api_error)).into()
 }
 
 fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let api_error: ApiError =
-        FieldError::query("", "url_parsing", "Query string is malformed").into();
+    let api_error =
+        ApiError::field(FieldError::query("", "url_parsing", "Query string is malformed"));
     actix_web::error::InternalError::from_response(error, api_error_response(api_error)).into()
 }
 
@@ -84,7 +82,7 @@ async fn write_counts_behind(state: AppState) {
     let mut ticks = actix_web::rt::time::interval(FLUSH_INTERVAL);
     loop {
         ticks.tick().await;
-        if let Err(error) = state.flush_counts().await {
+        if let Err(error) = state.market().flush_counts().await {
             tracing::warn!(%error, "download and view counts not written yet; retrying");
         }
     }
@@ -99,11 +97,7 @@ pub fn server(
 ) -> std::io::Result<Server> {
     actix_web::rt::spawn(write_counts_behind(state.clone()));
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(authenticate))
-            .wrap(from_fn(rate_limit))
-            .wrap(from_fn(observe))
-            .configure(configure(state.clone()))
+        App::new().wrap(from_fn(observe)).configure(configure(state.clone()))
     })
     .workers(options.workers.max(1))
     .shutdown_timeout(options.shutdown_timeout_secs)

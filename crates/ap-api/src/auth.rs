@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use ap_auth::{AuthError, Caller};
-use ap_domain::Code;
+use ap_domain::{Code, Refusal};
 use futures_util::future::LocalBoxFuture;
 
 use crate::error::ApiError;
@@ -20,25 +20,7 @@ use crate::state::AppState;
 
 /// The answer for any unusable credential (unknown, malformed, expired or revoked).
 pub fn unauthorized() -> ApiError {
-    ApiError::coded(Code::Unauthorized, "Invalid or missing credentials")
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthorized => unauthorized(),
-            AuthError::TokenRevoked => ApiError::coded(
-                Code::TokenRevoked,
-                "This token was replaced by a newer login; sign in again",
-            ),
-            AuthError::Conflict => ApiError::coded(Code::Conflict, "Concurrent change, try again"),
-            AuthError::Unavailable(cause) => {
-                tracing::error!(%cause, "identity store unavailable");
-                ApiError::coded(Code::ServiceUnavailable, "Service temporarily unavailable")
-            }
-            AuthError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
+    AuthError::Unauthorized.into()
 }
 
 /// The bearer token of a request: `Ok(None)` without an Authorization header, an error
@@ -63,7 +45,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     let Some(token) = bearer(req)? else { return Ok(None) };
     let state = req
         .app_data::<Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("application state missing".to_owned()))?;
+        .ok_or_else(|| Refusal::new(Code::Internal, "application state missing"))?;
     Ok(Some(state.auth().authenticate(&token).await?))
 }
 
@@ -76,9 +58,7 @@ pub async fn resolve_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiErro
     // Refusals are kept too; failures of the service (5xx) are not, so they are retried.
     let kept = match &outcome {
         Ok(caller) => Some(Ok(caller.clone())),
-        Err(ApiError::Coded { code, message }) if code.http_status() < 500 => {
-            Some(Err((*code, message.clone())))
-        }
+        Err(e) if e.code().http_status() < 500 => Some(Err((e.code(), e.public_message()))),
         Err(_) => None,
     };
     if let Some(kept) = kept {
@@ -117,27 +97,14 @@ impl FromRequest for MaybeAuthenticated {
     }
 }
 
-/// Paths whose requests carry no bearer token to check: liveness, the browser login
-/// pages, signed file links, signature-checked webhooks and benchmark yardsticks.
-fn exempt(path: &str) -> bool {
-    path == "/health"
-        || path == "/openapi.json"
-        || path == "/sign-in"
-        || path.starts_with("/auth/")
-        || path.starts_with("/v1/files/")
-        || path.starts_with("/v1/webhooks/")
-        || path.starts_with("/_bench/")
-}
-
-/// Resolves every request's bearer token before routing, so a bad token is 401 on every
-/// API route (never silently anonymous) and later layers read the caller for free.
+/// Resolves the bearer token of every request to the resources it wraps, so a bad token
+/// is 401 on every API route (never silently anonymous) and handlers read the caller for
+/// free.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !exempt(req.path())
-        && let Err(error) = resolve_caller(req.request()).await
-    {
+    if let Err(error) = resolve_caller(req.request()).await {
         return Ok(req.error_response(error));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -1,89 +1,58 @@
 //! `ApiError`, the one error type of the HTTP layer, and the contract's error envelope.
 //!
-//! Coded errors answer `{"detail": {"detail": "...", "code": "..."}}` with the status from
-//! [`Code::http_status`]; validation failures answer 422 `{"detail": [{loc, msg, type}]}`.
-//! Unexpected failures answer a generic 500 and log their whole cause chain under the
-//! request id.
+//! Any error that implements [`ErrorCode`] converts into an `ApiError` (one blanket
+//! `From`), so handlers use bare `?` on every service's error. Coded errors answer
+//! `{"detail": {"detail": "...", "code": "..."}}` with the status from
+//! [`Code::http_status`]; field failures answer 422 `{"detail": [{loc, msg, type}]}`.
+//! Errors that answer 5xx show the client a generic message and log their whole source
+//! chain under the request id.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use ap_domain::wire::CodedError;
-use ap_domain::{Code, FieldError, FieldErrors};
-use ap_store::StoreError;
+use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, Refusal};
 use serde::Serialize;
 
-/// An error answered to the client.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// A coded error with a human message.
-    #[error("{code}: {message}")]
-    Coded {
-        /// The code (decides the status).
-        code: Code,
-        /// What the client is told.
-        message: String,
-    },
-    /// A coded error caused by a scan, with its findings.
-    #[error("{code}: {message}")]
-    Findings {
-        /// The code (decides the status).
-        code: Code,
-        /// What the client is told.
-        message: String,
-        /// The scan findings that caused it.
-        findings: Vec<serde_json::Value>,
-    },
-    /// Request validation failed (422 list shape).
-    #[error("validation failed")]
-    Validation(FieldErrors),
-    /// Something unexpected; only logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+/// An error answered to the client: any [`ErrorCode`] error.
+pub struct ApiError(Box<dyn ErrorCode>);
+
+impl<E: ErrorCode> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        ApiError(Box::new(error))
+    }
 }
 
 impl ApiError {
-    /// A coded error.
+    /// A coded refusal with a human message.
     pub fn coded(code: Code, message: impl Into<String>) -> Self {
-        ApiError::Coded { code, message: message.into() }
+        Refusal::new(code, message).into()
+    }
+
+    /// A 422 for one field.
+    pub fn field(error: FieldError) -> Self {
+        FieldErrors::from(error).into()
     }
 
     /// The code of this error as the client sees it.
     pub fn code(&self) -> Code {
-        match self {
-            ApiError::Coded { code, .. } | ApiError::Findings { code, .. } => *code,
-            ApiError::Validation(_) => Code::ValidationError,
-            ApiError::Internal(_) => Code::Internal,
-        }
+        self.0.code()
+    }
+
+    /// What the client is told (for errors below 500).
+    pub fn public_message(&self) -> String {
+        self.0.public_message()
     }
 }
 
-impl From<FieldErrors> for ApiError {
-    fn from(errors: FieldErrors) -> Self {
-        ApiError::Validation(errors)
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ApiError").field(&self.0.code()).field(&self.0.to_string()).finish()
     }
 }
 
-impl From<FieldError> for ApiError {
-    fn from(error: FieldError) -> Self {
-        ApiError::Validation(error.into())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(cause) => {
-                tracing::error!(%cause, "database unavailable");
-                ApiError::coded(Code::ServiceUnavailable, "Service temporarily unavailable")
-            }
-            StoreError::Conflict(constraint) => {
-                tracing::info!(%constraint, "unique constraint");
-                ApiError::coded(Code::Conflict, "The request conflicts with existing data")
-            }
-            StoreError::NotFound => ApiError::coded(Code::NotFound, "Not found"),
-            other => ApiError::Internal(other.to_string()),
-        }
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -92,39 +61,49 @@ struct Envelope<T: Serialize> {
     detail: T,
 }
 
+fn status_of(code: Code) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 /// A JSON response with the contract's coded envelope.
 pub fn coded_response(code: Code, message: &str) -> HttpResponse {
-    let status =
-        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status)
+    HttpResponse::build(status_of(code))
         .json(Envelope { detail: CodedError { detail: message.to_owned(), code, findings: None } })
+}
+
+/// The error and every source under it, for the log.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        status_of(self.code())
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            ApiError::Coded { code, message } => coded_response(*code, message),
-            ApiError::Findings { code, message, findings } => {
-                HttpResponse::build(self.status_code()).json(Envelope {
-                    detail: CodedError {
-                        detail: message.clone(),
-                        code: *code,
-                        findings: Some(findings.clone()),
-                    },
-                })
-            }
-            ApiError::Validation(errors) => {
-                HttpResponse::UnprocessableEntity().json(Envelope { detail: &errors.0 })
-            }
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                coded_response(Code::Internal, "Internal server error")
-            }
+        let code = self.code();
+        if let Some(errors) = self.0.field_errors() {
+            return HttpResponse::UnprocessableEntity().json(Envelope { detail: &errors.0 });
         }
+        if code.http_status() >= 500 {
+            tracing::error!(code = code.as_str(), cause = %chain(&*self.0), "request failed");
+            return coded_response(code, message_for_code(code));
+        }
+        HttpResponse::build(status_of(code)).json(Envelope {
+            detail: CodedError {
+                detail: self.0.public_message(),
+                code,
+                findings: self.0.findings().map(<[serde_json::Value]>::to_vec),
+            },
+        })
     }
 }
 
@@ -146,7 +125,7 @@ pub fn code_for_status(status: StatusCode) -> Code {
     }
 }
 
-/// The message that goes with a bare framework error status.
+/// The message that goes with a bare framework error status (and with every 5xx).
 pub fn message_for_code(code: Code) -> &'static str {
     match code {
         Code::NotFound => "Not found",
@@ -160,13 +139,4 @@ pub fn message_for_code(code: Code) -> &'static str {
         Code::RateLimited => "Rate limit exceeded",
         _ => "Bad request",
     }
-}
-
-/// Whether a response already carries a JSON body.
-pub fn is_json(response: &HttpResponse) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v: &HeaderValue| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
 }

@@ -2,19 +2,14 @@
 
 pub mod app;
 pub mod auth;
-pub mod cache;
-pub mod counters;
 pub mod error;
 pub mod middleware;
-pub mod present;
-pub mod publishing;
 pub mod query;
 pub mod ratelimit;
 pub mod routes;
-pub mod signing;
 pub mod state;
 pub mod upload;
 
 pub use app::{ServerOptions, server};
 pub use error::ApiError;
-pub use state::{ApiConfig, AppState, AuthSetup, Files};
+pub use state::{ApiConfig, AppState, AuthSetup};

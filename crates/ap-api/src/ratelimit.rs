@@ -1,9 +1,12 @@
-//! The rate-limit middleware: picks the caller's tier, consults the limiter before any
-//! handler runs, and reports the budget in `X-RateLimit-*` headers; over the limit it
-//! answers 429 with `Retry-After` and the contract's body, and nothing else happens.
+//! The rate-limit middleware, attached by the route table to each resource with that
+//! resource's read rule: picks the request's tier (CONTRACT §3: it follows the
+//! endpoint, not the caller), consults the limiter before any handler runs, and reports
+//! the budget in `X-RateLimit-*` headers; over the limit it answers 429 with
+//! `Retry-After` and the contract's body, and nothing else happens.
 //!
-//! The caller is resolved with the same once-per-request cache as the auth extractors.
-//! A request with a bad token counts as anonymous here (by client IP), then gets its 401.
+//! The caller is resolved with the same once-per-request cache as the auth extractors
+//! (budgets are keyed by user when signed in). A request with a bad token counts as
+//! anonymous here (by client IP), then gets its 401.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -15,7 +18,7 @@ use actix_web::middleware::Next;
 use actix_web::web::Data;
 use ap_domain::Code;
 use ap_ratelimit::policy::client_ip;
-use ap_ratelimit::{Decision, Key};
+use ap_ratelimit::{Decision, Key, Tier};
 
 use crate::auth::resolve_caller;
 use crate::error::coded_response;
@@ -25,14 +28,13 @@ const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
-/// Never limited: liveness, the API description, signature-checked webhooks,
-/// capability-protected file links, and the benchmark yardsticks.
-fn exempt(path: &str) -> bool {
-    path == "/health"
-        || path == "/openapi.json"
-        || path.starts_with("/v1/webhooks/")
-        || path.starts_with("/v1/files/")
-        || path.starts_with("/_bench/")
+/// Who may read a resource (CONTRACT §2.1), which decides the tier of its GET/HEAD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// No or optional authentication: the public read tier, signed in or not.
+    Public,
+    /// Authentication required: the authenticated read tier.
+    SignedIn,
 }
 
 fn set_headers(headers: &mut HeaderMap, decision: &Decision) {
@@ -51,6 +53,7 @@ fn set_headers(headers: &mut HeaderMap, decision: &Decision) {
 
 /// Counts the request against its tier before it reaches a handler.
 pub async fn rate_limit(
+    reads: Reads,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -59,10 +62,12 @@ pub async fn rate_limit(
     let (Some(state), Some(limiter)) = (state, limiter) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if exempt(req.path()) {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let tier = match (is_read, reads) {
+        (false, _) => Tier::Write,
+        (true, Reads::Public) => Tier::PublicRead,
+        (true, Reads::SignedIn) => Tier::AuthenticatedRead,
+    };
     let caller = resolve_caller(req.request()).await.ok().flatten();
     let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     // Every X-Forwarded-For line, in order (a proxy may add its own line).
@@ -70,7 +75,7 @@ pub async fn rate_limit(
         req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
     let ip = client_ip(peer, forwarded.as_deref(), &state.config().trusted_proxies);
-    let key = Key::for_request(is_read, caller.as_ref().map(|c| c.user_id.as_str()), ip);
+    let key = Key::new(tier, caller.as_ref().map(|c| c.user_id.as_str()), ip);
     let decision = limiter.check(&key).await;
     if !decision.allowed {
         let mut response = coded_response(Code::RateLimited, "Rate limit exceeded");

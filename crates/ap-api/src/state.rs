@@ -1,25 +1,18 @@
-//! Shared state handed to every handler.
+//! Shared state handed to every handler: the marketplace services, authentication and
+//! the rate limiter.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ap_auth::session::{DevIssuer, SessionVerifier};
 use ap_auth::{Authenticator, Clock};
+use ap_market::Market;
 use ap_ratelimit::Limiter;
 use ap_ratelimit::policy::Cidr;
 use ap_store::Db;
-use ap_store::blobs::BlobStore;
-
-use crate::cache::CatalogCache;
-use crate::counters::ListingCounts;
-use crate::publishing::Publisher;
-use crate::signing::UrlSigner;
 
 /// Settings of the HTTP layer (built by `api-server` from its configuration).
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// How long catalog totals, search rankings and category counts are reused.
-    pub cache_ttl: Duration,
     /// Serve the benchmark yardsticks under `/_bench/`.
     pub bench_routes: bool,
     /// Absolute base URL of this server as browsers reach it (no trailing slash).
@@ -29,19 +22,15 @@ pub struct ApiConfig {
     pub sign_in_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client (anyone else's is ignored).
     pub trusted_proxies: Vec<Cidr>,
-    /// How long a signed download link works.
-    pub download_link_ttl: Duration,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
-            cache_ttl: Duration::from_secs(10),
             bench_routes: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             sign_in_url: None,
             trusted_proxies: Vec::new(),
-            download_link_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -59,15 +48,6 @@ pub struct AuthSetup {
     pub token_cache_ttl: chrono::Duration,
 }
 
-/// Archive storage and download-link signing.
-#[derive(Debug, Clone)]
-pub struct Files {
-    /// Where archives live.
-    pub blobs: Arc<dyn BlobStore>,
-    /// Signs and checks download links (the key is shared by every instance).
-    pub signer: UrlSigner,
-}
-
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -75,53 +55,38 @@ pub struct AppState {
 }
 
 struct Inner {
-    db: Db,
-    cache: CatalogCache,
+    market: Market,
     config: ApiConfig,
     auth: Authenticator<Db>,
     dev_issuer: Option<Arc<DevIssuer>>,
     limiter: Option<Arc<dyn Limiter>>,
-    publisher: Publisher,
-    signer: UrlSigner,
-    counts: ListingCounts,
 }
 
 impl AppState {
-    /// State over an open database; `limiter` is `None` when rate limits are off.
+    /// State over the marketplace services and the identity store `db`; `limiter` is
+    /// `None` when rate limits are off.
     pub fn new(
+        market: Market,
         db: Db,
-        files: Files,
         config: ApiConfig,
         auth: AuthSetup,
         limiter: Option<Arc<dyn Limiter>>,
     ) -> Self {
-        let publisher = Publisher::new(db.clone(), files.blobs);
-        let cache = CatalogCache::new(config.cache_ttl);
-        let authenticator =
-            Authenticator::new(db.clone(), auth.sessions, auth.clock, auth.token_cache_ttl);
+        let authenticator = Authenticator::new(db, auth.sessions, auth.clock, auth.token_cache_ttl);
         Self {
             inner: Arc::new(Inner {
-                db,
-                cache,
+                market,
                 config,
                 auth: authenticator,
                 dev_issuer: auth.dev_issuer,
                 limiter,
-                publisher,
-                signer: files.signer,
-                counts: ListingCounts::default(),
             }),
         }
     }
 
-    /// The database.
-    pub fn db(&self) -> &Db {
-        &self.inner.db
-    }
-
-    /// The catalog caches of this instance.
-    pub fn cache(&self) -> &CatalogCache {
-        &self.inner.cache
+    /// The marketplace services.
+    pub fn market(&self) -> &Market {
+        &self.inner.market
     }
 
     /// The HTTP-layer settings.
@@ -137,27 +102,6 @@ impl AppState {
     /// The rate limiter, when limits are on.
     pub fn limiter(&self) -> Option<&Arc<dyn Limiter>> {
         self.inner.limiter.as_ref()
-    }
-
-    /// Publishing (and the archive store).
-    pub fn publisher(&self) -> &Publisher {
-        &self.inner.publisher
-    }
-
-    /// Downloads and views counted but not yet written.
-    pub fn counts(&self) -> &ListingCounts {
-        &self.inner.counts
-    }
-
-    /// Writes the pending download and view counts now (the server does it every second
-    /// and when it stops).
-    pub async fn flush_counts(&self) -> Result<(), ap_store::StoreError> {
-        self.inner.counts.flush(&self.inner.db).await
-    }
-
-    /// Download-link signing.
-    pub fn signer(&self) -> &UrlSigner {
-        &self.inner.signer
     }
 
     /// The development issuer, when development sign-in is on.

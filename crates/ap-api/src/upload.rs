@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::Payload;
 use ap_domain::{Code, FieldError};
-use ap_store::blobs::{BlobStore, Staged, Staging, StagingError};
+use ap_market::blobs::{BlobStore, Staged, Staging};
 use futures_util::StreamExt;
 
 use crate::error::ApiError;
@@ -84,22 +84,18 @@ pub async fn receive(
         let name = field.name().unwrap_or_default().to_owned();
         if name == file_part {
             if received.file.is_some() {
-                return Err(
-                    FieldError::body(file_part, "too_many", "Send exactly one file part").into()
-                );
+                return Err(ApiError::field(FieldError::body(
+                    file_part,
+                    "too_many",
+                    "Send exactly one file part",
+                )));
             }
-            let mut staging = Staging::new(&blobs.staging_dir(), MAX_ARCHIVE_BYTES)
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut staging = Staging::new(&blobs.staging_dir(), MAX_ARCHIVE_BYTES).await?;
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(malformed)?;
-                staging.write(&chunk).await.map_err(|e| match e {
-                    StagingError::TooLarge(_) => too_large(),
-                    StagingError::Io(e) => ApiError::Internal(format!("staging: {e}")),
-                })?;
+                staging.write(&chunk).await?;
             }
-            let staged =
-                staging.finish().await.map_err(|e| ApiError::Internal(format!("staging: {e}")))?;
+            let staged = staging.finish().await?;
             received.file = Some(staged);
         } else {
             let keep = text_parts.contains(&name.as_str());
@@ -113,18 +109,21 @@ pub async fn receive(
                 if keep {
                     text.extend_from_slice(&chunk);
                     if text.len() > MAX_TEXT_PART_BYTES {
-                        return Err(FieldError::body(
+                        return Err(ApiError::field(FieldError::body(
                             &name,
                             "string_too_long",
                             format!("String should have at most {MAX_TEXT_PART_BYTES} bytes"),
-                        )
-                        .into());
+                        )));
                     }
                 }
             }
             if keep {
                 let text = String::from_utf8(text).map_err(|_| {
-                    FieldError::body(&name, "string_unicode", "Input should be UTF-8 text")
+                    ApiError::field(FieldError::body(
+                        &name,
+                        "string_unicode",
+                        "Input should be UTF-8 text",
+                    ))
                 })?;
                 received.fields.insert(name, text.trim().to_owned());
             }

@@ -19,3 +19,27 @@ pub enum AuthError {
     #[error("authentication failed internally: {0}")]
     Internal(String),
 }
+
+impl ap_domain::ErrorCode for AuthError {
+    fn code(&self) -> ap_domain::Code {
+        use ap_domain::Code;
+        match self {
+            AuthError::Unauthorized => Code::Unauthorized,
+            AuthError::TokenRevoked => Code::TokenRevoked,
+            AuthError::Conflict => Code::Conflict,
+            AuthError::Unavailable(_) => Code::ServiceUnavailable,
+            AuthError::Internal(_) => Code::Internal,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            AuthError::Unauthorized => "Invalid or missing credentials",
+            AuthError::TokenRevoked => "This token was replaced by a newer login; sign in again",
+            AuthError::Conflict => "Concurrent change, try again",
+            AuthError::Unavailable(_) => "Service temporarily unavailable",
+            AuthError::Internal(_) => "Internal server error",
+        }
+        .to_owned()
+    }
+}

@@ -30,6 +30,11 @@ impl ManualClock {
         Self(Arc::new(Mutex::new(start)))
     }
 
+    /// Sets the clock to `at` (forward or back).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());

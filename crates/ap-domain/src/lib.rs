@@ -3,6 +3,8 @@
 pub mod clock;
 pub mod code;
 pub mod content;
+pub mod error;
+pub mod ids;
 pub mod listing;
 pub mod page;
 pub mod platform;
@@ -14,4 +16,6 @@ pub mod version;
 pub mod wire;
 
 pub use code::Code;
+pub use error::{ErrorCode, Refusal};
+pub use ids::{ListingId, UserId, VersionId};
 pub use validation::{FieldError, FieldErrors};

@@ -174,8 +174,9 @@ pub struct CategoryInfo {
     pub description: String,
     /// Emoji or icon name.
     pub icon: String,
-    /// Words that suggest the category.
-    pub sample_keywords: Vec<String>,
+    /// Words that suggest the category, as one comma-separated string
+    /// (`"code, refactor, review"`), as the hosted API sends it and the plugins read it.
+    pub sample_keywords: String,
     /// Live listings in it.
     pub count: i64,
 }

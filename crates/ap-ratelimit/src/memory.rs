@@ -126,7 +126,7 @@ mod tests {
     fn counts_down_refuses_and_refills() {
         let clock = ManualClock::new(chrono::Utc::now());
         let limiter = MemoryLimiter::new(Quotas::default(), Arc::new(clock.clone()));
-        let key = Key::for_request(true, None, "1.2.3.4".parse().expect("ip"));
+        let key = Key::new(crate::Tier::PublicRead, None, "1.2.3.4".parse().expect("ip"));
         for expected in (0..60).rev() {
             let d = limiter.decide(&key);
             assert!(d.allowed);

@@ -4,12 +4,14 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// A rate-limit tier.
+/// A rate-limit tier. The tier follows the endpoint, not the caller: signing in never
+/// lowers a budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
-    /// GET/HEAD without a valid token, by client IP.
+    /// GET/HEAD of an endpoint with no or optional authentication, by user when signed
+    /// in, else by client IP.
     PublicRead,
-    /// GET/HEAD with a valid token, by user.
+    /// GET/HEAD of an endpoint that requires authentication, by user.
     AuthenticatedRead,
     /// POST/PATCH/PUT/DELETE, by user or (anonymous) client IP.
     Write,
@@ -67,14 +69,10 @@ pub struct Key {
 }
 
 impl Key {
-    /// The key of a request: reads by user when authenticated, else by IP; writes by user,
-    /// or by IP when anonymous. An authenticated user's budget never depends on their IP.
-    pub fn for_request(is_read: bool, user_id: Option<&str>, client_ip: IpAddr) -> Key {
-        let tier = match (is_read, user_id.is_some()) {
-            (true, false) => Tier::PublicRead,
-            (true, true) => Tier::AuthenticatedRead,
-            (false, _) => Tier::Write,
-        };
+    /// The key of a request in `tier`: by user when authenticated, else by IP. An
+    /// authenticated user's budget never depends on their IP, nor shares the anonymous
+    /// budget of their IP.
+    pub fn new(tier: Tier, user_id: Option<&str>, client_ip: IpAddr) -> Key {
         let subject = match user_id {
             Some(id) => format!("user:{id}"),
             None => format!("ip:{client_ip}"),
@@ -168,13 +166,14 @@ mod tests {
     #[test]
     fn keys_follow_the_tiers() {
         let a = ip("1.2.3.4");
-        assert_eq!(Key::for_request(true, None, a).storage_key(), "public:ip:1.2.3.4");
-        assert_eq!(Key::for_request(true, Some("u1"), a).storage_key(), "auth:user:u1");
-        assert_eq!(Key::for_request(false, Some("u1"), a).storage_key(), "write:user:u1");
-        assert_eq!(Key::for_request(false, None, a).storage_key(), "write:ip:1.2.3.4");
+        assert_eq!(Key::new(Tier::PublicRead, None, a).storage_key(), "public:ip:1.2.3.4");
+        assert_eq!(Key::new(Tier::PublicRead, Some("u1"), a).storage_key(), "public:user:u1");
+        assert_eq!(Key::new(Tier::AuthenticatedRead, Some("u1"), a).storage_key(), "auth:user:u1");
+        assert_eq!(Key::new(Tier::Write, Some("u1"), a).storage_key(), "write:user:u1");
+        assert_eq!(Key::new(Tier::Write, None, a).storage_key(), "write:ip:1.2.3.4");
         assert_eq!(
-            Key::for_request(true, Some("u1"), ip("9.9.9.9")),
-            Key::for_request(true, Some("u1"), a)
+            Key::new(Tier::PublicRead, Some("u1"), ip("9.9.9.9")),
+            Key::new(Tier::PublicRead, Some("u1"), a)
         );
     }
 

@@ -10,7 +10,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, ManageConnection};
 
-use crate::error::StoreError;
+use crate::error::{StoreError, UnitError};
 
 /// A connection to SQLite or PostgreSQL.
 #[derive(diesel::MultiConnection)]
@@ -69,17 +69,24 @@ pub struct Pooled {
 impl Pooled {
     /// After `result` failed with a database error, checks whether the connection itself
     /// is gone (the server went away); then marks it broken and answers `Unavailable`.
-    pub fn classify<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn classify<T, E: UnitError>(&mut self, result: Result<T, E>) -> Result<T, E> {
         match result {
-            Err(StoreError::Database(error)) => {
-                if self.conn.batch_execute("SELECT 1").is_err() {
-                    self.broken = true;
-                    Err(StoreError::Unavailable(format!("connection lost: {error}")))
-                } else {
-                    Err(StoreError::Database(error))
+            Err(error) => {
+                let lost = match error.store_error() {
+                    Some(StoreError::Database(cause)) => {
+                        self.conn.batch_execute("SELECT 1").is_err().then(|| cause.to_string())
+                    }
+                    _ => None,
+                };
+                match lost {
+                    Some(cause) => {
+                        self.broken = true;
+                        Err(StoreError::Unavailable(format!("connection lost: {cause}")).into())
+                    }
+                    None => Err(error),
                 }
             }
-            other => other,
+            ok => ok,
         }
     }
 }
@@ -153,19 +160,21 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-/// Runs `f` in a write transaction and commits it, or rolls back on error.
+/// Runs `f` in a write transaction and commits it, or rolls back on error: a refusal
+/// (any `Err` of the caller's error type) leaves nothing behind.
 ///
 /// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, so a unit of
 /// work that reads before it writes waits for other writers (busy timeout) instead of
 /// failing when another write committed in between.
-pub fn write_tx<T>(
+pub fn write_tx<T, E: From<StoreError>>(
     conn: &mut Conn,
-    f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
+    f: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E> {
     match conn {
-        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     }
+    .map_err(StoreError::from)?;
     let result = f(conn);
     let finish = match (&result, &mut *conn) {
         (Ok(_), Conn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
@@ -175,7 +184,7 @@ pub fn write_tx<T>(
     };
     match (result, finish) {
         (Ok(value), Ok(())) => Ok(value),
-        (Ok(_), Err(commit_error)) => Err(commit_error.into()),
+        (Ok(_), Err(commit_error)) => Err(StoreError::from(commit_error).into()),
         (Err(error), _) => Err(error),
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::r2d2::Pool;
 
 use crate::conn::{Backend, Conn, ConnManager, SqlitePragmas, sqlite_path};
-use crate::error::StoreError;
+use crate::error::{StoreError, UnitError};
 use crate::migrate;
 
 /// How to reach the database.
@@ -88,10 +88,14 @@ impl Db {
 
     /// Runs one unit of work on the blocking thread pool with a pooled connection.
     /// The connection never crosses an `.await`; the closure owns any transaction.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    ///
+    /// The unit of work answers the caller's own error type, so a refusal inside a
+    /// transaction is a plain `Err` that rolls it back.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: UnitError,
     {
         // The whole wait (for a permit, then a connection) is bounded by the acquire
         // timeout, so a database that is down answers 503 in time instead of queueing.
@@ -103,7 +107,9 @@ impl Db {
         let pool = Arc::clone(&self.pool);
         tokio::task::spawn_blocking(move || {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let mut pooled = pool.get_timeout(remaining.max(Duration::from_millis(1)))?;
+            let mut pooled = pool
+                .get_timeout(remaining.max(Duration::from_millis(1)))
+                .map_err(StoreError::from)?;
             let result = f(&mut pooled.conn);
             let result = pooled.classify(result);
             drop(permit);
@@ -115,11 +121,11 @@ impl Db {
 
     /// Runs one unit of work on the current thread (for tools and start-up, never on an
     /// async worker).
-    pub fn run_blocking<T>(
+    pub fn run_blocking<T, E: UnitError>(
         &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut pooled = self.pool.get()?;
+        f: impl FnOnce(&mut Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut pooled = self.pool.get().map_err(StoreError::from)?;
         let result = f(&mut pooled.conn);
         pooled.classify(result)
     }

@@ -1,5 +1,6 @@
 //! Errors of the store.
 
+use ap_domain::{Code, ErrorCode};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// What can go wrong in a unit of work.
@@ -49,5 +50,38 @@ impl From<DieselError> for StoreError {
 impl From<r2d2::Error> for StoreError {
     fn from(error: r2d2::Error) -> Self {
         StoreError::Unavailable(error.to_string())
+    }
+}
+
+impl ErrorCode for StoreError {
+    fn code(&self) -> Code {
+        match self {
+            StoreError::Unavailable(_) => Code::ServiceUnavailable,
+            StoreError::Conflict(_) => Code::Conflict,
+            StoreError::NotFound => Code::NotFound,
+            _ => Code::Internal,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            // The constraint's name stays in the log.
+            StoreError::Conflict(_) => "The request conflicts with existing data".to_owned(),
+            StoreError::NotFound => "Not found".to_owned(),
+            _ => "Service temporarily unavailable".to_owned(),
+        }
+    }
+}
+
+/// The error type of a unit of work: any error a store failure converts into, which can
+/// tell whether it is one (so [`crate::Db::run`] can recognise a lost connection).
+pub trait UnitError: From<StoreError> + Send + 'static {
+    /// The store failure inside, if this error is one.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl UnitError for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
     }
 }

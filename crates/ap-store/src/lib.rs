@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-pub mod blobs;
 pub mod catalog;
 pub mod conn;
 pub mod db;
@@ -20,4 +19,4 @@ pub mod users;
 
 pub use conn::{Backend, Conn, write_tx};
 pub use db::{Db, DbConfig};
-pub use error::StoreError;
+pub use error::{StoreError, UnitError};

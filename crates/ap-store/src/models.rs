@@ -198,6 +198,8 @@ pub struct ListingVersion {
     pub scanned_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When an upload into this pending version started its scan (its claim).
+    pub upload_started_at: Option<NaiveDateTime>,
 }
 
 impl ListingVersion {
@@ -229,4 +231,6 @@ pub struct NewListingVersion {
     pub scanned_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When an upload into this pending version started its scan (its claim).
+    pub upload_started_at: Option<NaiveDateTime>,
 }

@@ -64,6 +64,37 @@ pub fn reopen_version(
     if changed == 1 { Ok(()) } else { Err(StoreError::Conflict("listing_versions".to_owned())) }
 }
 
+/// Claims a pending version for an upload whose archive is being scanned; answers
+/// whether the version was still pending.
+pub fn claim_upload(
+    conn: &mut Conn,
+    version_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(listing_versions::table.find(version_id))
+        .filter(listing_versions::status.eq("pending"))
+        .set(listing_versions::upload_started_at.eq(now))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Drops the claim of an upload that failed before recording its archive.
+pub fn release_upload(conn: &mut Conn, version_id: &str) -> Result<(), StoreError> {
+    diesel::update(listing_versions::table.find(version_id))
+        .filter(listing_versions::status.eq("pending"))
+        .set(listing_versions::upload_started_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a pending version that never received its archive (a `PATCH` replaces it).
+pub fn delete_pending(conn: &mut Conn, version_id: &str) -> Result<(), StoreError> {
+    diesel::delete(listing_versions::table.find(version_id))
+        .filter(listing_versions::status.eq("pending"))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Listing fields a `PATCH` changes (`None` keeps the stored value).
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = listings)]

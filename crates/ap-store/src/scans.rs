@@ -112,7 +112,7 @@ mod tests {
                 store(conn, &verdict("pass", "2"))?;
                 assert_eq!(status(conn, "1")?, None);
                 assert_eq!(status(conn, "2")?.as_deref(), Some("pass"));
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .expect("scan cache");
     }

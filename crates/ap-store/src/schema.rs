@@ -101,6 +101,7 @@ diesel::table! {
         scanned_at -> Nullable<Timestamp>,
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        upload_started_at -> Nullable<Timestamp>,
     }
 }
 

@@ -162,7 +162,7 @@ pub fn dump_rows(db: &Db) -> Vec<String> {
                 rows
             }
         };
-        Ok(rows)
+        Ok::<_, crate::StoreError>(rows)
     })
     .expect("dump tables")
 }

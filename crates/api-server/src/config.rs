@@ -303,8 +303,8 @@ Settings (defaults, then --config FILE as TOML, then environment):
   rate_limit.redis_url         AP_RATE_LIMIT__REDIS_URL         Redis for the redis backend [redis://127.0.0.1:6379]
   rate_limit.redis_prefix      AP_RATE_LIMIT__REDIS_PREFIX      Redis key prefix [ap:rl:]
   rate_limit.redis_timeout_ms  AP_RATE_LIMIT__REDIS_TIMEOUT_MS  wait for Redis, then limit in memory [100]
-  rate_limit.public_read_per_minute AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE reads without a token, per IP [60]
-  rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads per user [10]
+  rate_limit.public_read_per_minute AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE reads of public endpoints, per user or IP [60]
+  rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads of signed-in endpoints, per user [10]
   rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
   rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]";
 

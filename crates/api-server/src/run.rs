@@ -7,17 +7,18 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use ap_api::signing::UrlSigner;
-use ap_api::{ApiConfig, AppState, AuthSetup, Files, ServerOptions};
+use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_auth::{Clock, SystemClock};
+use ap_market::blobs::LocalBlobs;
+use ap_market::signing::UrlSigner;
+use ap_market::{Market, MarketConfig, Outside};
 use ap_ratelimit::memory::MemoryLimiter;
 use ap_ratelimit::policy::Cidr;
 use ap_ratelimit::redis::RedisLimiter;
 use ap_ratelimit::{Limiter, Quotas};
 use ap_store::Db;
-use ap_store::blobs::LocalBlobs;
 use jsonwebtoken::Algorithm;
 
 use crate::config::{Config, LogFormat, RateLimitBackend};
@@ -49,7 +50,7 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
 }
 
 /// The URL browsers use to reach the server, without a trailing slash.
-fn public_url(config: &Config) -> String {
+pub fn public_url(config: &Config) -> String {
     config
         .server
         .public_url
@@ -129,10 +130,23 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
     })
 }
 
-/// Archive storage and the download-link signer: the configured key, else one kept in
-/// the data folder (created on first start; production needs the configured one, shared
-/// by every instance).
-fn files(config: &Config) -> anyhow::Result<Files> {
+/// The marketplace services over `db`, wired to the configured archive store and
+/// download-link signer, with time from `clock` (used by `serve` and by `cargo xtask`).
+pub fn market(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Market> {
+    let settings = MarketConfig {
+        cache_ttl: Duration::from_secs(config.cache.ttl_secs),
+        public_url: public_url(config),
+        download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
+    };
+    let signer = UrlSigner::new(signing_key(config)?);
+    let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));
+    Ok(Market::new(db, Outside { blobs, signer, clock }, settings))
+}
+
+/// The download-link signing key: the configured one, else one kept in the data folder
+/// (created on first start; production needs the configured one, shared by every
+/// instance).
+fn signing_key(config: &Config) -> anyhow::Result<Vec<u8>> {
     let storage = &config.storage;
     let key = match &storage.url_signing_key {
         Some(key) if key.expose().len() >= 32 => key.expose().as_bytes().to_vec(),
@@ -144,10 +158,7 @@ fn files(config: &Config) -> anyhow::Result<Files> {
         }
         None => local_signing_key(&storage.data_dir.join("url-signing.key"))?,
     };
-    Ok(Files {
-        blobs: Arc::new(LocalBlobs::new(storage.data_dir.join("archives"))),
-        signer: UrlSigner::new(key),
-    })
+    Ok(key)
 }
 
 /// The signing key kept in `path` (32 random bytes, hex, owner-readable only).
@@ -218,14 +229,12 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let api = ApiConfig {
-        cache_ttl: Duration::from_secs(config.cache.ttl_secs),
         bench_routes: config.server.bench_routes,
         public_url,
         sign_in_url: config.auth.sign_in_url.clone(),
         trusted_proxies,
-        download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
     };
-    let files = files(config)?;
+    let market = market(config, db.clone(), Arc::clone(&auth.clock))?;
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {
@@ -237,11 +246,12 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     let clock = Arc::clone(&auth.clock);
     actix_web::rt::System::new().block_on(async move {
         let limiter = limiter(config, clock).await?;
-        let state = AppState::new(db, files, api, auth, limiter);
+        let backend = db.backend();
+        let state = AppState::new(market.clone(), db, api, auth, limiter);
         let address = listener.local_addr()?;
-        tracing::info!(%address, workers, backend = ?state.db().backend(), "serving");
-        ap_api::server(state.clone(), listener, &options)?.await?;
-        if let Err(error) = state.flush_counts().await {
+        tracing::info!(%address, workers, ?backend, "serving");
+        ap_api::server(state, listener, &options)?.await?;
+        if let Err(error) = market.flush_counts().await {
             tracing::error!(%error, "download and view counts of the last second were not written");
         }
         anyhow::Ok(())

@@ -5,7 +5,6 @@ use actix_web::web::{Data, Json};
 use ap_auth::Credential;
 use ap_domain::Code;
 use ap_domain::wire::{CliTokenResponse, Me, RevokeResponse};
-use ap_store::users;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -45,11 +44,8 @@ pub async fn get_me(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Me>, ApiError> {
-    let user_id = caller.user_id.clone();
-    let (user, is_seller) = state
-        .db()
-        .run(move |c| Ok((users::by_id(c, &user_id)?, users::is_seller(c, &user_id)?)))
-        .await?;
+    let account = state.market().accounts().me(caller.user_id.clone().into()).await?;
+    let (user, is_seller) = (account.user, account.is_seller);
     Ok(Json(Me {
         id: user.id,
         email: user.email,

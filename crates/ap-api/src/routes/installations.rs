@@ -1,87 +1,14 @@
-//! `POST /v1/installations` (CONTRACT §7): a client reports an install. Counted once per
-//! (user, or anonymous host) and listing; repeats answer the first record. Anonymous
-//! installs of external sources are accepted and not recorded.
+//! `POST /v1/installations` (CONTRACT §7): a client reports an install (the rules are in
+//! [`ap_market::installations`]).
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json};
-use ap_domain::validation::body_text_len;
-use ap_domain::wire::{InstallationRecorded, NATIVE_SOURCE};
-use ap_domain::{FieldError, FieldErrors};
-use ap_store::usage::{self, NewInstallation};
-use ap_store::{catalog, write_tx};
 use serde_json::{Map, Value};
 
 use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
-use crate::routes::catalog::not_found;
 use crate::state::AppState;
-
-const PLATFORMS: [&str; 5] = ["code", "cowork", "web", "cli", "mcp"];
-const SOURCES: [&str; 2] = [NATIVE_SOURCE, "clawhub"];
-
-struct Install {
-    source_slug: String,
-    hostname: String,
-    platform: String,
-    source: String,
-}
-
-fn choice(
-    body: &Map<String, Value>,
-    name: &str,
-    allowed: &[&str],
-    default: Option<&str>,
-) -> Result<String, FieldError> {
-    let value = body.get(name).unwrap_or(&Value::Null);
-    if value.is_null()
-        && let Some(default) = default
-    {
-        return Ok(default.to_owned());
-    }
-    let text = body_text_len(name, value, 1, 64)?.to_ascii_lowercase();
-    if allowed.contains(&text.as_str()) {
-        Ok(text)
-    } else {
-        Err(FieldError::body(
-            name,
-            "enum",
-            format!("Input should be one of: {}", allowed.join(", ")),
-        ))
-    }
-}
-
-fn parse(body: &Map<String, Value>) -> Result<Install, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    for name in body.keys() {
-        if !matches!(name.as_str(), "source_slug" | "hostname" | "platform" | "source") {
-            errors.push(FieldError::body(
-                name,
-                "extra_forbidden",
-                "Extra inputs are not permitted",
-            ));
-        }
-    }
-    let null = Value::Null;
-    let source_slug = errors.check(body_text_len(
-        "source_slug",
-        body.get("source_slug").unwrap_or(&null),
-        1,
-        200,
-    ));
-    let hostname =
-        errors.check(body_text_len("hostname", body.get("hostname").unwrap_or(&null), 1, 255));
-    let platform = errors.check(choice(body, "platform", &PLATFORMS, None));
-    let source = errors.check(choice(body, "source", &SOURCES, Some(NATIVE_SOURCE)));
-    match (source_slug, hostname, platform, source) {
-        (Some(source_slug), Some(hostname), Some(platform), Some(source))
-            if errors.0.is_empty() =>
-        {
-            Ok(Install { source_slug, hostname, platform, source })
-        }
-        _ => Err(errors),
-    }
-}
 
 /// `POST /v1/installations`.
 pub async fn record_installation(
@@ -89,55 +16,7 @@ pub async fn record_installation(
     MaybeAuthenticated(caller): MaybeAuthenticated,
     body: Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    let install = parse(&body)?;
-    let now = state.auth().clock().now().naive_utc();
-    let user_id = caller.map(|c| c.user_id);
-    let installer_key = match &user_id {
-        Some(user) => format!("user:{user}"),
-        None => format!("host:{}", install.hostname.to_lowercase()),
-    };
-    let native = install.source == NATIVE_SOURCE;
-    let recorded = if !native && user_id.is_none() {
-        // Anonymous installs of external listings are not kept.
-        uuid::Uuid::now_v7().to_string()
-    } else {
-        let slug = install.source_slug.clone();
-        let mut record = NewInstallation {
-            id: uuid::Uuid::now_v7().to_string(),
-            listing_id: None,
-            source: install.source.clone(),
-            source_slug: install.source_slug.clone(),
-            user_id,
-            installer_key,
-            hostname: install.hostname.clone(),
-            platform: install.platform.clone(),
-            created_at: now,
-        };
-        state
-            .db()
-            .run(move |conn| {
-                write_tx(conn, |conn| {
-                    if native {
-                        // Installs of listings that were ever published count, archived
-                        // ones too (buyers keep them).
-                        match catalog::listing_by_slug(conn, &slug, None)? {
-                            Some((card, _)) if card.live_version_id.is_some() => {
-                                record.listing_id = Some(card.id)
-                            }
-                            _ => return Ok(Err(not_found())),
-                        }
-                    }
-                    usage::record_installation(conn, &record).map(Ok)
-                })
-            })
-            .await??
-    };
-    Ok(HttpResponse::build(StatusCode::CREATED).json(InstallationRecorded {
-        id: recorded,
-        source_slug: install.source_slug,
-        hostname: install.hostname,
-        platform: install.platform,
-        source: install.source,
-        message: "Installation recorded".to_owned(),
-    }))
+    let caller = caller.map(|c| c.user_id.into());
+    let recorded = state.market().installations().record(caller, &body).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(recorded))
 }

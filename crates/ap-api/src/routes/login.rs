@@ -12,7 +12,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::web::{Data, Form};
 use actix_web::{HttpRequest, HttpResponse};
-use ap_store::users::{self, Identity};
+use ap_market::accounts::Identity;
 use serde::Deserialize;
 use url::{Host, Url};
 
@@ -232,11 +232,7 @@ pub async fn sign_in(
         email: Some(email.clone()),
         name: Some(display_name.clone()),
     };
-    let user_identity = identity.clone();
-    state
-        .db()
-        .run(move |c| users::sign_in(c, &user_identity, &display_name, now.naive_utc()))
-        .await?;
+    state.market().accounts().sign_in(identity.clone(), display_name).await?;
     let jwt = issuer.sign(&identity.subject, Some(&email), identity.name.as_deref(), now)?;
     // Strict: a cross-site link to the bridge must not carry the session, or any page
     // could hand it to whatever listens on a loopback port.

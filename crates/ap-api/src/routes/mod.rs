@@ -1,131 +1,168 @@
 //! Routes, one module per resource, one function per action.
+//!
+//! The route table says, per resource, who may read it (CONTRACT §2.1), and attaches
+//! authentication (a bad bearer token is 401) and the rate limit of that rule (§3: the
+//! tier follows the endpoint, not the caller) to exactly the resources they govern.
+//! Listing routes are registered once and mounted under both `/v1/skills` and
+//! `/v1/agents`; the scope carries the listing type ([`Kind`]).
 
 pub mod auth;
 pub mod bench;
 pub mod catalog;
-pub mod categories;
-pub mod detail;
 pub mod downloads;
 pub mod health;
 pub mod installations;
 pub mod login;
-pub mod platforms;
 pub mod publish;
-pub mod search;
 pub mod security;
 pub mod sellers;
 pub mod users;
 
-use actix_web::{Route, guard, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{Error, FromRequest, HttpRequest, Resource, Route, guard, web};
+use ap_domain::listing::ListingType;
+use futures_util::future::{Ready, ready};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::ratelimit::{Reads, rate_limit};
+
+/// The listing type a listing route forces: none under `/v1/skills` (skills and agents
+/// alike), `agent` under `/v1/agents`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(pub Option<ListingType>);
+
+impl FromRequest for Kind {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(req.app_data::<Kind>().copied().unwrap_or(Kind(None))))
+    }
+}
 
 /// A route answering GET and HEAD (HEAD gets the same headers and no body).
 fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-/// Registers the benchmark yardsticks (only when configured).
+/// A resource limited by the tier of its read rule (writes: the write tier), without
+/// bearer authentication (browser pages, which use the session cookie).
+fn limited(
+    path: &str,
+    reads: Reads,
+) -> Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path)
+        .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| rate_limit(reads, req, next)))
+}
+
+/// An API resource: rate limited by its read rule, then any bearer token resolved (a
+/// bad one is 401, never silently anonymous).
+fn api(
+    path: &str,
+    reads: Reads,
+) -> Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path)
+        .wrap(from_fn(authenticate))
+        .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| rate_limit(reads, req, next)))
+}
+
+/// Registers the benchmark yardsticks (only when configured; not limited).
 pub fn configure_bench(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/_bench/bare").route(read().to(bench::get_bare)))
         .service(web::resource("/_bench/pk/{id}").route(read().to(bench::get_pk)))
         .service(web::resource("/_bench/file/{sha256}").route(read().to(bench::get_file)));
 }
 
+/// The listing routes, mounted under `/v1/skills` and `/v1/agents`.
+fn listing_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        api("", Reads::Public)
+            .route(read().to(catalog::list_listings))
+            .route(web::post().to(publish::create_listing)),
+    )
+    .service(
+        api("/{slug}", Reads::Public)
+            .route(read().to(catalog::get_listing))
+            .route(web::patch().to(publish::change_listing)),
+    )
+    .service(api("/{slug}/upload", Reads::Public).route(web::post().to(publish::upload_archive)))
+    .service(api("/{slug}/unpublish", Reads::Public).route(web::post().to(publish::unpublish)))
+    .service(api("/{slug}/republish", Reads::Public).route(web::post().to(publish::republish)))
+    // GET only: a download link counts a download, so HEAD is no probe for it.
+    .service(api("/{slug}/download", Reads::Public).route(web::get().to(downloads::download)));
+}
+
 /// Registers every route. Resources list their methods explicitly, so a wrong method
 /// answers 405 and an unknown path 404 (both enveloped by the middleware).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use Reads::{Public, SignedIn};
+    // Neither limited nor authenticated: liveness, and signed file links (the signature
+    // is the capability).
     cfg.service(web::resource("/health").route(read().to(health::get_health)))
-        .service(
-            web::resource("/v1/skills")
-                .route(read().to(catalog::list_skills))
-                .route(web::post().to(publish::create_skill)),
-        )
-        .service(
-            web::resource("/v1/skills/{slug}")
-                .route(read().to(catalog::get_skill))
-                .route(web::patch().to(publish::change_skill)),
-        )
-        .service(
-            web::resource("/v1/skills/{slug}/upload").route(web::post().to(publish::upload_skill)),
-        )
-        .service(
-            web::resource("/v1/skills/{slug}/unpublish")
-                .route(web::post().to(publish::unpublish_skill)),
-        )
-        .service(
-            web::resource("/v1/skills/{slug}/republish")
-                .route(web::post().to(publish::republish_skill)),
-        )
-        .service(
-            // GET only: a download link counts a download, so HEAD is no probe for it.
-            web::resource("/v1/skills/{slug}/download")
-                .route(web::get().to(downloads::download_skill)),
-        )
-        .service(
-            web::resource("/v1/agents")
-                .route(read().to(catalog::list_agents))
-                .route(web::post().to(publish::create_agent)),
-        )
-        .service(
-            web::resource("/v1/agents/{slug}")
-                .route(read().to(catalog::get_agent))
-                .route(web::patch().to(publish::change_agent)),
-        )
-        .service(
-            web::resource("/v1/agents/{slug}/upload").route(web::post().to(publish::upload_agent)),
-        )
-        .service(
-            web::resource("/v1/agents/{slug}/unpublish")
-                .route(web::post().to(publish::unpublish_agent)),
-        )
-        .service(
-            web::resource("/v1/agents/{slug}/republish")
-                .route(web::post().to(publish::republish_agent)),
-        )
-        .service(
-            web::resource("/v1/agents/{slug}/download")
-                .route(web::get().to(downloads::download_agent)),
-        )
         .service(
             web::resource("/v1/files/{version_id}/{file_name}")
                 .route(read().to(downloads::get_file)),
         )
+        .service(web::scope("/v1/skills").app_data(Kind(None)).configure(listing_routes))
         .service(
-            web::resource("/v1/installations")
+            web::scope("/v1/agents")
+                .app_data(Kind(Some(ListingType::Agent)))
+                .configure(listing_routes),
+        )
+        .service(
+            api("/v1/installations", Public)
                 .route(web::post().to(installations::record_installation)),
         )
         .service(
-            web::resource("/v1/security/check/{content_hash}")
-                .route(read().to(security::check_hash)),
+            api("/v1/security/check/{content_hash}", Public).route(read().to(security::check_hash)),
         )
         .service(
-            web::resource("/v1/security/scan-package")
-                .route(web::post().to(security::scan_package)),
+            api("/v1/security/scan-package", Public).route(web::post().to(security::scan_package)),
         )
-        .service(web::resource("/v1/security/results/{slug}").route(read().to(security::results)))
-        .service(web::resource("/v1/search").route(read().to(search::search_listings)))
-        .service(web::resource("/v1/detail/{slug}").route(read().to(detail::get_detail)))
-        .service(web::resource("/v1/categories").route(read().to(categories::list_categories)))
-        .service(web::resource("/v1/platforms").route(read().to(platforms::list_platforms)))
-        .service(web::resource("/v1/sellers").route(read().to(sellers::list_sellers)))
-        .service(web::resource("/v1/sellers/{slug}").route(read().to(sellers::get_seller)))
+        .service(api("/v1/security/results/{slug}", Public).route(read().to(security::results)))
+        .service(api("/v1/search", Public).route(read().to(catalog::search_listings)))
+        .service(api("/v1/detail/{slug}", Public).route(read().to(catalog::get_detail)))
+        .service(api("/v1/categories", Public).route(read().to(catalog::list_categories)))
+        .service(api("/v1/platforms", Public).route(read().to(catalog::list_platforms)))
+        .service(api("/v1/sellers", Public).route(read().to(sellers::list_sellers)))
+        .service(api("/v1/sellers/{slug}", Public).route(read().to(sellers::get_seller)))
         .service(
-            web::resource("/v1/sellers/{slug}/skills")
-                .route(read().to(sellers::list_seller_skills)),
+            api("/v1/sellers/{slug}/skills", Public).route(read().to(sellers::list_seller_skills)),
         )
-        .service(web::resource("/v1/auth/cli-token").route(web::post().to(auth::create_cli_token)))
+        .service(api("/v1/auth/cli-token", SignedIn).route(web::post().to(auth::create_cli_token)))
         .service(
-            web::resource("/v1/auth/revoke-cli-token")
+            api("/v1/auth/revoke-cli-token", SignedIn)
                 .route(web::post().to(auth::revoke_cli_token)),
         )
-        .service(web::resource("/v1/auth/me").route(read().to(auth::get_me)))
+        .service(api("/v1/auth/me", SignedIn).route(read().to(auth::get_me)))
         .service(
-            web::resource("/v1/users/profile")
+            api("/v1/users/profile", SignedIn)
                 .route(read().to(users::get_profile))
                 .route(web::patch().to(users::update_profile)),
         )
-        .service(web::resource("/auth/cli-callback").route(read().to(login::cli_callback)))
+        // Browser pages: limited, no bearer token (they read the session cookie).
+        .service(limited("/auth/cli-callback", Public).route(read().to(login::cli_callback)))
         .service(
-            web::resource("/sign-in")
+            limited("/sign-in", Public)
                 .route(read().to(login::sign_in_form))
                 .route(web::post().to(login::sign_in)),
         );

@@ -243,7 +243,7 @@ async fn unified_detail_counts_views(app: TestApp) {
     let second = app.get("/v1/detail/git-helper?source=agentpowers").await;
     assert_eq!(second.json["view_count"], 2);
     // Views are written behind; a written batch and new views add up.
-    app.state.flush_counts().await.expect("flush");
+    app.state.market().flush_counts().await.expect("flush");
     let third = app.get("/v1/detail/git-helper").await;
     assert_eq!(third.json["view_count"], 3);
     app.get("/v1/detail/git-helper?source=clawhub").await.assert_coded(404, "SKILL_NOT_FOUND");
@@ -284,7 +284,9 @@ async fn categories_count_live_listings(app: TestApp) {
     for key in ["name", "description", "icon", "sample_keywords"] {
         assert!(first.get(key).is_some(), "{key}");
     }
-    assert!(first["sample_keywords"].is_array());
+    // One comma-separated string, as the hosted API sends it and the plugins read it.
+    let keywords = first["sample_keywords"].as_str().expect("sample_keywords is a string");
+    assert!(keywords.contains(", ") && !keywords.contains('['), "{keywords}");
 
     let text = app
         .send(app.client.get(format!("{}/v1/categories", app.base)).header("Accept", "text/plain"))

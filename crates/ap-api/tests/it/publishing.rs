@@ -1,6 +1,7 @@
 //! Publishing stories: create, upload and scan, search, signed download, new versions,
 //! unpublish and republish, installs; and every refusal of the publishing routes.
 
+use ap_domain::clock::Clock as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -34,7 +35,7 @@ async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Ve
 
 async fn installs(app: &TestApp, slug: &str) -> i64 {
     // Counts reach cached pages once the catalog cache expires; drop it now.
-    app.state.cache().invalidate();
+    app.state.market().invalidate_caches();
     let res = app.get(&format!("/v1/skills/{slug}")).await;
     res.json["install_count"].as_i64().expect("install_count")
 }
@@ -244,29 +245,71 @@ async fn concurrent_patches_make_one_version(app: TestApp) {
         let bump =
             || app.json(Method::PATCH, "/v1/skills/commit-craft", auth, json!({"bump": "patch"}));
         let (a, b) = tokio::join!(bump(), bump());
-        let mut outcomes = [
-            (a.status, a.json["detail"]["code"].clone()),
-            (b.status, b.json["detail"]["code"].clone()),
-        ];
-        outcomes.sort_by_key(|o| o.0);
-        assert_eq!(outcomes[0].0, 200, "round {round}: {} / {}", a.text, b.text);
-        assert_eq!(
-            outcomes[1],
-            (409, json!("SKILL_VERSION_PENDING")),
-            "round {round}: {} / {}",
-            a.text,
-            b.text
-        );
+        // They run one after the other (the listing's row is locked): the second replaces
+        // the first's pending version with the same number, so both answer it.
+        let expected = format!("1.0.{}", round + 1);
+        for res in [&a, &b] {
+            assert_eq!(res.status, 200, "round {round}: {} / {}", a.text, b.text);
+            assert_eq!(res.json["new_version"], expected.as_str(), "round {round}");
+        }
         let res = app.upload("/v1/skills/commit-craft/upload", auth, "file", pkg.clone()).await;
         assert_eq!(res.json["version"], format!("1.0.{}", round + 1), "{}", res.text);
     }
+}
+
+/// `ap publish` interrupted between its PATCH and its upload (a dropped connection)
+/// recovers when run again: the second PATCH replaces the pending version that never got
+/// its archive. Only a version whose upload is being scanned right now answers 409, and
+/// only while that upload's claim lasts.
+async fn an_interrupted_publish_recovers_with_a_second_patch(app: TestApp) {
+    let token = app.publisher_token("creator", "Commit Crafters").await;
+    let auth = Some(token.as_str());
+    app.json(Method::POST, "/v1/skills", auth, new_skill("commit-craft")).await;
+    let pkg = skill_package("commit-craft", "Steps.");
+    app.upload("/v1/skills/commit-craft/upload", auth, "file", pkg.clone()).await;
+    let bump = json!({"bump": "patch", "changelog": "First try."});
+    let first = app.json(Method::PATCH, "/v1/skills/commit-craft", auth, bump).await;
+    assert_eq!(first.json["new_version"], "1.0.1", "{}", first.text);
+    // The upload never arrives. Running `ap publish` again works:
+    let bump = json!({"bump": "patch", "changelog": "Second try."});
+    let again = app.json(Method::PATCH, "/v1/skills/commit-craft", auth, bump).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json["new_version"], "1.0.1", "worked out again from the live 1.0.0");
+    assert_eq!(again.json["previous_version"], "1.0.0");
+
+    // While an upload of it is being scanned, the version is claimed: 409.
+    let version_id = again.json["version_id"].as_str().expect("version id").to_owned();
+    let now = app.clock.now().naive_utc();
+    app.db()
+        .run(move |c| ap_store::publish::claim_upload(c, &version_id, now))
+        .await
+        .expect("claim");
+    let bump = json!({"bump": "minor"});
+    app.json(Method::PATCH, "/v1/skills/commit-craft", auth, bump.clone())
+        .await
+        .assert_coded(409, "SKILL_VERSION_PENDING");
+    // A claim outlived by its upload (the process died mid-scan) expires.
+    app.clock.advance(ap_market::publishing::UPLOAD_CLAIM + chrono::Duration::seconds(1));
+    let res = app.json(Method::PATCH, "/v1/skills/commit-craft", auth, bump).await;
+    assert_eq!(res.json["new_version"], "1.1.0", "{}", res.text);
+    let res = app.upload("/v1/skills/commit-craft/upload", auth, "file", pkg).await;
+    assert_eq!((res.status, res.json["version"].clone()), (201, json!("1.1.0")), "{}", res.text);
+    let detail = app.get("/v1/skills/commit-craft").await;
+    let versions: Vec<&str> = detail.json["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["1.1.0", "1.0.0"], "no trace of the replaced versions");
 }
 
 both_backends!(
     free_skill_lifecycle,
     a_blocked_upload_keeps_the_live_version,
     agents_publish_through_their_twin,
-    concurrent_patches_make_one_version
+    concurrent_patches_make_one_version,
+    an_interrupted_publish_recovers_with_a_second_patch
 );
 
 #[actix_web::test]
@@ -363,21 +406,23 @@ async fn versions_and_ownership_are_enforced() {
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(res.json["detail"][0]["loc"], json!(["body", "file"]));
 
-    // One pending version at a time.
+    // One pending version at a time: a PATCH replaces one that never got its archive.
     let res = app
         .json(
             Method::PATCH,
             "/v1/skills/commit-craft",
             Some(&owner),
-            json!({"version": "2.0.0", "title": "Commit Craft Two"}),
+            json!({"version": "3.0.0", "title": "Commit Craft Two"}),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json["previous_version"], Value::Null);
-    assert_eq!(res.json["new_version"], "2.0.0");
-    app.json(Method::PATCH, "/v1/skills/commit-craft", Some(&owner), json!({"bump": "patch"}))
-        .await
-        .assert_coded(409, "SKILL_VERSION_PENDING");
+    assert_eq!(res.json["new_version"], "3.0.0");
+    let res = app
+        .json(Method::PATCH, "/v1/skills/commit-craft", Some(&owner), json!({"version": "2.0.0"}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json["new_version"], "2.0.0", "the pending 3.0.0 was replaced");
     let res = app
         .upload("/v1/skills/commit-craft/upload?version=3.0.0", Some(&owner), "file", pkg.clone())
         .await;
@@ -407,6 +452,25 @@ async fn versions_and_ownership_are_enforced() {
     let res =
         app.upload("/v1/skills/commit-craft/upload?version=9.0.0", Some(&owner), "file", pkg).await;
     res.assert_coded(409, "SKILL_ARCHIVED");
+}
+
+/// The largest valid JSON body fits the body limit: a long description of 20,000
+/// four-byte characters is 80 KB of UTF-8.
+#[actix_web::test]
+async fn an_80_kb_long_description_is_accepted() {
+    let app = TestApp::sqlite().await;
+    let token = app.publisher_token("creator", "Commit Crafters").await;
+    let mut body = new_skill("commit-craft");
+    let long = "\u{1F680}".repeat(20_000);
+    assert_eq!(long.len(), 80_000);
+    body["long_description"] = json!(long);
+    let res = app.json(Method::POST, "/v1/skills", Some(&token), body).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let mut body = new_skill("commit-craft-too-long");
+    body["long_description"] = json!("\u{1F680}".repeat(20_001));
+    let res = app.json(Method::POST, "/v1/skills", Some(&token), body).await;
+    assert_eq!(res.status, 422, "one character over the limit: {}", res.text);
+    assert_eq!(res.json["detail"][0]["loc"], json!(["body", "long_description"]));
 }
 
 #[actix_web::test]

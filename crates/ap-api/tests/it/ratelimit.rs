@@ -136,6 +136,38 @@ where
     assert_eq!(profile.json["bio"], "bio 19", "the refused write did not happen");
 }
 
+/// The tier follows the endpoint, not the caller: an MCP plugin sends its token on every
+/// call, and a signed-in user browsing the catalog keeps the public budget of 60, keyed
+/// by their user; only endpoints that require a sign-in count against the 10 of the
+/// authenticated tier.
+async fn signing_in_never_lowers_the_catalog_budget<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    let token = app.cli_token("mcp-user").await;
+    let paths = ["/v1/skills", "/v1/search?q=git", "/v1/categories", "/v1/platforms"];
+    for i in 0..40 {
+        let res = app.get_as(paths[i % paths.len()], &token).await;
+        assert_eq!(res.status, 200, "catalog read {i}: {}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 60);
+        assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 59 - i as u64);
+    }
+    for i in 0..10 {
+        let res = app.get_as("/v1/auth/me", &token).await;
+        assert_eq!(res.status, 200, "me {i}: {}", res.text);
+        assert_eq!(header_u64(&res, "x-ratelimit-limit"), 10);
+    }
+    app.get_as("/v1/auth/me", &token).await.assert_coded(429, "RATE_LIMITED");
+    // The catalog budget is its own: still 20 reads left.
+    let res = app.get_as("/v1/skills", &token).await;
+    assert_eq!((res.status, header_u64(&res, "x-ratelimit-remaining")), (200, 19));
+    // And the anonymous budget of the same address is another.
+    let res = app.get("/v1/skills").await;
+    assert_eq!((res.status, header_u64(&res, "x-ratelimit-remaining")), (200, 59));
+}
+
 async fn spoofed_forwarded_for_is_ignored<F, Fut>(start: F)
 where
     F: FnOnce(&'static [&'static str]) -> Fut,
@@ -176,6 +208,7 @@ where
 both_limiters!(
     anonymous_reads_count_down_and_refill,
     users_have_their_own_budgets,
+    signing_in_never_lowers_the_catalog_budget,
     spoofed_forwarded_for_is_ignored
 );
 

@@ -1,5 +1,7 @@
 //! Search stories: the sectioned shape, ranking, filters, hostile queries.
 
+use serde_json::json;
+
 use crate::both_backends;
 use crate::support::{Listing, TestApp};
 
@@ -130,7 +132,11 @@ async fn hostile_queries_are_answered(app: TestApp) {
     let long = "a".repeat(500);
     app.get(&format!("/v1/search?q={long}")).await.assert_invalid(&["q"]);
     assert_eq!(app.get(&format!("/v1/search?q={}", "a".repeat(200))).await.status, 200);
-    app.get("/v1/search?q=git&source=elsewhere").await.assert_invalid(&["source"]);
+    // A source this server does not have answers its own section, empty.
+    let res = app.get("/v1/search?q=git&source=clawhub").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json, json!({"clawhub": {"items": [], "total": 0, "limit": 20, "offset": 0}}));
+    app.get("/v1/search?q=git&source=no%20such%20thing").await.assert_invalid(&["source"]);
     app.get("/v1/search?q=git&type=foo&limit=0").await.assert_invalid(&["type", "limit"]);
 }
 
@@ -149,7 +155,7 @@ async fn archiving_removes_from_results(app: TestApp) {
         .run(move |c| ap_store::publish::archive_listing(c, &id, chrono::Utc::now().naive_utc()))
         .await
         .expect("archive");
-    app.state.cache().invalidate();
+    app.state.market().invalidate_caches();
     assert!(!app.get("/v1/search?q=branch").await.slugs().contains(&"branch-cleaner".to_owned()));
     assert!(!app.get("/v1/skills").await.slugs().contains(&"branch-cleaner".to_owned()));
 }

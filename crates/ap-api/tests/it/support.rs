@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use ap_api::signing::UrlSigner;
-use ap_api::{ApiConfig, AppState, AuthSetup, Files, ServerOptions};
+use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
 use ap_auth::ManualClock;
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
-use ap_store::blobs::LocalBlobs;
+use ap_market::blobs::LocalBlobs;
+use ap_market::signing::UrlSigner;
+use ap_market::{Market, MarketConfig, Outside};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::testing::TestDatabase;
 use ap_store::{Db, publish, write_tx};
@@ -178,7 +179,7 @@ pub struct TestApp {
     /// The development issuer the server trusts.
     pub dev: Arc<DevIssuer>,
     handle: ServerHandle,
-    _database: TestDatabase,
+    database: TestDatabase,
     _files: tempfile::TempDir,
 }
 
@@ -269,19 +270,24 @@ impl TestApp {
             token_cache_ttl: chrono::Duration::seconds(10),
         };
         let config = ApiConfig {
-            cache_ttl: Duration::from_secs(60),
             bench_routes: false,
             public_url: base.clone(),
             sign_in_url: None,
             trusted_proxies,
-            download_link_ttl: Duration::from_secs(300),
         };
         let files_dir = tempfile::tempdir().expect("archive folder");
-        let files = Files {
+        let outside = Outside {
             blobs: Arc::new(LocalBlobs::new(files_dir.path().join("archives"))),
             signer: UrlSigner::new(b"test signing key of at least 32 bytes".to_vec()),
+            clock: Arc::new(clock.clone()),
         };
-        let state = AppState::new(database.db.clone(), files, config, auth, limiter);
+        let settings = MarketConfig {
+            cache_ttl: Duration::from_secs(60),
+            public_url: base.clone(),
+            download_link_ttl: Duration::from_secs(300),
+        };
+        let market = Market::new(database.db.clone(), outside, settings);
+        let state = AppState::new(market, database.db.clone(), config, auth, limiter);
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();
@@ -290,17 +296,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp {
-            base,
-            client,
-            state,
-            clock,
-            jwks,
-            dev,
-            handle,
-            _database: database,
-            _files: files_dir,
-        }
+        TestApp { base, client, state, clock, jwks, dev, handle, database, _files: files_dir }
     }
 
     /// A session JWT of the external provider for `subject`, signed with `key`, with
@@ -357,12 +353,12 @@ impl TestApp {
 
     /// PostgreSQL only: takes the database away (see `TestDatabase::cut_off`).
     pub fn cut_off_database(&self) -> bool {
-        self._database.cut_off()
+        self.database.cut_off()
     }
 
     /// The database.
     pub fn db(&self) -> &Db {
-        self.state.db()
+        &self.database.db
     }
 
     /// GET `path`; answers status, headers and the JSON body (`Null` when not JSON).
@@ -507,6 +503,7 @@ impl TestApp {
                                 scanned_at: Some(at),
                                 published_at: Some(at),
                                 created_at: at,
+                                upload_started_at: None,
                             },
                             at,
                         )?;
@@ -514,12 +511,12 @@ impl TestApp {
                     if archived {
                         publish::archive_listing(c, &listing.id, now)?;
                     }
-                    Ok(())
+                    Ok::<_, ap_store::StoreError>(())
                 })
             })
             .await
             .expect("insert listing");
-        self.state.cache().invalidate();
+        self.state.market().invalidate_caches();
         id
     }
 }

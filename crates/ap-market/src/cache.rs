@@ -92,6 +92,12 @@ pub struct CatalogCache {
     details: TtlCache<(String, Option<ListingType>), Arc<LiveDetail>>,
 }
 
+impl std::fmt::Debug for CatalogCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogCache").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
 impl CatalogCache {
     /// Caches whose entries live `ttl` (zero disables caching).
     pub fn new(ttl: Duration) -> Self {

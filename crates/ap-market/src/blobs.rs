@@ -7,25 +7,24 @@
 //! `<data dir>/archives/ab/abcdef….zip` and stages them in `<data dir>/archives/tmp`, on
 //! the same file system, so that storing is a rename.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use ap_domain::{Code, ErrorCode};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
-
-use crate::error::StoreError;
 
 /// Where archives live.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Folder for staging files (created on demand).
     fn staging_dir(&self) -> PathBuf;
     /// Moves a staged archive into the store; answers its SHA-256 (the key).
-    fn put(&self, staged: Staged) -> Result<String, StoreError>;
+    fn put(&self, staged: Staged) -> io::Result<String>;
     /// Reads the archive with this SHA-256, `None` when absent.
-    fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn get(&self, sha256: &str) -> io::Result<Option<Vec<u8>>>;
     /// Opens the archive with this SHA-256 for serving: at most `head` bytes read at once,
     /// the rest (of a longer archive) left to a reader. `None` when absent.
-    fn open(&self, sha256: &str, head: usize) -> Result<Option<Blob>, StoreError>;
+    fn open(&self, sha256: &str, head: usize) -> io::Result<Option<Blob>>;
 }
 
 /// An archive opened for serving.
@@ -54,7 +53,7 @@ pub struct Staged {
 
 impl Staged {
     /// Stages bytes already in memory (the demo seed).
-    pub fn from_bytes(dir: &Path, bytes: &[u8]) -> Result<Self, StoreError> {
+    pub fn from_bytes(dir: &Path, bytes: &[u8]) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let mut file = tempfile::NamedTempFile::new_in(dir)?;
         file.write_all(bytes)?;
@@ -72,8 +71,8 @@ impl Staged {
     }
 
     /// The bytes (bounded by the cap the staging enforced).
-    pub fn read(&self) -> Result<Vec<u8>, StoreError> {
-        Ok(std::fs::read(self.file.path())?)
+    pub fn read(&self) -> io::Result<Vec<u8>> {
+        std::fs::read(self.file.path())
     }
 }
 
@@ -90,6 +89,24 @@ pub enum StagingError {
 
 /// An archive being received: written to a temporary file chunk by chunk, hashed and
 /// counted on the way, refused as soon as it passes the cap.
+impl ErrorCode for StagingError {
+    fn code(&self) -> Code {
+        match self {
+            StagingError::TooLarge(_) => Code::PayloadTooLarge,
+            StagingError::Io(_) => Code::Internal,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            StagingError::TooLarge(cap) => {
+                format!("The archive is larger than {} MB", cap / (1024 * 1024))
+            }
+            StagingError::Io(_) => "Internal server error".to_owned(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Staging {
     temp: tempfile::NamedTempFile,
@@ -163,33 +180,33 @@ impl BlobStore for LocalBlobs {
         self.root.join("tmp")
     }
 
-    fn put(&self, staged: Staged) -> Result<String, StoreError> {
-        let path = self.path_of(&staged.sha256).ok_or(StoreError::NotFound)?;
+    fn put(&self, staged: Staged) -> io::Result<String> {
+        let path = self.path_of(&staged.sha256).ok_or_else(|| io::Error::other("not a SHA-256"))?;
         if path.exists() {
             return Ok(staged.sha256);
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         staged.file.as_file().sync_all()?;
-        staged.file.persist(&path).map_err(|e| StoreError::Io(e.error))?;
+        staged.file.persist(&path).map_err(|e| e.error)?;
         Ok(staged.sha256)
     }
 
-    fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, sha256: &str) -> io::Result<Option<Vec<u8>>> {
         let Some(path) = self.path_of(sha256) else { return Ok(None) };
         match std::fs::read(path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
-    fn open(&self, sha256: &str, head: usize) -> Result<Option<Blob>, StoreError> {
+    fn open(&self, sha256: &str, head: usize) -> io::Result<Option<Blob>> {
         let Some(path) = self.path_of(sha256) else { return Ok(None) };
         let mut file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let len = file.metadata()?.len();
         let mut first = Vec::with_capacity(head.min(len as usize));

@@ -9,8 +9,7 @@ use ap_store::models::{AuthorRow, ListingCard, ListingExtra, ListingVersion};
 use ap_store::{Conn, StoreError, catalog};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::cache::CatalogCache;
 
 /// A stored UTC timestamp as an RFC 3339 value.
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -59,11 +58,10 @@ pub fn summary(card: &ListingCard, owner: &AuthorRow) -> ListingSummary {
 /// Summaries of these listings, in order: from the cache where fresh, the rest read in
 /// one query and cached. Runs inside a unit of work.
 pub fn summaries(
-    state: &AppState,
+    cache: &CatalogCache,
     conn: &mut Conn,
     ids: &[String],
 ) -> Result<Vec<Arc<ListingSummary>>, StoreError> {
-    let cache = state.cache();
     let generation = cache.current_generation();
     let mut found: Vec<Option<Arc<ListingSummary>>> =
         ids.iter().map(|id| cache.summary(id)).collect();
@@ -82,12 +80,8 @@ pub fn summaries(
 }
 
 /// The stored findings of a version.
-pub fn findings(version: Option<&ListingVersion>) -> Result<Vec<serde_json::Value>, ApiError> {
-    version
-        .map(ListingVersion::findings_json)
-        .transpose()
-        .map(Option::unwrap_or_default)
-        .map_err(|e| ApiError::Internal(format!("stored findings: {e}")))
+pub fn findings(version: Option<&ListingVersion>) -> Result<Vec<serde_json::Value>, StoreError> {
+    Ok(version.map(ListingVersion::findings_json).transpose()?.unwrap_or_default())
 }
 
 /// The full detail of a listing; `versions` are its live versions, newest first.
@@ -96,7 +90,7 @@ pub fn detail(
     extra: &ListingExtra,
     owner: &AuthorRow,
     versions: &[ListingVersion],
-) -> Result<ListingDetail, ApiError> {
+) -> Result<ListingDetail, StoreError> {
     let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
     let kind = listing_type(card);
     let platforms = platform::all()

@@ -7,45 +7,145 @@
 
 use std::sync::Arc;
 
+use ap_domain::clock::Clock;
 use ap_domain::listing::ListingType;
 use ap_domain::publishing::{self, ListingChanges, NewListingFields};
 use ap_domain::version::Version;
 use ap_domain::wire::{ArchiveState, ListingCreated, UploadResult, VersionCreated};
-use ap_domain::{Code, FieldError};
+use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId};
 use ap_scan::{PackageKind, Report, Severity};
-use ap_store::blobs::{BlobStore, Staged};
 use ap_store::models::{ListingCard, ListingVersion, NewListing, NewListingVersion};
 use ap_store::publish::{self, ListingFieldChanges, ScannedArchive};
 use ap_store::scans::{self, CachedScan};
-use ap_store::{Db, StoreError, catalog, write_tx};
+use ap_store::{Db, StoreError, UnitError, catalog, write_tx};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::routes::catalog::not_found;
+use crate::blobs::{BlobStore, Staged};
+use crate::cache::CatalogCache;
+
+/// How long an upload's claim on its pending version holds: the scan of the largest
+/// allowed archive takes well under a second, so a claim this old belongs to an upload
+/// that died, and the next `PATCH` replaces its version.
+pub const UPLOAD_CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Why a publishing step was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// No such listing of the caller's (or of that type).
+    #[error("Skill not found")]
+    NotFound,
+    /// Another seller's live listing.
+    #[error("This listing belongs to another seller")]
+    NotOwner,
+    /// The listing is unpublished; versions wait for a republish.
+    #[error("This listing is unpublished; republish it first")]
+    Archived,
+    /// Unpublish of an unpublished listing.
+    #[error("This listing is already unpublished")]
+    AlreadyArchived,
+    /// Republish of a listing that is not unpublished.
+    #[error("This listing is not unpublished")]
+    NotArchived,
+    /// The slug belongs to an existing listing.
+    #[error("A listing with this slug already exists")]
+    SlugTaken,
+    /// Publishing needs a display name.
+    #[error("Set a display name on your profile before publishing")]
+    DisplayNameRequired,
+    /// A paid listing needs payouts set up.
+    #[error(
+        "Paid listings need a seller account with payouts enabled; see POST /v1/sellers/connect"
+    )]
+    OnboardingRequired,
+    /// The listing text failed the scan (with its findings).
+    #[error("The listing text failed the security scan")]
+    TextRejected(Vec<Value>),
+    /// A version is waiting for (or being scanned for) its upload.
+    #[error("Version {0} is waiting for its upload")]
+    VersionPending(String),
+    /// The version is live already, or became live meanwhile.
+    #[error("{0}")]
+    VersionExists(String),
+    /// The request's fields are invalid.
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    /// The scan could not run.
+    #[error("scan failed: {0}")]
+    Scan(String),
+    /// The archive store failed.
+    #[error("archive storage: {0}")]
+    Archive(#[from] std::io::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FieldError> for PublishError {
+    fn from(error: FieldError) -> Self {
+        PublishError::Invalid(error.into())
+    }
+}
+
+impl UnitError for PublishError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            PublishError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ErrorCode for PublishError {
+    fn code(&self) -> Code {
+        match self {
+            PublishError::NotFound => Code::SkillNotFound,
+            PublishError::NotOwner => Code::SkillNotOwner,
+            PublishError::Archived | PublishError::AlreadyArchived => Code::SkillArchived,
+            PublishError::NotArchived => Code::SkillNotArchived,
+            PublishError::SlugTaken => Code::SlugTaken,
+            PublishError::DisplayNameRequired => Code::DisplayNameRequired,
+            PublishError::OnboardingRequired => Code::SellerOnboardingRequired,
+            PublishError::TextRejected(_) => Code::ListingTextRejected,
+            PublishError::VersionPending(_) => Code::SkillVersionPending,
+            PublishError::VersionExists(_) => Code::VersionExists,
+            PublishError::Invalid(e) => e.code(),
+            PublishError::Scan(_) | PublishError::Archive(_) => Code::Internal,
+            PublishError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            PublishError::Store(e) => e.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn findings(&self) -> Option<&[Value]> {
+        match self {
+            PublishError::TextRejected(findings) => Some(findings),
+            _ => None,
+        }
+    }
+
+    fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            PublishError::Invalid(errors) => Some(errors),
+            _ => None,
+        }
+    }
+}
 
 /// Publishing over a database and an archive store.
 #[derive(Debug, Clone)]
 pub struct Publisher {
     db: Db,
     blobs: Arc<dyn BlobStore>,
+    clock: Arc<dyn Clock>,
+    cache: Arc<CatalogCache>,
     /// Scans running at once (one per core): each may inflate up to the scan's caps.
     scans: Arc<tokio::sync::Semaphore>,
-}
-
-/// The answer of a unit of work: a store failure (outer) or a refusal (inner).
-type Checked<T> = Result<Result<T, ApiError>, StoreError>;
-
-fn not_owner() -> ApiError {
-    ApiError::coded(Code::SkillNotOwner, "This listing belongs to another seller")
-}
-
-fn archived() -> ApiError {
-    ApiError::coded(Code::SkillArchived, "This listing is unpublished; republish it first")
-}
-
-fn slug_taken() -> ApiError {
-    ApiError::coded(Code::SlugTaken, "A listing with this slug already exists")
 }
 
 fn package_kind(kind: ListingType) -> PackageKind {
@@ -64,8 +164,8 @@ fn version_of(row: &ListingVersion) -> Option<Version> {
 }
 
 /// A version's parts as stored (each at most `i32::MAX`).
-fn stored_parts(version: Version, field: FieldError) -> Result<(i32, i32, i32), ApiError> {
-    let part = |p: u32| i32::try_from(p).map_err(|_| ApiError::from(field.clone()));
+fn stored_parts(version: Version, field: FieldError) -> Result<(i32, i32, i32), PublishError> {
+    let part = |p: u32| i32::try_from(p).map_err(|_| PublishError::from(field.clone()));
     Ok((part(version.major)?, part(version.minor)?, part(version.patch)?))
 }
 
@@ -96,6 +196,7 @@ fn pending_version(
         scanned_at: None,
         published_at: None,
         created_at: now,
+        upload_started_at: None,
     }
 }
 
@@ -109,24 +210,16 @@ fn too_large_version(location: &str) -> FieldError {
 }
 
 /// Listing text with a block-worthy finding is refused, with the findings.
-fn check_text(fields: &[(&str, &str)]) -> Result<(), ApiError> {
+fn check_text(fields: &[(&str, &str)]) -> Result<(), PublishError> {
     let findings = ap_scan::scan_text(fields);
     if findings.iter().any(|f| f.severity == Severity::High) {
-        return Err(ApiError::Findings {
-            code: Code::ListingTextRejected,
-            message: "The listing text failed the security scan".to_owned(),
-            findings: to_values(&findings)?,
-        });
+        return Err(PublishError::TextRejected(to_values(&findings)?));
     }
     Ok(())
 }
 
-fn to_values<T: serde::Serialize>(items: &[T]) -> Result<Vec<Value>, ApiError> {
-    items
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(format!("serialising findings: {e}")))
+fn to_values<T: serde::Serialize>(items: &[T]) -> Result<Vec<Value>, StoreError> {
+    Ok(items.iter().map(serde_json::to_value).collect::<Result<_, _>>()?)
 }
 
 /// The owner's listing by slug (of the route's type), locked until the transaction ends:
@@ -139,15 +232,19 @@ fn owned(
     slug: &str,
     kind: Option<ListingType>,
     reveal_owner: bool,
-) -> Checked<ListingCard> {
+) -> Result<ListingCard, PublishError> {
     publish::lock_listing(conn, slug)?;
     let Some((card, _)) = catalog::listing_by_slug(conn, slug, kind)? else {
-        return Ok(Err(not_found()));
+        return Err(PublishError::NotFound);
     };
     if card.owner_id != user_id {
-        return Ok(Err(if reveal_owner && card.is_live() { not_owner() } else { not_found() }));
+        return Err(if reveal_owner && card.is_live() {
+            PublishError::NotOwner
+        } else {
+            PublishError::NotFound
+        });
     }
-    Ok(Ok(card))
+    Ok(card)
 }
 
 /// Which version row an upload fills.
@@ -161,7 +258,7 @@ pub struct UploadTarget {
     pub row: Option<String>,
 }
 
-fn query_version_error(msg: String) -> ApiError {
+fn query_version_error(msg: String) -> PublishError {
     FieldError::query("version", "version_not_available", msg).into()
 }
 
@@ -171,25 +268,21 @@ fn upload_target(
     listing: ListingCard,
     versions: &[ListingVersion],
     requested: Option<Version>,
-) -> Result<UploadTarget, ApiError> {
+) -> Result<UploadTarget, PublishError> {
     if listing.archived_at.is_some() {
-        return Err(archived());
+        return Err(PublishError::Archived);
     }
     let live = versions.iter().filter(|v| v.status == "live").filter_map(version_of).max();
     let pending = versions.iter().find(|v| v.status == "pending");
     let row_of = |wanted: Version| versions.iter().find(|v| version_of(v) == Some(wanted));
     let version = match (requested, pending) {
         (Some(wanted), _) if row_of(wanted).is_some_and(|r| r.status == "live") => {
-            return Err(ApiError::coded(
-                Code::VersionExists,
-                format!("Version {wanted} is already live; versions cannot be replaced"),
-            ));
+            return Err(PublishError::VersionExists(format!(
+                "Version {wanted} is already live; versions cannot be replaced"
+            )));
         }
         (Some(wanted), Some(p)) if version_of(p) != Some(wanted) => {
-            return Err(ApiError::coded(
-                Code::SkillVersionPending,
-                format!("Version {} is waiting for its upload", p.version),
-            ));
+            return Err(PublishError::VersionPending(p.version.clone()));
         }
         (Some(wanted), _) => {
             if let Some(current) = live.filter(|current| wanted <= *current) {
@@ -199,7 +292,9 @@ fn upload_target(
             }
             wanted
         }
-        (None, Some(p)) => version_of(p).ok_or_else(|| ApiError::Internal("bad version".into()))?,
+        (None, Some(p)) => version_of(p).ok_or_else(|| {
+            PublishError::Store(StoreError::Migration(format!("stored version {}", p.version)))
+        })?,
         (None, None) => match live {
             None => Version::INITIAL,
             Some(current) => {
@@ -214,10 +309,20 @@ fn upload_target(
 }
 
 impl Publisher {
-    /// Publishing over `db`, keeping archives in `blobs`.
-    pub fn new(db: Db, blobs: Arc<dyn BlobStore>) -> Self {
+    /// Publishing over `db`, keeping archives in `blobs`, dropping `cache` entries after
+    /// every change, with time from `clock`.
+    pub fn new(
+        db: Db,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        cache: Arc<CatalogCache>,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { db, blobs, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
+        Self { db, blobs, clock, cache, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        self.clock.now().naive_utc()
     }
 
     /// Scans a staged archive on the blocking pool, at most one scan per core at a time
@@ -226,20 +331,16 @@ impl Publisher {
         &self,
         staged: Staged,
         kind: PackageKind,
-    ) -> Result<(Staged, Report), ApiError> {
-        let _permit = self
-            .scans
-            .acquire()
-            .await
-            .map_err(|e| ApiError::Internal(format!("scan permits: {e}")))?;
+    ) -> Result<(Staged, Report), PublishError> {
+        let _permit =
+            self.scans.acquire().await.map_err(|e| PublishError::Scan(format!("permits: {e}")))?;
         tokio::task::spawn_blocking(move || {
             let bytes = staged.read()?;
             let report = ap_scan::scan(&bytes, kind, &ap_scan::Limits::default());
-            Ok::<_, StoreError>((staged, report))
+            Ok::<_, PublishError>((staged, report))
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("scan task: {e}")))?
-        .map_err(ApiError::from)
+        .map_err(|e| PublishError::Scan(format!("task: {e}")))?
     }
 
     /// The archive store.
@@ -250,45 +351,37 @@ impl Publisher {
     /// `POST /v1/skills`: checks in the contract's order, then creates the listing.
     pub async fn create(
         &self,
-        user_id: String,
+        user_id: UserId,
         body: Map<String, Value>,
         forced: Option<ListingType>,
-        now: NaiveDateTime,
-    ) -> Result<ListingCreated, ApiError> {
+    ) -> Result<ListingCreated, PublishError> {
         let slug = publishing::requested_slug(&body).map(str::to_owned);
-        let checked = self
+        let now = self.now();
+        let (fields, id) = self
             .db
-            .run(move |conn| -> Checked<(NewListingFields, String)> {
+            .run(move |conn| -> Result<(NewListingFields, String), PublishError> {
                 // An existing slug first: the CLI re-publishes by POSTing and switching
                 // to PATCH on 409.
                 if let Some(slug) = slug
                     && publish::slug_exists(conn, &slug)?
                 {
-                    return Ok(Err(slug_taken()));
+                    return Err(PublishError::SlugTaken);
                 }
-                if ap_store::users::by_id(conn, &user_id)?.display_name.is_none() {
-                    return Ok(Err(ApiError::coded(
-                        Code::DisplayNameRequired,
-                        "Set a display name on your profile before publishing",
-                    )));
+                if ap_store::users::by_id(conn, user_id.as_str())?.display_name.is_none() {
+                    return Err(PublishError::DisplayNameRequired);
                 }
                 let categories = catalog::category_slugs(conn)?;
-                let fields = match publishing::parse_new_listing(&body, forced, &|c| {
+                let fields = publishing::parse_new_listing(&body, forced, &|c| {
                     categories.iter().any(|k| k == c)
-                }) {
-                    Ok(fields) => fields,
-                    Err(errors) => return Ok(Err(errors.into())),
-                };
-                if fields.price_cents > 0 && !publish::payouts_enabled(conn, &user_id)? {
-                    return Ok(Err(onboarding_required()));
+                })?;
+                if fields.price_cents > 0 && !publish::payouts_enabled(conn, user_id.as_str())? {
+                    return Err(PublishError::OnboardingRequired);
                 }
-                if let Err(e) = check_text(&fields.texts()) {
-                    return Ok(Err(e));
-                }
+                check_text(&fields.texts())?;
                 let listing = NewListing {
                     id: uuid::Uuid::now_v7().to_string(),
                     slug: fields.slug.as_str().to_owned(),
-                    owner_id: user_id,
+                    owner_id: user_id.into_string(),
                     listing_type: fields.listing_type.as_str().to_owned(),
                     title: fields.title.clone(),
                     description: fields.description.clone(),
@@ -305,22 +398,21 @@ impl Publisher {
                     updated_at: now,
                 };
                 match publish::insert_listing(conn, &listing) {
-                    Ok(()) => Ok(Ok((fields, listing.id))),
+                    Ok(()) => Ok((fields, listing.id)),
                     // A concurrent POST took the slug between the check and the insert.
-                    Err(StoreError::Conflict(_)) => Ok(Err(slug_taken())),
-                    Err(e) => Err(e),
+                    Err(StoreError::Conflict(_)) => Err(PublishError::SlugTaken),
+                    Err(e) => Err(e.into()),
                 }
             })
-            .await??;
-        let (checked, id) = checked;
+            .await?;
         Ok(ListingCreated {
-            slug: checked.slug.as_str().to_owned(),
+            slug: fields.slug.as_str().to_owned(),
             id,
             status: "pending".to_owned(),
             message: format!(
                 "Listing created. Upload a package to POST /v1/{}s/{}/upload to publish it.",
-                checked.listing_type.as_str(),
-                checked.slug
+                fields.listing_type.as_str(),
+                fields.slug
             ),
         })
     }
@@ -328,71 +420,106 @@ impl Publisher {
     /// `PATCH /v1/skills/{slug}`: a new pending version, and listing field changes.
     pub async fn change(
         &self,
-        user_id: String,
+        user_id: UserId,
         slug: String,
         body: Map<String, Value>,
         forced: Option<ListingType>,
-        now: NaiveDateTime,
-    ) -> Result<VersionCreated, ApiError> {
-        self.db
+    ) -> Result<VersionCreated, PublishError> {
+        let now = self.now();
+        let created = self
+            .db
             .run(move |conn| {
-                write_tx(conn, |conn| -> Checked<VersionCreated> {
-                    let card = match owned(conn, &user_id, &slug, forced, true)? {
-                        Ok(card) => card,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                write_tx(conn, |conn| {
+                    let card = owned(conn, user_id.as_str(), &slug, forced, true)?;
                     if card.archived_at.is_some() {
-                        return Ok(Err(archived()));
+                        return Err(PublishError::Archived);
                     }
                     let categories = catalog::category_slugs(conn)?;
-                    let changes = match publishing::parse_changes(&body, &|c| {
-                        categories.iter().any(|k| k == c)
-                    }) {
-                        Ok(changes) => changes,
-                        Err(errors) => return Ok(Err(errors.into())),
-                    };
-                    match apply_change(conn, &user_id, card, changes, now)? {
-                        Ok(created) => Ok(Ok(created)),
-                        Err(e) => Ok(Err(e)),
-                    }
+                    let changes =
+                        publishing::parse_changes(&body, &|c| categories.iter().any(|k| k == c))?;
+                    apply_change(conn, user_id.as_str(), card, changes, now)
                 })
             })
-            .await?
+            .await?;
+        self.cache.invalidate();
+        Ok(created)
     }
 
     /// Checks that `user_id` may upload to `slug` now, and which version it would be
     /// (before the body is read).
     pub async fn upload_target(
         &self,
-        user_id: String,
+        user_id: UserId,
         slug: String,
         forced: Option<ListingType>,
         requested: Option<Version>,
-    ) -> Result<UploadTarget, ApiError> {
+    ) -> Result<UploadTarget, PublishError> {
         let target = self
             .db
-            .run(move |conn| -> Checked<UploadTarget> {
-                let card = match owned(conn, &user_id, &slug, forced, false)? {
-                    Ok(card) => card,
-                    Err(e) => return Ok(Err(e)),
-                };
+            .run(move |conn| {
+                let card = owned(conn, user_id.as_str(), &slug, forced, false)?;
                 let versions = publish::versions(conn, &card.id)?;
-                Ok(upload_target(card, &versions, requested))
+                upload_target(card, &versions, requested)
             })
-            .await??;
+            .await?;
         stored_parts(target.version, too_large_version("query"))?;
         Ok(target)
     }
 
-    /// `POST /v1/skills/{slug}/upload`: scans the staged archive, stores it, and records
-    /// the version (live on `pass`/`warn`, blocked on `block`).
+    /// `POST /v1/skills/{slug}/upload`: claims the version, scans the staged archive,
+    /// stores it, and records the version (live on `pass`/`warn`, blocked on `block`).
+    /// An upload that fails after its claim gives the claim back.
     pub async fn upload(
         &self,
-        user_id: String,
+        user_id: UserId,
         target: UploadTarget,
         staged: Staged,
-        now: NaiveDateTime,
-    ) -> Result<UploadResult, ApiError> {
+    ) -> Result<UploadResult, PublishError> {
+        let version_id = self.claim(user_id.clone(), &target).await?;
+        let outcome = self.scan_and_record(user_id, target, staged, version_id.clone()).await;
+        if outcome.is_err() {
+            let released = self.db.run(move |conn| publish::release_upload(conn, &version_id));
+            if let Err(error) = released.await {
+                tracing::warn!(%error, "an upload's claim was not given back; it expires");
+            }
+        }
+        outcome
+    }
+
+    /// Claims the version an upload fills (creating its pending row on a first upload),
+    /// so a `PATCH` during the scan answers 409 instead of replacing it.
+    async fn claim(&self, user_id: UserId, target: &UploadTarget) -> Result<String, PublishError> {
+        let (slug, version) = (target.listing.slug.clone(), target.version);
+        let parts = stored_parts(version, too_large_version("query"))?;
+        let now = self.now();
+        self.db
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let card = owned(conn, user_id.as_str(), &slug, None, false)?;
+                    let versions = publish::versions(conn, &card.id)?;
+                    let fresh = upload_target(card, &versions, Some(version))?;
+                    let row = match fresh.row {
+                        Some(row) => row,
+                        None => {
+                            let row = pending_version(&fresh.listing.id, version, parts, None, now);
+                            publish::insert_version(conn, &row)?;
+                            row.id
+                        }
+                    };
+                    publish::claim_upload(conn, &row, now)?;
+                    Ok(row)
+                })
+            })
+            .await
+    }
+
+    async fn scan_and_record(
+        &self,
+        user_id: UserId,
+        target: UploadTarget,
+        staged: Staged,
+        version_id: String,
+    ) -> Result<UploadResult, PublishError> {
         let kind = package_kind(crate::present::listing_type(&target.listing));
         let (staged, report) = self.scan(staged, kind).await?;
         let (scanned, findings, layers) =
@@ -402,38 +529,26 @@ impl Publisher {
             let blobs = Arc::clone(&self.blobs);
             tokio::task::spawn_blocking(move || blobs.put(staged))
                 .await
-                .map_err(|e| ApiError::Internal(format!("store task: {e}")))??;
+                .map_err(|e| PublishError::Archive(std::io::Error::other(e)))??;
         }
         let slug = target.listing.slug.clone();
         let version = target.version;
         let record = scanned.clone();
-        let parts = stored_parts(version, too_large_version("query"))?;
+        let now = self.now();
         self.db
             .run(move |conn| {
-                write_tx(conn, |conn| -> Checked<()> {
-                    // Re-checked inside the transaction: nothing changed since the target
-                    // was chosen, or the upload is refused.
-                    let card = match owned(conn, &user_id, &target.listing.slug, None, false)? {
-                        Ok(card) => card,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                write_tx(conn, |conn| {
+                    // Re-checked inside the transaction: nothing changed since the claim,
+                    // or the upload is refused.
+                    let card = owned(conn, user_id.as_str(), &target.listing.slug, None, false)?;
                     let versions = publish::versions(conn, &card.id)?;
-                    let fresh = match upload_target(card, &versions, Some(version)) {
-                        Ok(fresh) => fresh,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    let version_id = match fresh.row {
-                        Some(row) => {
-                            publish::record_upload(conn, &row, &record, now)?;
-                            row
-                        }
-                        None => {
-                            let row = pending_version(&fresh.listing.id, version, parts, None, now);
-                            publish::insert_version(conn, &row)?;
-                            publish::record_upload(conn, &row.id, &record, now)?;
-                            row.id
-                        }
-                    };
+                    let fresh = upload_target(card, &versions, Some(version))?;
+                    if fresh.row.as_deref() != Some(version_id.as_str()) {
+                        return Err(PublishError::VersionExists(format!(
+                            "Version {version} was replaced meanwhile; upload again"
+                        )));
+                    }
+                    publish::record_upload(conn, &version_id, &record, now)?;
                     if record.is_live() {
                         publish::go_live(
                             conn,
@@ -447,17 +562,17 @@ impl Publisher {
                     if let Some(hash) = &record.content_hash {
                         scans::store(conn, &cached_scan(hash, &record, now))?;
                     }
-                    Ok(Ok(()))
+                    Ok(())
                 })
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(_) => ApiError::coded(
-                    Code::VersionExists,
-                    format!("Version {version} was uploaded meanwhile"),
-                ),
-                other => other.into(),
-            })??;
+                PublishError::Store(StoreError::Conflict(_)) => {
+                    PublishError::VersionExists(format!("Version {version} was uploaded meanwhile"))
+                }
+                other => other,
+            })?;
+        self.cache.invalidate();
         Ok(UploadResult {
             slug,
             version: version.to_string(),
@@ -474,88 +589,70 @@ impl Publisher {
     /// `POST /v1/skills/{slug}/unpublish` (`archive`) and `…/republish`.
     pub async fn set_archived(
         &self,
-        user_id: String,
+        user_id: UserId,
         slug: String,
         forced: Option<ListingType>,
         archive: bool,
-        now: NaiveDateTime,
-    ) -> Result<ArchiveState, ApiError> {
-        self.db
+    ) -> Result<ArchiveState, PublishError> {
+        let now = self.now();
+        let state = self
+            .db
             .run(move |conn| {
-                write_tx(conn, |conn| -> Checked<ArchiveState> {
-                    let card = match owned(conn, &user_id, &slug, forced, false)? {
-                        Ok(card) => card,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                write_tx(conn, |conn| {
+                    let card = owned(conn, user_id.as_str(), &slug, forced, false)?;
                     if archive {
                         if !publish::archive_listing(conn, &card.id, now)? {
-                            return Ok(Err(ApiError::coded(
-                                Code::SkillArchived,
-                                "This listing is already unpublished",
-                            )));
+                            return Err(PublishError::AlreadyArchived);
                         }
-                        Ok(Ok(ArchiveState {
+                        Ok(ArchiveState {
                             slug: card.slug,
                             archived_at: Some(crate::present::utc(now)),
                             message: "Skill unpublished.".to_owned(),
-                        }))
+                        })
                     } else {
                         if !publish::restore_listing(conn, &card.id, now)? {
-                            return Ok(Err(ApiError::coded(
-                                Code::SkillNotArchived,
-                                "This listing is not unpublished",
-                            )));
+                            return Err(PublishError::NotArchived);
                         }
-                        Ok(Ok(ArchiveState {
+                        Ok(ArchiveState {
                             slug: card.slug,
                             archived_at: None,
                             message: "Skill republished.".to_owned(),
-                        }))
+                        })
                     }
                 })
             })
-            .await?
+            .await?;
+        self.cache.invalidate();
+        Ok(state)
     }
 }
 
-fn onboarding_required() -> ApiError {
-    ApiError::coded(
-        Code::SellerOnboardingRequired,
-        "Paid listings need a seller account with payouts enabled; see POST /v1/sellers/connect",
-    )
-}
-
-/// The rest of a PATCH, once the listing is the caller's and the body is valid.
+/// The rest of a PATCH, once the listing is the caller's and the body is valid. A
+/// pending version that never received its archive is replaced (its number worked out
+/// again); one whose upload is being scanned right now answers 409.
 fn apply_change(
     conn: &mut ap_store::Conn,
     user_id: &str,
     card: ListingCard,
     changes: ListingChanges,
     now: NaiveDateTime,
-) -> Checked<VersionCreated> {
-    let versions = publish::versions(conn, &card.id)?;
+) -> Result<VersionCreated, PublishError> {
+    let mut versions = publish::versions(conn, &card.id)?;
     if let Some(pending) = versions.iter().find(|v| v.status == "pending") {
-        return Ok(Err(ApiError::coded(
-            Code::SkillVersionPending,
-            format!("Version {} is waiting for its upload", pending.version),
-        )));
+        if pending.upload_started_at.is_some_and(|claimed| now - claimed < UPLOAD_CLAIM) {
+            return Err(PublishError::VersionPending(pending.version.clone()));
+        }
+        publish::delete_pending(conn, &pending.id)?;
+        versions.retain(|v| v.status != "pending");
     }
     let greatest = versions.iter().filter_map(version_of).max();
     let live = versions.iter().filter(|v| v.status == "live").filter_map(version_of).max();
-    let next = match publishing::next_version(changes.target, greatest, live) {
-        Ok(next) => next,
-        Err(e) => return Ok(Err(e.into())),
-    };
-    let parts = match stored_parts(next, too_large_version("body")) {
-        Ok(parts) => parts,
-        Err(e) => return Ok(Err(e)),
-    };
+    let next = publishing::next_version(changes.target, greatest, live)?;
+    let parts = stored_parts(next, too_large_version("body"))?;
     if changes.price_cents.is_some_and(|p| p > 0) && !publish::payouts_enabled(conn, user_id)? {
-        return Ok(Err(onboarding_required()));
+        return Err(PublishError::OnboardingRequired);
     }
-    if let Err(e) = check_text(&changes.texts()) {
-        return Ok(Err(e));
-    }
+    check_text(&changes.texts())?;
     let version_id = match versions.iter().find(|v| version_of(v) == Some(next)) {
         // A blocked version asked for again gets a new chance.
         Some(blocked) => {
@@ -576,7 +673,7 @@ fn apply_change(
         price_cents: changes.price_cents,
     };
     publish::update_listing(conn, &card.id, &fields, now)?;
-    Ok(Ok(VersionCreated {
+    Ok(VersionCreated {
         slug: card.slug.clone(),
         previous_version: card.current_version,
         new_version: next.to_string(),
@@ -586,7 +683,7 @@ fn apply_change(
             "Version {next} created. Upload its package to POST /v1/{}s/{}/upload?version={next}.",
             card.listing_type, card.slug
         ),
-    }))
+    })
 }
 
 fn status_text(report: &Report) -> &'static str {
@@ -610,12 +707,12 @@ pub fn cached_scan(hash: &str, scan: &ScannedArchive, now: NaiveDateTime) -> Cac
     }
 }
 
-/// A scan report as the store keeps it.
+/// A scan report as the store keeps it, with its findings and layers as JSON values.
 pub fn scanned_archive(
     report: &Report,
     archive_sha256: String,
     size_bytes: i64,
-) -> Result<(ScannedArchive, Vec<Value>, Vec<Value>), ApiError> {
+) -> Result<(ScannedArchive, Vec<Value>, Vec<Value>), StoreError> {
     let findings = to_values(&report.findings)?;
     let layers = to_values(&report.layers)?;
     Ok((
@@ -625,8 +722,8 @@ pub fn scanned_archive(
             archive_sha256,
             content_hash: report.content_hash.clone(),
             size_bytes,
-            findings: serde_json::to_string(&findings).unwrap_or_else(|_| "[]".to_owned()),
-            layers: serde_json::to_string(&layers).unwrap_or_else(|_| "[]".to_owned()),
+            findings: serde_json::to_string(&findings)?,
+            layers: serde_json::to_string(&layers)?,
         },
         findings,
         layers,

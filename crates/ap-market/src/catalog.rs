@@ -1,0 +1,409 @@
+//! Catalog reads (CONTRACT §4): pages of live listings, details (the owner also sees an
+//! unpublished listing), ranked search windows, categories, seller pages and the
+//! security results of a live listing. Totals, search windows, categories and hot
+//! summaries and details come from the [`CatalogCache`] while fresh.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ap_domain::listing::{CatalogFilter, ListingType, SortOrder};
+use ap_domain::page::{MAX_SEARCH_WINDOW, Page, PageRequest};
+use ap_domain::slug::Slug;
+use ap_domain::wire::{
+    CategoriesResponse, CategoryInfo, ListingDetail, ListingSummary, NATIVE_SOURCE, SearchResponse,
+    SecurityResults, SellerListing, SellerProfile, SellerSkill, SellerSummary, UnifiedDetail,
+};
+use ap_domain::{Code, ErrorCode, UserId};
+use ap_store::models::User;
+use ap_store::sellers::{self, SellerStats};
+use ap_store::{Db, StoreError, UnitError, catalog, search};
+
+use crate::cache::{CatalogCache, LiveDetail, SearchKey};
+use crate::counters::ListingCounts;
+use crate::present;
+
+/// Most listings shown on a seller's profile; the rest page through `/skills`.
+const PROFILE_SKILLS: i64 = 100;
+
+/// Why a catalog read found nothing to show.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// No listing of that slug (and type) that the caller may see.
+    #[error("Skill not found")]
+    ListingNotFound,
+    /// No seller with that display-name slug.
+    #[error("Seller not found")]
+    SellerNotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UnitError for CatalogError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            CatalogError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ErrorCode for CatalogError {
+    fn code(&self) -> Code {
+        match self {
+            CatalogError::ListingNotFound => Code::SkillNotFound,
+            CatalogError::SellerNotFound => Code::SellerNotFound,
+            CatalogError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            CatalogError::Store(e) => e.public_message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Which source sections a search answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchSource {
+    /// This server's own listings (`agentpowers`, `all`, or no `source`).
+    Native,
+    /// A source this server does not have: its section, empty.
+    Other(String),
+}
+
+/// The public catalog over the store and the caches of this instance.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    db: Db,
+    cache: Arc<CatalogCache>,
+    counts: Arc<ListingCounts>,
+}
+
+impl Catalog {
+    /// The catalog over `db`, caching in `cache` and counting views in `counts`.
+    pub fn new(db: Db, cache: Arc<CatalogCache>, counts: Arc<ListingCounts>) -> Self {
+        Self { db, cache, counts }
+    }
+
+    /// One page of live listings with their total.
+    pub async fn page(
+        &self,
+        filter: CatalogFilter,
+        sort: SortOrder,
+        page: PageRequest,
+    ) -> Result<Page<Arc<ListingSummary>>, CatalogError> {
+        let count_filter = filter.clone();
+        let total = self
+            .cache
+            .total(
+                filter.clone(),
+                self.db.run(move |conn| catalog::count_live(conn, &count_filter)),
+            )
+            .await?;
+        let cache = Arc::clone(&self.cache);
+        let items = self
+            .db
+            .run(move |conn| {
+                let ids = catalog::page_ids(conn, &filter, sort, page)?;
+                present::summaries(&cache, conn, &ids)
+            })
+            .await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// `GET /v1/search`: the native section ranks `terms` (no terms: the default
+    /// listing order); any other source answers its own section, empty.
+    pub async fn search(
+        &self,
+        source: SearchSource,
+        terms: Vec<String>,
+        filter: CatalogFilter,
+        page: PageRequest,
+    ) -> Result<SearchResponse, CatalogError> {
+        let (name, section) = match source {
+            SearchSource::Other(name) => (name, Page::new(Vec::new(), 0, page)),
+            SearchSource::Native if terms.is_empty() => {
+                (NATIVE_SOURCE.to_owned(), self.page(filter, SortOrder::default(), page).await?)
+            }
+            SearchSource::Native => {
+                (NATIVE_SOURCE.to_owned(), self.ranked(SearchKey { terms, filter }, page).await?)
+            }
+        };
+        Ok(BTreeMap::from([(name, section)]))
+    }
+
+    /// A page of a ranked window: the best [`MAX_SEARCH_WINDOW`] matches are ranked once
+    /// and cached, so paging and repeated queries cost two primary-key reads. Pages
+    /// beyond the window are empty; `total` still counts every match.
+    async fn ranked(
+        &self,
+        key: SearchKey,
+        page: PageRequest,
+    ) -> Result<Page<Arc<ListingSummary>>, CatalogError> {
+        let query_key = key.clone();
+        let db = self.db.clone();
+        let ranked = self
+            .cache
+            .search(key, async move {
+                let ranked = db
+                    .run(move |conn| {
+                        search::ranked(conn, &query_key.terms, &query_key.filter, MAX_SEARCH_WINDOW)
+                    })
+                    .await?;
+                Ok::<_, StoreError>(Arc::new(ranked))
+            })
+            .await?;
+        let start = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.ids.len());
+        let end =
+            start.saturating_add(usize::try_from(page.limit).unwrap_or(0)).min(ranked.ids.len());
+        let ids = ranked.ids[start..end].to_vec();
+        let cache = Arc::clone(&self.cache);
+        let items = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.db.run(move |conn| present::summaries(&cache, conn, &ids)).await?
+        };
+        Ok(Page::new(items, ranked.total, page))
+    }
+
+    /// The detail of a live listing (optionally of one type), cached.
+    pub async fn live(
+        &self,
+        slug: &str,
+        kind: Option<ListingType>,
+    ) -> Result<Arc<LiveDetail>, CatalogError> {
+        let slug = Slug::parse(slug).map_err(|_| CatalogError::ListingNotFound)?;
+        if let Some(cached) = self.cache.detail(slug.as_str(), kind) {
+            return Ok(cached);
+        }
+        let generation = self.cache.current_generation();
+        let key = slug.as_str().to_owned();
+        let (card, extra, owner, versions) = self
+            .db
+            .run(move |conn| {
+                let Some((card, extra)) = catalog::listing_by_slug(conn, slug.as_str(), kind)?
+                    .filter(|(c, _)| c.is_live())
+                else {
+                    return Ok(None);
+                };
+                let owner = catalog::author(conn, &card.owner_id)?;
+                let versions = catalog::live_versions(conn, &card.id)?;
+                Ok::<_, StoreError>(Some((card, extra, owner, versions)))
+            })
+            .await?
+            .ok_or(CatalogError::ListingNotFound)?;
+        let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
+        let detail = Arc::new(LiveDetail {
+            listing_id: card.id.clone(),
+            detail: present::detail(&card, &extra, &owner, &versions)?,
+            created_at: present::utc(extra.created_at),
+            scan_hash: live.and_then(|v| v.content_hash.clone()),
+            scanned_at: live.and_then(|v| v.scanned_at).map(present::utc),
+        });
+        self.cache.store_detail(key, kind, Arc::clone(&detail), generation);
+        Ok(detail)
+    }
+
+    /// `GET /v1/skills/{slug}`: the detail of a live listing, or of any listing of the
+    /// viewer's own (who sees `archived_at`).
+    pub async fn detail(
+        &self,
+        slug: &str,
+        kind: Option<ListingType>,
+        viewer: Option<UserId>,
+    ) -> Result<ListingDetail, CatalogError> {
+        match (self.live(slug, kind).await, viewer) {
+            (Ok(live), _) => Ok(live.detail.clone()),
+            (Err(CatalogError::ListingNotFound), Some(viewer)) => {
+                self.owner_view(slug.to_owned(), kind, viewer).await
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    async fn owner_view(
+        &self,
+        slug: String,
+        kind: Option<ListingType>,
+        viewer: UserId,
+    ) -> Result<ListingDetail, CatalogError> {
+        let (card, extra, owner, versions) = self
+            .db
+            .run(move |conn| {
+                let Some((card, extra)) = catalog::listing_by_slug(conn, &slug, kind)?
+                    .filter(|(c, _)| c.owner_id == viewer.as_str())
+                else {
+                    return Ok(None);
+                };
+                let owner = catalog::author(conn, &card.owner_id)?;
+                let versions = catalog::live_versions(conn, &card.id)?;
+                Ok::<_, StoreError>(Some((card, extra, owner, versions)))
+            })
+            .await?
+            .ok_or(CatalogError::ListingNotFound)?;
+        Ok(present::detail(&card, &extra, &owner, &versions)?)
+    }
+
+    /// `GET /v1/detail/{slug}`: the flat unified detail of a live listing; counts a view
+    /// (written behind with the next batch).
+    pub async fn unified(&self, slug: &str) -> Result<UnifiedDetail, CatalogError> {
+        let live = self.live(slug, None).await?;
+        let listing_id = live.listing_id.clone();
+        let stored = self.db.run(move |conn| catalog::view_count(conn, &listing_id)).await?;
+        let view_count = stored + self.counts.view(&live.listing_id);
+        let detail = live.detail.clone();
+        let author = &detail.summary.author;
+        Ok(UnifiedDetail {
+            author_display_name: author.display_name.clone(),
+            author_slug: author.display_name_slug.clone(),
+            author_github: author.github_username.clone(),
+            author_avatar_url: author.avatar_url.clone(),
+            view_count,
+            created_at: live.created_at,
+            trust_level: trust_level(author.verified).to_owned(),
+            source_url: None,
+            ap_security_status: detail.summary.security_status,
+            ap_security_score: detail.security_score,
+            ap_scan_hash: live.scan_hash.clone(),
+            ap_scanned_at: live.scanned_at,
+            detail,
+        })
+    }
+
+    /// `GET /v1/security/results/{slug}`: the verdict of a live listing.
+    pub async fn security_results(&self, slug: &str) -> Result<SecurityResults, CatalogError> {
+        let live = self.live(slug, None).await?;
+        let detail = &live.detail;
+        Ok(SecurityResults {
+            slug: detail.summary.slug.clone(),
+            status: detail.summary.security_status,
+            score: detail.security_score,
+            trust_level: trust_level(detail.summary.author.verified).to_owned(),
+            findings: detail.security_findings.clone(),
+        })
+    }
+
+    /// `GET /v1/categories`: every category with its count of live listings, cached.
+    pub async fn categories(&self) -> Result<Arc<CategoriesResponse>, CatalogError> {
+        let db = self.db.clone();
+        self.cache
+            .categories(async move {
+                let rows = db.run(catalog::categories_with_counts).await?;
+                let mut categories = Vec::with_capacity(rows.len());
+                for (category, count) in rows {
+                    let keywords: Vec<String> = serde_json::from_str(&category.sample_keywords)
+                        .map_err(StoreError::from)?;
+                    categories.push(CategoryInfo {
+                        category: category.slug,
+                        name: category.name,
+                        description: category.description,
+                        icon: category.icon,
+                        sample_keywords: keywords.join(", "),
+                        count,
+                    });
+                }
+                let total_count = categories.iter().map(|c| c.count).sum();
+                Ok::<_, CatalogError>(Arc::new(CategoriesResponse { categories, total_count }))
+            })
+            .await
+    }
+
+    /// `GET /v1/sellers`: sellers, most downloaded first.
+    pub async fn sellers(&self, page: PageRequest) -> Result<Page<SellerSummary>, CatalogError> {
+        let (rows, total) = self.db.run(move |c| sellers::page(c, page.limit, page.offset)).await?;
+        let items = rows.iter().map(|(user, stats)| seller_summary(user, *stats)).collect();
+        Ok(Page::new(items, total, page))
+    }
+
+    /// `GET /v1/sellers/{slug}`: a seller's public profile with their live listings.
+    pub async fn seller(&self, slug: String) -> Result<SellerProfile, CatalogError> {
+        let (user, stats, listings) = self
+            .db
+            .run(move |c| {
+                let Some((user, stats)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
+                let (ids, _) = sellers::listing_ids(c, &user.id, PROFILE_SKILLS, 0)?;
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let listings = catalog::cards_with_authors(c, &ids)?;
+                Ok::<_, StoreError>(Some((user, stats, listings)))
+            })
+            .await?
+            .ok_or(CatalogError::SellerNotFound)?;
+        Ok(SellerProfile {
+            summary: seller_summary(&user, stats),
+            bio: user.bio.clone(),
+            website_url: user.website_url.clone(),
+            github_url: user.github_url.clone(),
+            linkedin_url: user.linkedin_url.clone(),
+            twitter_url: user.twitter_url.clone(),
+            skills: listings
+                .into_iter()
+                .map(|(l, _)| SellerSkill {
+                    slug: l.slug,
+                    title: l.title,
+                    price_cents: l.price_cents,
+                    download_count: l.download_count,
+                })
+                .collect(),
+        })
+    }
+
+    /// `GET /v1/sellers/{slug}/skills`: a page of a seller's live listings with their
+    /// scan results.
+    pub async fn seller_listings(
+        &self,
+        slug: String,
+        page: PageRequest,
+    ) -> Result<Page<SellerListing>, CatalogError> {
+        let (rows, versions, total) = self
+            .db
+            .run(move |c| {
+                let Some((user, _)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
+                let (ids, total) = sellers::listing_ids(c, &user.id, page.limit, page.offset)?;
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let rows = catalog::cards_with_authors(c, &ids)?;
+                let live: Vec<&str> =
+                    rows.iter().filter_map(|(l, _)| l.live_version_id.as_deref()).collect();
+                let versions = catalog::versions_by_ids(c, &live)?;
+                Ok::<_, StoreError>(Some((rows, versions, total)))
+            })
+            .await?
+            .ok_or(CatalogError::SellerNotFound)?;
+        let items = rows
+            .iter()
+            .map(|(listing, owner)| {
+                let live = listing.live_version_id.as_ref().and_then(|id| versions.get(id));
+                Ok(SellerListing {
+                    summary: present::summary(listing, owner),
+                    security_findings: present::findings(live)?,
+                    security_score: listing.security_score,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// The slug of a listing by primary key: the benchmark's single-row yardstick.
+    pub async fn slug_by_id(&self, id: String) -> Result<Option<String>, StoreError> {
+        self.db.run(move |c| catalog::slug_by_id(c, &id)).await
+    }
+}
+
+/// The trust level shown beside an author.
+pub fn trust_level(verified: bool) -> &'static str {
+    if verified { "verified" } else { "community" }
+}
+
+fn seller_summary(user: &User, stats: SellerStats) -> SellerSummary {
+    SellerSummary {
+        display_name: user.display_name.clone().unwrap_or_default(),
+        display_name_slug: user.display_name_slug.clone().unwrap_or_default(),
+        avatar_url: user.avatar_url.clone(),
+        verified: user.verified,
+        total_skills: stats.total_skills,
+        total_downloads: stats.total_downloads,
+        joined_at: present::utc(user.created_at),
+    }
+}

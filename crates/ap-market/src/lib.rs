@@ -1,0 +1,155 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod blobs;
+pub mod cache;
+pub mod catalog;
+pub mod counters;
+pub mod downloads;
+pub mod installations;
+pub mod present;
+pub mod publishing;
+pub mod scans;
+pub mod signing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ap_domain::clock::Clock;
+use ap_store::{Db, StoreError};
+
+use crate::accounts::Accounts;
+use crate::blobs::BlobStore;
+use crate::cache::CatalogCache;
+use crate::catalog::Catalog;
+use crate::counters::ListingCounts;
+use crate::downloads::Downloads;
+use crate::installations::Installations;
+use crate::publishing::Publisher;
+use crate::scans::Scans;
+use crate::signing::UrlSigner;
+
+/// Settings of the marketplace services.
+#[derive(Debug, Clone)]
+pub struct MarketConfig {
+    /// How long catalog totals, search rankings, categories and hot listings are reused
+    /// (zero: not at all).
+    pub cache_ttl: Duration,
+    /// Absolute base URL of this server as clients reach it (no trailing slash): the
+    /// base of download links.
+    pub public_url: String,
+    /// How long a signed download link works.
+    pub download_link_ttl: Duration,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        Self {
+            cache_ttl: Duration::from_secs(10),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            download_link_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What the marketplace needs from the outside world, wired by the binary.
+#[derive(Debug, Clone)]
+pub struct Outside {
+    /// Where archives live.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Signs and checks download links (the key is shared by every instance).
+    pub signer: UrlSigner,
+    /// The clock of every timestamp and expiry.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Every marketplace service over one database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Market {
+    db: Db,
+    cache: Arc<CatalogCache>,
+    counts: Arc<ListingCounts>,
+    catalog: Catalog,
+    publisher: Publisher,
+    downloads: Downloads,
+    installations: Installations,
+    scans: Scans,
+    accounts: Accounts,
+}
+
+impl Market {
+    /// The services over `db` and the outside world.
+    pub fn new(db: Db, outside: Outside, config: MarketConfig) -> Self {
+        let cache = Arc::new(CatalogCache::new(config.cache_ttl));
+        let counts = Arc::new(ListingCounts::default());
+        let Outside { blobs, signer, clock } = outside;
+        let publisher =
+            Publisher::new(db.clone(), Arc::clone(&blobs), Arc::clone(&clock), Arc::clone(&cache));
+        Self {
+            catalog: Catalog::new(db.clone(), Arc::clone(&cache), Arc::clone(&counts)),
+            downloads: Downloads::new(
+                db.clone(),
+                blobs,
+                signer,
+                Arc::clone(&clock),
+                Arc::clone(&counts),
+                config.public_url,
+                config.download_link_ttl,
+            ),
+            installations: Installations::new(db.clone(), Arc::clone(&clock)),
+            scans: Scans::new(db.clone(), publisher.clone(), Arc::clone(&clock)),
+            accounts: Accounts::new(db.clone(), clock, Arc::clone(&cache)),
+            cache,
+            publisher,
+            counts,
+            db,
+        }
+    }
+
+    /// Catalog reads.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The publishing lifecycle.
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    /// Download links and the archives behind them.
+    pub fn downloads(&self) -> &Downloads {
+        &self.downloads
+    }
+
+    /// Installation records.
+    pub fn installations(&self) -> &Installations {
+        &self.installations
+    }
+
+    /// Verdicts and scans on demand.
+    pub fn scans(&self) -> &Scans {
+        &self.scans
+    }
+
+    /// The caller's own account.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// Where archives live (uploads stage there).
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        self.publisher.blobs()
+    }
+
+    /// Drops this instance's catalog caches, after a change made outside the services
+    /// (by an operator in the database, or a test fixture).
+    pub fn invalidate_caches(&self) {
+        self.cache.invalidate();
+    }
+
+    /// Writes the pending download and view counts now (the server does it every second
+    /// and when it stops).
+    pub async fn flush_counts(&self) -> Result<(), StoreError> {
+        self.counts.flush(&self.db).await
+    }
+}

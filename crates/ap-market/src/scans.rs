@@ -1,0 +1,149 @@
+//! Security endpoints (CONTRACT §6): cached verdicts by content hash, and scanning a
+//! package on demand (its verdict cached by content hash).
+
+use std::sync::Arc;
+
+use ap_domain::clock::Clock;
+use ap_domain::listing::SecurityStatus;
+use ap_domain::wire::{PackageScan, ScanVerdict};
+use ap_domain::{Code, ErrorCode, FieldError, FieldErrors};
+use ap_scan::PackageKind;
+use ap_store::{Db, StoreError, UnitError, scans};
+
+use crate::blobs::Staged;
+use crate::publishing::{PublishError, Publisher, cached_scan, scanned_archive};
+
+/// Why a verdict could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// No verdict is cached for that content.
+    #[error("No verdict is cached for this content")]
+    NoVerdict,
+    /// The request's fields are invalid.
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    /// The scan could not run.
+    #[error(transparent)]
+    Scan(#[from] PublishError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UnitError for ScanError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            ScanError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ErrorCode for ScanError {
+    fn code(&self) -> Code {
+        match self {
+            ScanError::NoVerdict => Code::NotFound,
+            ScanError::Invalid(e) => e.code(),
+            ScanError::Scan(e) => e.code(),
+            ScanError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            ScanError::Scan(e) => e.public_message(),
+            ScanError::Store(e) => e.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            ScanError::Invalid(errors) => Some(errors),
+            _ => None,
+        }
+    }
+}
+
+/// Verdicts by content hash, and scans on demand.
+#[derive(Debug, Clone)]
+pub struct Scans {
+    db: Db,
+    publisher: Publisher,
+    clock: Arc<dyn Clock>,
+}
+
+fn json_list(text: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+    Ok(serde_json::from_str(text)?)
+}
+
+impl Scans {
+    /// Scans through `publisher` (which bounds concurrent scans), verdicts in `db`.
+    pub fn new(db: Db, publisher: Publisher, clock: Arc<dyn Clock>) -> Self {
+        Self { db, publisher, clock }
+    }
+
+    /// `GET /v1/security/check/{content_hash}`: the cached verdict of this scanner
+    /// version.
+    pub async fn verdict(&self, hash: String) -> Result<ScanVerdict, ScanError> {
+        if !ap_domain::content::is_content_hash(&hash) {
+            return Err(FieldErrors::from(FieldError {
+                loc: vec!["path".to_owned(), "content_hash".to_owned()],
+                msg: "Content hash should look like sha256:<64 hex digits>".to_owned(),
+                kind: "string_pattern_mismatch".to_owned(),
+            })
+            .into());
+        }
+        let cached = self
+            .db
+            .run(move |conn| scans::cached(conn, &hash, ap_scan::SCANNER_VERSION))
+            .await?
+            .ok_or(ScanError::NoVerdict)?;
+        Ok(ScanVerdict {
+            security_status: SecurityStatus::from_db(&cached.security_status),
+            security_score: cached.security_score,
+            findings: json_list(&cached.findings)?,
+        })
+    }
+
+    /// The package kind named by a `skill_type` form field.
+    pub fn kind(skill_type: Option<&str>) -> Result<PackageKind, ScanError> {
+        match skill_type.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("skill") => Ok(PackageKind::Skill),
+            Some("agent") => Ok(PackageKind::Agent),
+            Some(_) => Err(FieldErrors::from(FieldError::body(
+                "skill_type",
+                "enum",
+                "Input should be one of: skill, agent",
+            ))
+            .into()),
+        }
+    }
+
+    /// `POST /v1/security/scan-package`: scans a staged package and caches its verdict
+    /// by content hash (an unreadable archive has none and is not cached).
+    pub async fn scan_package(
+        &self,
+        staged: Staged,
+        kind: PackageKind,
+    ) -> Result<PackageScan, ScanError> {
+        let (staged_sha, size) = (staged.sha256().to_owned(), staged.size() as i64);
+        let (_, report) = self.publisher.scan(staged, kind).await?;
+        let (scanned, findings, layers) = scanned_archive(&report, staged_sha, size)?;
+        let content_hash = match &scanned.content_hash {
+            Some(hash) => {
+                let row = cached_scan(hash, &scanned, self.clock.now().naive_utc());
+                self.db.run(move |conn| scans::store(conn, &row)).await?;
+                hash.clone()
+            }
+            None => String::new(),
+        };
+        Ok(PackageScan {
+            content_hash,
+            security_status: SecurityStatus::from_db(&scanned.security_status),
+            security_score: scanned.security_score,
+            findings,
+            layers,
+        })
+    }
+}

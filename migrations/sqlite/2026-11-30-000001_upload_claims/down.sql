@@ -1,0 +1,1 @@
+ALTER TABLE listing_versions DROP COLUMN upload_started_at;
