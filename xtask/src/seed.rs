@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use ap_domain::UserId;
 use ap_domain::clock::ManualClock;
-use ap_domain::listing::SecurityStatus;
+use ap_domain::listing::{SecurityStatus, VersionStatus};
 use ap_domain::slug::display_name_slug;
 use ap_domain::version::Version;
 use ap_market::Market;
@@ -298,12 +298,12 @@ pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()>
                 major: 1,
                 minor: 0,
                 patch: 0,
-                status: "live".to_owned(),
+                status: VersionStatus::Live.as_str().to_owned(),
                 changelog: Some("First release.".to_owned()),
                 archive_sha256: Some(scanned.archive_sha256.clone()),
                 content_hash: scanned.content_hash.clone(),
                 size_bytes: Some(scanned.size_bytes),
-                security_status: Some(scanned.security_status.clone()),
+                security_status: Some(scanned.security_status.as_str().to_owned()),
                 security_score: Some(scanned.security_score),
                 findings: Some(scanned.findings.clone()),
                 layers: Some(scanned.layers.clone()),

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod kind;
 pub mod middleware;
 pub mod query;
 pub mod ratelimit;

@@ -114,13 +114,14 @@ impl SecurityStatus {
         }
     }
 
-    /// Parses the database spelling; anything unknown reads as `pending`.
-    pub fn from_db(value: &str) -> Self {
+    /// Parses the wire and database spelling.
+    pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "pass" => SecurityStatus::Pass,
-            "warn" => SecurityStatus::Warn,
-            "block" => SecurityStatus::Block,
-            _ => SecurityStatus::Pending,
+            "pending" => Some(SecurityStatus::Pending),
+            "pass" => Some(SecurityStatus::Pass),
+            "warn" => Some(SecurityStatus::Warn),
+            "block" => Some(SecurityStatus::Block),
+            _ => None,
         }
     }
 }
@@ -144,6 +145,16 @@ impl VersionStatus {
             VersionStatus::Pending => "pending",
             VersionStatus::Live => "live",
             VersionStatus::Blocked => "blocked",
+        }
+    }
+
+    /// Parses the database spelling.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(VersionStatus::Pending),
+            "live" => Some(VersionStatus::Live),
+            "blocked" => Some(VersionStatus::Blocked),
+            _ => None,
         }
     }
 }

@@ -146,7 +146,7 @@ const URL_FIELDS: [&str; 4] = ["website_url", "github_url", "linkedin_url", "twi
 
 fn profile(user: User) -> Profile {
     Profile {
-        id: user.id,
+        id: user.id.into_string(),
         email: user.email,
         display_name: user.display_name,
         display_name_slug: user.display_name_slug,

@@ -13,7 +13,7 @@ use ap_domain::wire::{
     CategoriesResponse, CategoryInfo, ListingDetail, ListingSummary, NATIVE_SOURCE, SearchResponse,
     SecurityResults, SellerListing, SellerProfile, SellerSkill, SellerSummary, UnifiedDetail,
 };
-use ap_domain::{Code, ErrorCode, UserId};
+use ap_domain::{Code, ErrorCode, UserId, VersionId};
 use ap_store::models::User;
 use ap_store::sellers::{self, SellerStats};
 use ap_store::{Db, StoreError, UnitError, catalog, search};
@@ -189,15 +189,15 @@ impl Catalog {
                 else {
                     return Ok(None);
                 };
-                let owner = catalog::author(conn, &card.owner_id)?;
-                let versions = catalog::live_versions(conn, &card.id)?;
+                let owner = catalog::author(conn, card.owner_id.as_str())?;
+                let versions = catalog::live_versions(conn, card.id.as_str())?;
                 Ok::<_, StoreError>(Some((card, extra, owner, versions)))
             })
             .await?
             .ok_or(CatalogError::ListingNotFound)?;
         let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
         let detail = Arc::new(LiveDetail {
-            listing_id: card.id.clone(),
+            listing_id: card.id.clone().into_string(),
             detail: present::detail(&card, &extra, &owner, &versions)?,
             created_at: present::utc(extra.created_at),
             scan_hash: live.and_then(|v| v.content_hash.clone()),
@@ -234,12 +234,12 @@ impl Catalog {
             .db
             .run(move |conn| {
                 let Some((card, extra)) = catalog::listing_by_slug(conn, &slug, kind)?
-                    .filter(|(c, _)| c.owner_id == viewer.as_str())
+                    .filter(|(c, _)| c.owner_id == viewer)
                 else {
                     return Ok(None);
                 };
-                let owner = catalog::author(conn, &card.owner_id)?;
-                let versions = catalog::live_versions(conn, &card.id)?;
+                let owner = catalog::author(conn, card.owner_id.as_str())?;
+                let versions = catalog::live_versions(conn, card.id.as_str())?;
                 Ok::<_, StoreError>(Some((card, extra, owner, versions)))
             })
             .await?
@@ -324,7 +324,7 @@ impl Catalog {
             .db
             .run(move |c| {
                 let Some((user, stats)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
-                let (ids, _) = sellers::listing_ids(c, &user.id, PROFILE_SKILLS, 0)?;
+                let (ids, _) = sellers::listing_ids(c, user.id.as_str(), PROFILE_SKILLS, 0)?;
                 let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
                 let listings = catalog::cards_with_authors(c, &ids)?;
                 Ok::<_, StoreError>(Some((user, stats, listings)))
@@ -361,11 +361,14 @@ impl Catalog {
             .db
             .run(move |c| {
                 let Some((user, _)) = sellers::by_slug(c, &slug)? else { return Ok(None) };
-                let (ids, total) = sellers::listing_ids(c, &user.id, page.limit, page.offset)?;
+                let (ids, total) =
+                    sellers::listing_ids(c, user.id.as_str(), page.limit, page.offset)?;
                 let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
                 let rows = catalog::cards_with_authors(c, &ids)?;
-                let live: Vec<&str> =
-                    rows.iter().filter_map(|(l, _)| l.live_version_id.as_deref()).collect();
+                let live: Vec<&str> = rows
+                    .iter()
+                    .filter_map(|(l, _)| l.live_version_id.as_ref().map(VersionId::as_str))
+                    .collect();
                 let versions = catalog::versions_by_ids(c, &live)?;
                 Ok::<_, StoreError>(Some((rows, versions, total)))
             })

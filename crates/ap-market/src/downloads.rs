@@ -143,10 +143,10 @@ impl Downloads {
                 let Some((card, _)) = catalog::listing_by_slug(conn, &slug, kind)? else {
                     return Err(DownloadError::NotFound);
                 };
-                let is_owner = caller.as_ref().is_some_and(|c| *c == *card.owner_id);
+                let is_owner = caller.as_ref() == Some(&card.owner_id);
                 let purchase = match &caller {
                     Some(user) if !is_owner => {
-                        usage::purchase_access(conn, user.as_str(), &card.id)?
+                        usage::purchase_access(conn, user.as_str(), card.id.as_str())?
                     }
                     _ => None,
                 };
@@ -159,7 +159,7 @@ impl Downloads {
                         Some(_) => DownloadError::PurchaseRequired,
                     });
                 }
-                let versions = catalog::live_versions(conn, &card.id)?;
+                let versions = catalog::live_versions(conn, card.id.as_str())?;
                 let chosen = match requested {
                     Some(wanted) => versions.into_iter().find(|v| v.version == wanted.to_string()),
                     None => {
@@ -171,9 +171,9 @@ impl Downloads {
                     DownloadError::Inconsistent("live version without archive".to_owned())
                 })?;
                 Ok(Granted {
-                    listing_id: card.id,
+                    listing_id: card.id.into_string(),
                     slug: card.slug,
-                    version_id: version.id,
+                    version_id: version.id.into_string(),
                     version: version.version,
                     sha256,
                     content_hash: version.content_hash,

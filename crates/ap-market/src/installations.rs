@@ -175,7 +175,7 @@ impl Installations {
                             // archived ones too (buyers keep them).
                             match catalog::listing_by_slug(conn, &slug, None)? {
                                 Some((card, _)) if card.live_version_id.is_some() => {
-                                    record.listing_id = Some(card.id)
+                                    record.listing_id = Some(card.id.into_string())
                                 }
                                 _ => return Err(InstallError::NotFound),
                             }

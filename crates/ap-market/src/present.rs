@@ -27,11 +27,6 @@ pub fn author(row: &AuthorRow) -> Author {
     }
 }
 
-/// The stored type; the database CHECK admits only `skill` and `agent`.
-pub fn listing_type(card: &ListingCard) -> ListingType {
-    ListingType::parse(&card.listing_type).unwrap_or(ListingType::Skill)
-}
-
 /// A listing summary.
 pub fn summary(card: &ListingCard, owner: &AuthorRow) -> ListingSummary {
     ListingSummary {
@@ -39,11 +34,11 @@ pub fn summary(card: &ListingCard, owner: &AuthorRow) -> ListingSummary {
         title: card.title.clone(),
         description: card.description.clone(),
         category: card.category.clone(),
-        listing_type: listing_type(card),
+        listing_type: card.listing_type,
         price_cents: card.price_cents,
         currency: card.currency.clone(),
         version: card.current_version.clone(),
-        security_status: SecurityStatus::from_db(&card.security_status),
+        security_status: card.security_status,
         source: NATIVE_SOURCE.to_owned(),
         download_count: card.download_count,
         install_count: card.install_count,
@@ -70,10 +65,10 @@ pub fn summaries(
     if !missing.is_empty() {
         for (card, owner) in catalog::cards_with_authors(conn, &missing)? {
             let summary = Arc::new(summary(&card, &owner));
-            if let Some(slot) = ids.iter().position(|id| *id == card.id) {
+            if let Some(slot) = ids.iter().position(|id| card.id == *id.as_str()) {
                 found[slot] = Some(Arc::clone(&summary));
             }
-            cache.store_summary(card.id, summary, generation);
+            cache.store_summary(card.id.into_string(), summary, generation);
         }
     }
     Ok(found.into_iter().flatten().collect())
@@ -92,7 +87,7 @@ pub fn detail(
     versions: &[ListingVersion],
 ) -> Result<ListingDetail, StoreError> {
     let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
-    let kind = listing_type(card);
+    let kind = card.listing_type;
     let platforms = platform::all()
         .into_iter()
         .filter(|p| match kind {
@@ -115,9 +110,7 @@ pub fn detail(
             .map(|v| VersionInfo {
                 version: v.version.clone(),
                 published_at: v.published_at.map(utc),
-                security_status: SecurityStatus::from_db(
-                    v.security_status.as_deref().unwrap_or(""),
-                ),
+                security_status: v.security_status.unwrap_or(SecurityStatus::Pending),
                 changelog: v.changelog.clone(),
             })
             .collect(),

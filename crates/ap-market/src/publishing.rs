@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use ap_domain::clock::Clock;
 use ap_domain::listing::ListingType;
+use ap_domain::listing::{SecurityStatus, VersionStatus};
 use ap_domain::publishing::{self, ListingChanges, NewListingFields};
 use ap_domain::version::Version;
 use ap_domain::wire::{ArchiveState, ListingCreated, UploadResult, VersionCreated};
-use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId};
+use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId, VersionId};
 use ap_scan::{PackageKind, Report, Severity};
 use ap_store::models::{ListingCard, ListingVersion, NewListing, NewListingVersion};
 use ap_store::publish::{self, ListingFieldChanges, ScannedArchive};
@@ -184,7 +185,7 @@ fn pending_version(
         major,
         minor,
         patch,
-        status: "pending".to_owned(),
+        status: VersionStatus::Pending.as_str().to_owned(),
         changelog,
         archive_sha256: None,
         content_hash: None,
@@ -237,7 +238,7 @@ fn owned(
     let Some((card, _)) = catalog::listing_by_slug(conn, slug, kind)? else {
         return Err(PublishError::NotFound);
     };
-    if card.owner_id != user_id {
+    if card.owner_id != *user_id {
         return Err(if reveal_owner && card.is_live() {
             PublishError::NotOwner
         } else {
@@ -255,7 +256,7 @@ pub struct UploadTarget {
     /// The version the archive becomes.
     pub version: Version,
     /// The pending or blocked row it fills (`None`: a new row).
-    pub row: Option<String>,
+    pub row: Option<VersionId>,
 }
 
 fn query_version_error(msg: String) -> PublishError {
@@ -272,11 +273,12 @@ fn upload_target(
     if listing.archived_at.is_some() {
         return Err(PublishError::Archived);
     }
-    let live = versions.iter().filter(|v| v.status == "live").filter_map(version_of).max();
-    let pending = versions.iter().find(|v| v.status == "pending");
+    let live =
+        versions.iter().filter(|v| v.status == VersionStatus::Live).filter_map(version_of).max();
+    let pending = versions.iter().find(|v| v.status == VersionStatus::Pending);
     let row_of = |wanted: Version| versions.iter().find(|v| version_of(v) == Some(wanted));
     let version = match (requested, pending) {
-        (Some(wanted), _) if row_of(wanted).is_some_and(|r| r.status == "live") => {
+        (Some(wanted), _) if row_of(wanted).is_some_and(|r| r.status == VersionStatus::Live) => {
             return Err(PublishError::VersionExists(format!(
                 "Version {wanted} is already live; versions cannot be replaced"
             )));
@@ -408,7 +410,7 @@ impl Publisher {
         Ok(ListingCreated {
             slug: fields.slug.as_str().to_owned(),
             id,
-            status: "pending".to_owned(),
+            status: VersionStatus::Pending.as_str().to_owned(),
             message: format!(
                 "Listing created. Upload a package to POST /v1/{}s/{}/upload to publish it.",
                 fields.listing_type.as_str(),
@@ -458,7 +460,7 @@ impl Publisher {
             .db
             .run(move |conn| {
                 let card = owned(conn, user_id.as_str(), &slug, forced, false)?;
-                let versions = publish::versions(conn, &card.id)?;
+                let versions = publish::versions(conn, card.id.as_str())?;
                 upload_target(card, &versions, requested)
             })
             .await?;
@@ -478,7 +480,8 @@ impl Publisher {
         let version_id = self.claim(user_id.clone(), &target).await?;
         let outcome = self.scan_and_record(user_id, target, staged, version_id.clone()).await;
         if outcome.is_err() {
-            let released = self.db.run(move |conn| publish::release_upload(conn, &version_id));
+            let released =
+                self.db.run(move |conn| publish::release_upload(conn, version_id.as_str()));
             if let Err(error) = released.await {
                 tracing::warn!(%error, "an upload's claim was not given back; it expires");
             }
@@ -488,7 +491,11 @@ impl Publisher {
 
     /// Claims the version an upload fills (creating its pending row on a first upload),
     /// so a `PATCH` during the scan answers 409 instead of replacing it.
-    async fn claim(&self, user_id: UserId, target: &UploadTarget) -> Result<String, PublishError> {
+    async fn claim(
+        &self,
+        user_id: UserId,
+        target: &UploadTarget,
+    ) -> Result<VersionId, PublishError> {
         let (slug, version) = (target.listing.slug.clone(), target.version);
         let parts = stored_parts(version, too_large_version("query"))?;
         let now = self.now();
@@ -496,17 +503,23 @@ impl Publisher {
             .run(move |conn| {
                 write_tx(conn, |conn| {
                     let card = owned(conn, user_id.as_str(), &slug, None, false)?;
-                    let versions = publish::versions(conn, &card.id)?;
+                    let versions = publish::versions(conn, card.id.as_str())?;
                     let fresh = upload_target(card, &versions, Some(version))?;
                     let row = match fresh.row {
                         Some(row) => row,
                         None => {
-                            let row = pending_version(&fresh.listing.id, version, parts, None, now);
+                            let row = pending_version(
+                                fresh.listing.id.as_str(),
+                                version,
+                                parts,
+                                None,
+                                now,
+                            );
                             publish::insert_version(conn, &row)?;
-                            row.id
+                            VersionId::from(row.id)
                         }
                     };
-                    publish::claim_upload(conn, &row, now)?;
+                    publish::claim_upload(conn, row.as_str(), now)?;
                     Ok(row)
                 })
             })
@@ -518,9 +531,9 @@ impl Publisher {
         user_id: UserId,
         target: UploadTarget,
         staged: Staged,
-        version_id: String,
+        version_id: VersionId,
     ) -> Result<UploadResult, PublishError> {
-        let kind = package_kind(crate::present::listing_type(&target.listing));
+        let kind = package_kind(target.listing.listing_type);
         let (staged, report) = self.scan(staged, kind).await?;
         let (scanned, findings, layers) =
             scanned_archive(&report, staged.sha256().to_owned(), staged.size() as i64)?;
@@ -541,19 +554,19 @@ impl Publisher {
                     // Re-checked inside the transaction: nothing changed since the claim,
                     // or the upload is refused.
                     let card = owned(conn, user_id.as_str(), &target.listing.slug, None, false)?;
-                    let versions = publish::versions(conn, &card.id)?;
+                    let versions = publish::versions(conn, card.id.as_str())?;
                     let fresh = upload_target(card, &versions, Some(version))?;
-                    if fresh.row.as_deref() != Some(version_id.as_str()) {
+                    if fresh.row.as_ref() != Some(&version_id) {
                         return Err(PublishError::VersionExists(format!(
                             "Version {version} was replaced meanwhile; upload again"
                         )));
                     }
-                    publish::record_upload(conn, &version_id, &record, now)?;
+                    publish::record_upload(conn, version_id.as_str(), &record, now)?;
                     if record.is_live() {
                         publish::go_live(
                             conn,
-                            &fresh.listing.id,
-                            &version_id,
+                            fresh.listing.id.as_str(),
+                            version_id.as_str(),
                             &version.to_string(),
                             &record,
                             now,
@@ -579,7 +592,7 @@ impl Publisher {
             content_hash: scanned.content_hash.unwrap_or_default(),
             archive_sha256: scanned.archive_sha256,
             size_bytes: scanned.size_bytes,
-            security_status: ap_domain::listing::SecurityStatus::from_db(&scanned.security_status),
+            security_status: scanned.security_status,
             security_score: scanned.security_score,
             findings,
             layers,
@@ -601,7 +614,7 @@ impl Publisher {
                 write_tx(conn, |conn| {
                     let card = owned(conn, user_id.as_str(), &slug, forced, false)?;
                     if archive {
-                        if !publish::archive_listing(conn, &card.id, now)? {
+                        if !publish::archive_listing(conn, card.id.as_str(), now)? {
                             return Err(PublishError::AlreadyArchived);
                         }
                         Ok(ArchiveState {
@@ -610,7 +623,7 @@ impl Publisher {
                             message: "Skill unpublished.".to_owned(),
                         })
                     } else {
-                        if !publish::restore_listing(conn, &card.id, now)? {
+                        if !publish::restore_listing(conn, card.id.as_str(), now)? {
                             return Err(PublishError::NotArchived);
                         }
                         Ok(ArchiveState {
@@ -637,16 +650,17 @@ fn apply_change(
     changes: ListingChanges,
     now: NaiveDateTime,
 ) -> Result<VersionCreated, PublishError> {
-    let mut versions = publish::versions(conn, &card.id)?;
-    if let Some(pending) = versions.iter().find(|v| v.status == "pending") {
+    let mut versions = publish::versions(conn, card.id.as_str())?;
+    if let Some(pending) = versions.iter().find(|v| v.status == VersionStatus::Pending) {
         if pending.upload_started_at.is_some_and(|claimed| now - claimed < UPLOAD_CLAIM) {
             return Err(PublishError::VersionPending(pending.version.clone()));
         }
-        publish::delete_pending(conn, &pending.id)?;
-        versions.retain(|v| v.status != "pending");
+        publish::delete_pending(conn, pending.id.as_str())?;
+        versions.retain(|v| v.status != VersionStatus::Pending);
     }
     let greatest = versions.iter().filter_map(version_of).max();
-    let live = versions.iter().filter(|v| v.status == "live").filter_map(version_of).max();
+    let live =
+        versions.iter().filter(|v| v.status == VersionStatus::Live).filter_map(version_of).max();
     let next = publishing::next_version(changes.target, greatest, live)?;
     let parts = stored_parts(next, too_large_version("body"))?;
     if changes.price_cents.is_some_and(|p| p > 0) && !publish::payouts_enabled(conn, user_id)? {
@@ -656,13 +670,14 @@ fn apply_change(
     let version_id = match versions.iter().find(|v| version_of(v) == Some(next)) {
         // A blocked version asked for again gets a new chance.
         Some(blocked) => {
-            publish::reopen_version(conn, &blocked.id, changes.changelog.as_deref())?;
+            publish::reopen_version(conn, blocked.id.as_str(), changes.changelog.as_deref())?;
             blocked.id.clone()
         }
         None => {
-            let row = pending_version(&card.id, next, parts, changes.changelog.clone(), now);
+            let row =
+                pending_version(card.id.as_str(), next, parts, changes.changelog.clone(), now);
             publish::insert_version(conn, &row)?;
-            row.id
+            VersionId::from(row.id)
         }
     };
     let fields = ListingFieldChanges {
@@ -672,25 +687,26 @@ fn apply_change(
         category: changes.category,
         price_cents: changes.price_cents,
     };
-    publish::update_listing(conn, &card.id, &fields, now)?;
+    publish::update_listing(conn, card.id.as_str(), &fields, now)?;
     Ok(VersionCreated {
         slug: card.slug.clone(),
         previous_version: card.current_version,
         new_version: next.to_string(),
-        version_id,
-        status: "pending".to_owned(),
+        version_id: version_id.into_string(),
+        status: VersionStatus::Pending.as_str().to_owned(),
         message: format!(
             "Version {next} created. Upload its package to POST /v1/{}s/{}/upload?version={next}.",
-            card.listing_type, card.slug
+            card.listing_type.as_str(),
+            card.slug
         ),
     })
 }
 
-fn status_text(report: &Report) -> &'static str {
+fn verdict(report: &Report) -> SecurityStatus {
     match report.status {
-        ap_scan::Status::Block => "block",
-        ap_scan::Status::Warn => "warn",
-        _ => "pass",
+        ap_scan::Status::Block => SecurityStatus::Block,
+        ap_scan::Status::Warn => SecurityStatus::Warn,
+        _ => SecurityStatus::Pass,
     }
 }
 
@@ -698,7 +714,7 @@ fn status_text(report: &Report) -> &'static str {
 pub fn cached_scan(hash: &str, scan: &ScannedArchive, now: NaiveDateTime) -> CachedScan {
     CachedScan {
         content_hash: hash.to_owned(),
-        security_status: scan.security_status.clone(),
+        security_status: scan.security_status.as_str().to_owned(),
         security_score: scan.security_score,
         findings: scan.findings.clone(),
         layers: scan.layers.clone(),
@@ -717,7 +733,7 @@ pub fn scanned_archive(
     let layers = to_values(&report.layers)?;
     Ok((
         ScannedArchive {
-            security_status: status_text(report).to_owned(),
+            security_status: verdict(report),
             security_score: i32::from(report.score),
             archive_sha256,
             content_hash: report.content_hash.clone(),

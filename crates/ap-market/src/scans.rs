@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ap_domain::clock::Clock;
-use ap_domain::listing::SecurityStatus;
+use ap_domain::listing::ListingType;
 use ap_domain::wire::{PackageScan, ScanVerdict};
 use ap_domain::{Code, ErrorCode, FieldError, FieldErrors};
 use ap_scan::PackageKind;
@@ -100,7 +100,7 @@ impl Scans {
             .await?
             .ok_or(ScanError::NoVerdict)?;
         Ok(ScanVerdict {
-            security_status: SecurityStatus::from_db(&cached.security_status),
+            security_status: cached.status(),
             security_score: cached.security_score,
             findings: json_list(&cached.findings)?,
         })
@@ -108,10 +108,11 @@ impl Scans {
 
     /// The package kind named by a `skill_type` form field.
     pub fn kind(skill_type: Option<&str>) -> Result<PackageKind, ScanError> {
-        match skill_type.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("") | Some("skill") => Ok(PackageKind::Skill),
-            Some("agent") => Ok(PackageKind::Agent),
-            Some(_) => Err(FieldErrors::from(FieldError::body(
+        let raw = skill_type.unwrap_or("").to_ascii_lowercase();
+        match (raw.as_str(), ListingType::parse(&raw)) {
+            ("", _) | (_, Some(ListingType::Skill)) => Ok(PackageKind::Skill),
+            (_, Some(ListingType::Agent)) => Ok(PackageKind::Agent),
+            (_, None) => Err(FieldErrors::from(FieldError::body(
                 "skill_type",
                 "enum",
                 "Input should be one of: skill, agent",
@@ -140,7 +141,7 @@ impl Scans {
         };
         Ok(PackageScan {
             content_hash,
-            security_status: SecurityStatus::from_db(&scanned.security_status),
+            security_status: scanned.security_status,
             security_score: scanned.security_score,
             findings,
             layers,

@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 
+use ap_domain::listing::VersionStatus;
 use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
 use ap_domain::page::PageRequest;
+use ap_domain::{UserId, VersionId};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
@@ -96,7 +98,7 @@ pub fn cards_with_authors(
     owners.sort_unstable();
     owners.dedup();
     let filter = id_in::<users::table>(conn, "users.id", &owners);
-    let authors: HashMap<String, AuthorRow> = users::table
+    let authors: HashMap<UserId, AuthorRow> = users::table
         .filter(filter)
         .select(AuthorRow::as_select())
         .load::<AuthorRow>(conn)?
@@ -112,7 +114,7 @@ pub fn cards_with_authors(
 }
 
 /// The users with these ids, by id.
-pub fn users_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, User>, StoreError> {
+pub fn users_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<UserId, User>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -146,7 +148,7 @@ pub fn author(conn: &mut Conn, user_id: &str) -> Result<AuthorRow, StoreError> {
 pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVersion>, StoreError> {
     Ok(listing_versions::table
         .filter(listing_versions::listing_id.eq(listing_id))
-        .filter(listing_versions::status.eq("live"))
+        .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
         .order((
             listing_versions::major.desc(),
             listing_versions::minor.desc(),
@@ -160,7 +162,7 @@ pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVer
 pub fn versions_by_ids(
     conn: &mut Conn,
     ids: &[&str],
-) -> Result<HashMap<String, ListingVersion>, StoreError> {
+) -> Result<HashMap<VersionId, ListingVersion>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

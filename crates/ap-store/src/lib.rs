@@ -14,6 +14,7 @@ pub mod search;
 pub mod sellers;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod types;
 pub mod usage;
 pub mod users;
 

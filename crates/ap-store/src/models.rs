@@ -1,5 +1,7 @@
 //! Row types (`Listing`) and their insertable twins (`NewListing`).
 
+use ap_domain::listing::{ListingType, SecurityStatus, VersionStatus};
+use ap_domain::{ListingId, UserId, VersionId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,7 +11,7 @@ use crate::schema::{categories, listing_versions, listings, users};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub identity_issuer: String,
     pub identity_subject: String,
     pub email: Option<String>,
@@ -101,18 +103,18 @@ pub struct Category {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listings)]
 pub struct ListingCard {
-    pub id: String,
+    pub id: ListingId,
     pub slug: String,
-    pub owner_id: String,
-    pub listing_type: String,
+    pub owner_id: UserId,
+    pub listing_type: ListingType,
     pub title: String,
     pub description: String,
     pub category: String,
     pub price_cents: i64,
     pub currency: String,
-    pub live_version_id: Option<String>,
+    pub live_version_id: Option<VersionId>,
     pub current_version: Option<String>,
-    pub security_status: String,
+    pub security_status: SecurityStatus,
     pub security_score: Option<i32>,
     pub archived_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
@@ -143,7 +145,7 @@ pub struct ListingExtra {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct AuthorRow {
-    pub id: String,
+    pub id: UserId,
     pub display_name: Option<String>,
     pub display_name_slug: Option<String>,
     pub avatar_url: Option<String>,
@@ -178,18 +180,18 @@ pub struct NewListing {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = listing_versions)]
 pub struct ListingVersion {
-    pub id: String,
-    pub listing_id: String,
+    pub id: VersionId,
+    pub listing_id: ListingId,
     pub version: String,
     pub major: i32,
     pub minor: i32,
     pub patch: i32,
-    pub status: String,
+    pub status: VersionStatus,
     pub changelog: Option<String>,
     pub archive_sha256: Option<String>,
     pub content_hash: Option<String>,
     pub size_bytes: Option<i64>,
-    pub security_status: Option<String>,
+    pub security_status: Option<SecurityStatus>,
     pub security_score: Option<i32>,
     /// JSON array of findings.
     pub findings: Option<String>,

@@ -1,6 +1,7 @@
 //! Writes of the publishing lifecycle: users, listings, versions and their scan outcome,
 //! unpublishing. Multi-row changes are meant to run inside [`crate::write_tx`].
 
+use ap_domain::listing::{SecurityStatus, VersionStatus};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -58,8 +59,11 @@ pub fn reopen_version(
     changelog: Option<&str>,
 ) -> Result<(), StoreError> {
     let changed = diesel::update(listing_versions::table.find(version_id))
-        .filter(listing_versions::status.eq("blocked"))
-        .set((listing_versions::status.eq("pending"), listing_versions::changelog.eq(changelog)))
+        .filter(listing_versions::status.eq(VersionStatus::Blocked.as_str()))
+        .set((
+            listing_versions::status.eq(VersionStatus::Pending.as_str()),
+            listing_versions::changelog.eq(changelog),
+        ))
         .execute(conn)?;
     if changed == 1 { Ok(()) } else { Err(StoreError::Conflict("listing_versions".to_owned())) }
 }
@@ -72,7 +76,7 @@ pub fn claim_upload(
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let changed = diesel::update(listing_versions::table.find(version_id))
-        .filter(listing_versions::status.eq("pending"))
+        .filter(listing_versions::status.eq(VersionStatus::Pending.as_str()))
         .set(listing_versions::upload_started_at.eq(now))
         .execute(conn)?;
     Ok(changed == 1)
@@ -81,7 +85,7 @@ pub fn claim_upload(
 /// Drops the claim of an upload that failed before recording its archive.
 pub fn release_upload(conn: &mut Conn, version_id: &str) -> Result<(), StoreError> {
     diesel::update(listing_versions::table.find(version_id))
-        .filter(listing_versions::status.eq("pending"))
+        .filter(listing_versions::status.eq(VersionStatus::Pending.as_str()))
         .set(listing_versions::upload_started_at.eq(None::<NaiveDateTime>))
         .execute(conn)?;
     Ok(())
@@ -90,7 +94,7 @@ pub fn release_upload(conn: &mut Conn, version_id: &str) -> Result<(), StoreErro
 /// Deletes a pending version that never received its archive (a `PATCH` replaces it).
 pub fn delete_pending(conn: &mut Conn, version_id: &str) -> Result<(), StoreError> {
     diesel::delete(listing_versions::table.find(version_id))
-        .filter(listing_versions::status.eq("pending"))
+        .filter(listing_versions::status.eq(VersionStatus::Pending.as_str()))
         .execute(conn)?;
     Ok(())
 }
@@ -123,7 +127,7 @@ pub fn update_listing(
 #[derive(Debug, Clone)]
 pub struct ScannedArchive {
     /// `pass`, `warn` or `block`.
-    pub security_status: String,
+    pub security_status: SecurityStatus,
     /// 0–10.
     pub security_score: i32,
     /// SHA-256 of the archive bytes.
@@ -141,7 +145,7 @@ pub struct ScannedArchive {
 impl ScannedArchive {
     /// Whether the version goes live.
     pub fn is_live(&self) -> bool {
-        self.security_status != "block"
+        self.security_status != SecurityStatus::Block
     }
 }
 
@@ -153,15 +157,15 @@ pub fn record_upload(
     scan: &ScannedArchive,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let status = if scan.is_live() { "live" } else { "blocked" };
+    let status = if scan.is_live() { VersionStatus::Live } else { VersionStatus::Blocked };
     let changed = diesel::update(listing_versions::table.find(version_id))
-        .filter(listing_versions::status.ne("live"))
+        .filter(listing_versions::status.ne(VersionStatus::Live.as_str()))
         .set((
-            listing_versions::status.eq(status),
+            listing_versions::status.eq(status.as_str()),
             listing_versions::archive_sha256.eq(&scan.archive_sha256),
             listing_versions::content_hash.eq(&scan.content_hash),
             listing_versions::size_bytes.eq(scan.size_bytes),
-            listing_versions::security_status.eq(&scan.security_status),
+            listing_versions::security_status.eq(scan.security_status.as_str()),
             listing_versions::security_score.eq(scan.security_score),
             listing_versions::findings.eq(&scan.findings),
             listing_versions::layers.eq(&scan.layers),
@@ -185,7 +189,7 @@ pub fn go_live(
         .set((
             listings::live_version_id.eq(version_id),
             listings::current_version.eq(version),
-            listings::security_status.eq(&scan.security_status),
+            listings::security_status.eq(scan.security_status.as_str()),
             listings::security_score.eq(scan.security_score),
             listings::updated_at.eq(now),
         ))

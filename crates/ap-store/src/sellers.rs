@@ -50,7 +50,7 @@ pub fn page(
         .filter_map(|(id, skills, downloads)| {
             let stats =
                 SellerStats { total_skills: *skills, total_downloads: downloads.unwrap_or(0) };
-            users.remove(id).map(|user| (user, stats))
+            users.remove(&ap_domain::UserId::from(id.as_str())).map(|user| (user, stats))
         })
         .collect();
     Ok((sellers, total))
@@ -68,7 +68,7 @@ pub fn by_slug(conn: &mut Conn, slug: &str) -> Result<Option<(User, SellerStats)
         return Ok(None);
     };
     let (skills, downloads): (i64, Option<i64>) = listings::table
-        .filter(listings::owner_id.eq(&user.id))
+        .filter(listings::owner_id.eq(user.id.as_str()))
         .filter(listings::archived_at.is_null())
         .filter(listings::live_version_id.is_not_null())
         .select((count_star(), downloads_sum()))

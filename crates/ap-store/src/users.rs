@@ -51,11 +51,11 @@ pub fn upsert(
         let email = identity.email.clone().or(user.email.clone());
         let name = identity.name.clone().or(user.name.clone());
         if email != user.email || name != user.name {
-            diesel::update(users::table.find(&user.id))
+            diesel::update(users::table.find(user.id.as_str()))
                 .set((users::email.eq(&email), users::name.eq(&name), users::updated_at.eq(now)))
                 .execute(conn)?;
         }
-        return Ok(user.id);
+        return Ok(user.id.into_string());
     }
     let user = new_user(identity, now);
     // In a savepoint when inside a transaction, so that losing the race below leaves the
@@ -66,7 +66,7 @@ pub fn upsert(
         // A concurrent first request created it.
         Err(e) => match StoreError::from(e) {
             StoreError::Conflict(_) => find(conn, &identity.issuer, &identity.subject)?
-                .map(|u| u.id)
+                .map(|u| u.id.into_string())
                 .ok_or(StoreError::NotFound),
             other => Err(other),
         },

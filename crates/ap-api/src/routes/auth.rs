@@ -47,7 +47,7 @@ pub async fn get_me(
     let account = state.market().accounts().me(caller.user_id.clone().into()).await?;
     let (user, is_seller) = (account.user, account.is_seller);
     Ok(Json(Me {
-        id: user.id,
+        id: user.id.into_string(),
         email: user.email,
         name: user.name,
         display_name: user.display_name,

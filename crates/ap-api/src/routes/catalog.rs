@@ -20,8 +20,8 @@ use ap_market::catalog::{CatalogError, SearchSource};
 
 use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
+use crate::kind::Kind;
 use crate::query::{RawQuery, param};
-use crate::routes::Kind;
 use crate::state::AppState;
 
 /// The parsed parameters of a catalog list.

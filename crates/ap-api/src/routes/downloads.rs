@@ -18,12 +18,12 @@ use futures_util::StreamExt;
 
 use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
+use crate::kind::Kind;
 use crate::query::{RawQuery, param};
-use crate::routes::Kind;
 use crate::state::AppState;
 
 /// `GET /v1/skills/{slug}/download[?version=X.Y.Z]` (and the agents twin).
-pub async fn download(
+pub async fn download_listing(
     state: Data<AppState>,
     Kind(forced): Kind,
     MaybeAuthenticated(caller): MaybeAuthenticated,

@@ -4,7 +4,7 @@
 //! authentication (a bad bearer token is 401) and the rate limit of that rule (§3: the
 //! tier follows the endpoint, not the caller) to exactly the resources they govern.
 //! Listing routes are registered once and mounted under both `/v1/skills` and
-//! `/v1/agents`; the scope carries the listing type ([`Kind`]).
+//! `/v1/agents`; the scope carries the listing type ([`Kind`](crate::kind::Kind)).
 
 pub mod auth;
 pub mod bench;
@@ -19,29 +19,14 @@ pub mod sellers;
 pub mod users;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{Error, FromRequest, HttpRequest, Resource, Route, guard, web};
+use actix_web::{Error, Resource, Route, guard, web};
 use ap_domain::listing::ListingType;
-use futures_util::future::{Ready, ready};
 
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::kind::Kind;
 use crate::ratelimit::{Reads, rate_limit};
-
-/// The listing type a listing route forces: none under `/v1/skills` (skills and agents
-/// alike), `agent` under `/v1/agents`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Kind(pub Option<ListingType>);
-
-impl FromRequest for Kind {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(req.app_data::<Kind>().copied().unwrap_or(Kind(None))))
-    }
-}
 
 /// A route answering GET and HEAD (HEAD gets the same headers and no body).
 fn read() -> Route {
@@ -105,10 +90,16 @@ fn listing_routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(publish::change_listing)),
     )
     .service(api("/{slug}/upload", Reads::Public).route(web::post().to(publish::upload_archive)))
-    .service(api("/{slug}/unpublish", Reads::Public).route(web::post().to(publish::unpublish)))
-    .service(api("/{slug}/republish", Reads::Public).route(web::post().to(publish::republish)))
+    .service(
+        api("/{slug}/unpublish", Reads::Public).route(web::post().to(publish::unpublish_listing)),
+    )
+    .service(
+        api("/{slug}/republish", Reads::Public).route(web::post().to(publish::republish_listing)),
+    )
     // GET only: a download link counts a download, so HEAD is no probe for it.
-    .service(api("/{slug}/download", Reads::Public).route(web::get().to(downloads::download)));
+    .service(
+        api("/{slug}/download", Reads::Public).route(web::get().to(downloads::download_listing)),
+    );
 }
 
 /// Registers every route. Resources list their methods explicitly, so a wrong method

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::kind::Kind;
 use crate::query::{RawQuery, param};
-use crate::routes::Kind;
 use crate::state::AppState;
 use crate::upload;
 
@@ -81,7 +81,7 @@ pub async fn upload_archive(
 }
 
 /// `POST /v1/skills/{slug}/unpublish` (and the agents twin).
-pub async fn unpublish(
+pub async fn unpublish_listing(
     state: Data<AppState>,
     Kind(forced): Kind,
     Authenticated(caller): Authenticated,
@@ -92,7 +92,7 @@ pub async fn unpublish(
 }
 
 /// `POST /v1/skills/{slug}/republish` (and the agents twin).
-pub async fn republish(
+pub async fn republish_listing(
     state: Data<AppState>,
     Kind(forced): Kind,
     Authenticated(caller): Authenticated,
