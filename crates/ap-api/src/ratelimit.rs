@@ -1,5 +1,5 @@
 //! The rate-limit middleware, attached by the route table to each resource with that
-//! resource's read rule: picks the request's tier (CONTRACT §3: it follows the
+//! resource's read rule: picks the request's tier (docs/API.md, Rate limits: it follows the
 //! endpoint, not the caller), consults the limiter before any handler runs, and reports
 //! the budget in `X-RateLimit-*` headers; over the limit it answers 429 with
 //! `Retry-After` and the contract's body, and nothing else happens.
@@ -28,7 +28,7 @@ const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
-/// Who may read a resource (CONTRACT §2.1), which decides the tier of its GET/HEAD.
+/// Who may read a resource (docs/API.md, Endpoints at a glance), which decides the tier of its GET/HEAD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reads {
     /// No or optional authentication: the public read tier, signed in or not.

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 
 use crate::error::ApiError;
 
-/// Largest archive accepted, bytes (CONTRACT §5).
+/// Largest archive accepted, bytes (docs/API.md, Publishing).
 pub const MAX_ARCHIVE_BYTES: u64 = 10 * 1024 * 1024;
 /// Room for multipart boundaries, part headers and small text parts.
 const MAX_OVERHEAD_BYTES: u64 = 64 * 1024;

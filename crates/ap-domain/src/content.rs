@@ -1,5 +1,5 @@
 //! The content hash of an installed package, shared by the server and every client
-//! (CONTRACT §2.4): SHA-256 over every regular file except OS and bytecode litter, files
+//! (docs/API.md, Content hash): SHA-256 over every regular file except OS and bytecode litter, files
 //! ordered by their path components, feeding each file's UTF-8 relative path (`/`
 //! separators) immediately followed by its bytes; rendered `sha256:<hex>`.
 

@@ -1,5 +1,5 @@
 //! What sellers send when they publish: the fields of `POST /v1/skills` and
-//! `PATCH /v1/skills/{slug}`, checked against the contract's rules (CONTRACT §5).
+//! `PATCH /v1/skills/{slug}`, checked against the contract's rules (docs/API.md, Publishing).
 //!
 //! Bodies arrive as JSON objects and are checked field by field, so every bad field is
 //! reported at once in the 422 list and unknown fields are refused. Whether a category

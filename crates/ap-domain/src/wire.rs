@@ -1,6 +1,6 @@
 //! JSON shapes of the wire contract, shared by the server and its clients.
 //!
-//! Field names here are fixed by `CONTRACT.md`; existing clients read them.
+//! Field names here are fixed by the hosted API (`docs/API.md`); existing clients read them.
 
 use std::collections::BTreeMap;
 
@@ -372,7 +372,7 @@ pub struct UploadResult {
     pub slug: String,
     /// The version the archive became.
     pub version: String,
-    /// Content hash of the files (CONTRACT §2.4).
+    /// Content hash of the files (docs/API.md, Content hash).
     pub content_hash: String,
     /// SHA-256 of the archive bytes (the download's `ETag`).
     pub archive_sha256: String,

@@ -1,4 +1,4 @@
-//! Accounts: the caller's own profile (CONTRACT §11) and who they are (`/v1/auth/me`).
+//! Accounts: the caller's own profile (docs/API.md, Users) and who they are (`/v1/auth/me`).
 //!
 //! A profile change accepts only `display_name`, `bio`, `website_url`, `github_url`,
 //! `linkedin_url` and `twitter_url`; any other field (or a bad value) is refused and

@@ -1,4 +1,4 @@
-//! Catalog reads (CONTRACT §4): pages of live listings, details (the owner also sees an
+//! Catalog reads (docs/API.md, Catalog): pages of live listings, details (the owner also sees an
 //! unpublished listing), ranked search windows, categories, seller pages and the
 //! security results of a live listing. Totals, search windows, categories and hot
 //! summaries and details come from the [`CatalogCache`] while fresh.

@@ -1,4 +1,4 @@
-//! Downloads (CONTRACT §7): who may fetch which version, signed expiring links to it,
+//! Downloads (docs/API.md, Downloads and Installations): who may fetch which version, signed expiring links to it,
 //! and opening the archive behind a valid link.
 //!
 //! Free live listings: anyone. Paid: the owner, or a buyer with a completed purchase

@@ -1,4 +1,4 @@
-//! Installations (CONTRACT §7): a client reports an install. Counted once per (user, or
+//! Installations (docs/API.md, Downloads and Installations): a client reports an install. Counted once per (user, or
 //! anonymous host) and listing; repeats answer the first record. Anonymous installs of
 //! external sources are accepted and not recorded.
 

@@ -1,4 +1,4 @@
-//! The publishing lifecycle (CONTRACT §5), independent of HTTP: create a listing, ask for
+//! The publishing lifecycle (docs/API.md, Publishing), independent of HTTP: create a listing, ask for
 //! a new version, upload and scan an archive, unpublish and republish.
 //!
 //! The routes call these, and so does the demo seed, so seeded listings go through the
@@ -263,7 +263,7 @@ fn query_version_error(msg: String) -> PublishError {
     FieldError::query("version", "version_not_available", msg).into()
 }
 
-/// Decides the version of an upload (CONTRACT §5): the requested one, else the pending
+/// Decides the version of an upload (docs/API.md, Publishing): the requested one, else the pending
 /// one, else `1.0.0` for a listing that never went live.
 fn upload_target(
     listing: ListingCard,

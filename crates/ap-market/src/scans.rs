@@ -1,4 +1,4 @@
-//! Security endpoints (CONTRACT §6): cached verdicts by content hash, and scanning a
+//! Security endpoints (docs/API.md, Security scan): cached verdicts by content hash, and scanning a
 //! package on demand (its verdict cached by content hash).
 
 use std::sync::Arc;

@@ -142,7 +142,7 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The layers in order.
     pub layers: Vec<Layer>,
-    /// Content hash of the files (CONTRACT §2.4), when the archive could be read.
+    /// Content hash of the files (docs/API.md, Content hash), when the archive could be read.
     pub content_hash: Option<String>,
 }
 

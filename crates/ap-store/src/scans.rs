@@ -55,7 +55,7 @@ fn rank(status: &str) -> u8 {
 }
 
 /// Stores a verdict. For the same rules version the worst verdict stays: the content
-/// hash (CONTRACT §2.4) does not separate paths from bytes, so two different packages can
+/// hash (docs/API.md, Content hash) does not separate paths from bytes, so two different packages can
 /// share it, and a harmless twin must not whitewash a harmful one. A verdict of other
 /// rules replaces the stored one.
 pub fn store(conn: &mut Conn, scan: &CachedScan) -> Result<(), StoreError> {

@@ -1,4 +1,4 @@
-//! Public catalog reads (CONTRACT §4): listing pages and details (`/v1/skills`,
+//! Public catalog reads (docs/API.md, Catalog): listing pages and details (`/v1/skills`,
 //! `/v1/agents`), search, the unified detail, categories and platforms.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! Downloads (CONTRACT §7): `GET /v1/skills/{slug}/download[?version=]` (and the agents
+//! Downloads (docs/API.md, Downloads and Installations): `GET /v1/skills/{slug}/download[?version=]` (and the agents
 //! twin) answers a signed, expiring link; `GET /v1/files/…` serves the ZIP for a valid
 //! link without any Authorization. Who may have which version is decided by
 //! [`ap_market::downloads::Downloads`].

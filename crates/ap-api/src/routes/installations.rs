@@ -1,4 +1,4 @@
-//! `POST /v1/installations` (CONTRACT §7): a client reports an install (the rules are in
+//! `POST /v1/installations` (docs/API.md, Downloads and Installations): a client reports an install (the rules are in
 //! [`ap_market::installations`]).
 
 use actix_web::HttpResponse;

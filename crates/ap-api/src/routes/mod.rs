@@ -1,6 +1,6 @@
 //! Routes, one module per resource, one function per action.
 //!
-//! The route table says, per resource, who may read it (CONTRACT §2.1), and attaches
+//! The route table says, per resource, who may read it (docs/API.md, Endpoints at a glance), and attaches
 //! authentication (a bad bearer token is 401) and the rate limit of that rule (§3: the
 //! tier follows the endpoint, not the caller) to exactly the resources they govern.
 //! Listing routes are registered once and mounted under both `/v1/skills` and

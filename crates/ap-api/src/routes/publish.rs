@@ -1,4 +1,4 @@
-//! Publishing routes (CONTRACT §5), mounted under `/v1/skills` and `/v1/agents` (type
+//! Publishing routes (docs/API.md, Publishing), mounted under `/v1/skills` and `/v1/agents` (type
 //! forced to `agent`): create, `PATCH` a new version, upload, unpublish, republish. The
 //! work is in [`ap_market::publishing::Publisher`].
 

@@ -1,4 +1,4 @@
-//! Security endpoints (CONTRACT §6): cached verdicts by content hash, scanning a package
+//! Security endpoints (docs/API.md, Security scan): cached verdicts by content hash, scanning a package
 //! on demand, and the verdict of a live listing.
 
 use actix_web::HttpRequest;
