@@ -100,8 +100,9 @@ fn publish_archive(db: &Db, blobs: Arc<dyn BlobStore>, bytes: Vec<u8>) -> anyhow
         db.run(move |c| publish::insert_user(c, &user)).await?;
         let clock = Arc::new(ap_domain::clock::SystemClock);
         let signer = UrlSigner::new(b"bench".repeat(8));
-        let market =
-            Market::new(db.clone(), Outside { blobs, signer, clock }, MarketConfig::default());
+        let gateway = Arc::new(ap_payments::SandboxGateway::new("http://127.0.0.1"));
+        let outside = Outside { blobs, signer, clock, gateway };
+        let market = Market::new(db.clone(), outside, MarketConfig::default());
         let publisher = market.publisher();
         let body = serde_json::json!({
             "slug": SLUG, "title": "Bench download", "category": "development",

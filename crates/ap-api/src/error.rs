@@ -133,6 +133,8 @@ pub fn message_for_code(code: Code) -> &'static str {
         Code::PayloadTooLarge => "Request body too large",
         Code::UnsupportedMediaType => "Unsupported content type",
         Code::ServiceUnavailable => "Service temporarily unavailable",
+        Code::PaymentProviderError => "The payment provider refused the request",
+        Code::PaymentProviderUnavailable => "The payment provider is unavailable; try again",
         Code::Internal => "Internal server error",
         Code::Unauthorized => "Not authenticated",
         Code::Forbidden => "Forbidden",

@@ -62,6 +62,26 @@ pub enum Code {
     ListingTextRejected,
     /// Too many requests for the caller's tier.
     RateLimited,
+    /// A free listing cannot be bought.
+    NotForSale,
+    /// A Stripe webhook whose signature does not verify (or is stale).
+    WebhookSignatureInvalid,
+    /// The payment method was declined.
+    PaymentDeclined,
+    /// One's own listing (buying or reviewing it).
+    OwnSkill,
+    /// The caller already owns the listing.
+    AlreadyPurchased,
+    /// The seller cannot take payments yet.
+    SellerNotReady,
+    /// The license code was claimed by another account already.
+    LicenseAlreadyRedeemed,
+    /// The purchase was refunded.
+    PurchaseRefunded,
+    /// The payment provider refused a request of ours.
+    PaymentProviderError,
+    /// The payment provider is unreachable or overloaded.
+    PaymentProviderUnavailable,
     /// Unexpected failure; the cause is in the log under the request id.
     Internal,
     /// A dependency (the database) is unavailable.
@@ -70,11 +90,14 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 38] = [
         Code::BadRequest,
         Code::DisplayNameRequired,
+        Code::NotForSale,
+        Code::WebhookSignatureInvalid,
         Code::Unauthorized,
         Code::TokenRevoked,
+        Code::PaymentDeclined,
         Code::SessionRequired,
         Code::Forbidden,
         Code::SellerOnboardingRequired,
@@ -82,6 +105,7 @@ impl Code {
         Code::PurchaseRequired,
         Code::LinkInvalid,
         Code::LinkExpired,
+        Code::OwnSkill,
         Code::NotFound,
         Code::SkillNotFound,
         Code::SellerNotFound,
@@ -92,27 +116,38 @@ impl Code {
         Code::SkillNotArchived,
         Code::SkillVersionPending,
         Code::VersionExists,
+        Code::AlreadyPurchased,
+        Code::SellerNotReady,
+        Code::LicenseAlreadyRedeemed,
+        Code::PurchaseRefunded,
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::ValidationError,
         Code::ListingTextRejected,
         Code::RateLimited,
         Code::Internal,
+        Code::PaymentProviderError,
         Code::ServiceUnavailable,
+        Code::PaymentProviderUnavailable,
     ];
 
     /// The HTTP status answered with this code.
     pub const fn http_status(self) -> u16 {
         match self {
-            Code::BadRequest | Code::DisplayNameRequired => 400,
+            Code::BadRequest
+            | Code::DisplayNameRequired
+            | Code::NotForSale
+            | Code::WebhookSignatureInvalid => 400,
             Code::Unauthorized | Code::TokenRevoked => 401,
+            Code::PaymentDeclined => 402,
             Code::SessionRequired
             | Code::Forbidden
             | Code::SellerOnboardingRequired
             | Code::SkillNotOwner
             | Code::PurchaseRequired
             | Code::LinkInvalid
-            | Code::LinkExpired => 403,
+            | Code::LinkExpired
+            | Code::OwnSkill => 403,
             Code::NotFound | Code::SkillNotFound | Code::SellerNotFound => 404,
             Code::MethodNotAllowed => 405,
             Code::Conflict
@@ -120,13 +155,18 @@ impl Code {
             | Code::SkillArchived
             | Code::SkillNotArchived
             | Code::SkillVersionPending
-            | Code::VersionExists => 409,
+            | Code::VersionExists
+            | Code::AlreadyPurchased
+            | Code::SellerNotReady
+            | Code::LicenseAlreadyRedeemed
+            | Code::PurchaseRefunded => 409,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
             Code::ValidationError | Code::ListingTextRejected => 422,
             Code::RateLimited => 429,
             Code::Internal => 500,
-            Code::ServiceUnavailable => 503,
+            Code::PaymentProviderError => 502,
+            Code::ServiceUnavailable | Code::PaymentProviderUnavailable => 503,
         }
     }
 
@@ -161,6 +201,16 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
             Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Code::NotForSale => "NOT_FOR_SALE",
+            Code::WebhookSignatureInvalid => "WEBHOOK_SIGNATURE_INVALID",
+            Code::PaymentDeclined => "PAYMENT_DECLINED",
+            Code::OwnSkill => "OWN_SKILL",
+            Code::AlreadyPurchased => "ALREADY_PURCHASED",
+            Code::SellerNotReady => "SELLER_NOT_READY",
+            Code::LicenseAlreadyRedeemed => "LICENSE_ALREADY_REDEEMED",
+            Code::PurchaseRefunded => "PURCHASE_REFUNDED",
+            Code::PaymentProviderError => "PAYMENT_PROVIDER_ERROR",
+            Code::PaymentProviderUnavailable => "PAYMENT_PROVIDER_UNAVAILABLE",
         }
     }
 }

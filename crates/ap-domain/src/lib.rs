@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod code;
+pub mod commerce;
 pub mod content;
 pub mod error;
 pub mod ids;

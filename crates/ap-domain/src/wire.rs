@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
+use crate::commerce::PurchaseStatus;
 use crate::listing::{ListingType, SecurityStatus};
 use crate::page::Page;
 use crate::platform::Platform;
@@ -474,4 +475,116 @@ pub struct SecurityResults {
     pub trust_level: String,
     /// Findings of the live version.
     pub findings: Vec<serde_json::Value>,
+}
+
+/// `POST /v1/checkout` (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutStarted {
+    /// Our purchase.
+    pub purchase_id: String,
+    /// Where the buyer pays.
+    pub checkout_url: String,
+    /// The payment provider's checkout session.
+    pub session_id: String,
+    /// `pending`.
+    pub status: PurchaseStatus,
+}
+
+/// One purchase in `GET /v1/purchases`, with both plugins' field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseItem {
+    /// The purchase.
+    pub purchase_id: String,
+    /// The listing's slug (the Codex plugin's name).
+    pub skill_slug: String,
+    /// The listing's title (the Codex plugin's name).
+    pub skill_title: String,
+    /// The listing's slug (the Claude Code plugin's name).
+    pub slug: String,
+    /// The listing's title (the Claude Code plugin's name).
+    pub title: String,
+    /// What was paid.
+    pub amount_cents: i64,
+    /// `usd`.
+    pub currency: String,
+    /// Where the purchase stands.
+    pub status: PurchaseStatus,
+    /// When it was paid (when it started, while not paid).
+    pub purchased_at: DateTime<Utc>,
+    /// The license code, once paid.
+    pub license_code: Option<String>,
+    /// The seller's display name.
+    pub author_display_name: String,
+    /// The seller's page slug.
+    pub author_display_name_slug: String,
+}
+
+/// `GET /v1/purchases`: the same page under `items` and `purchases`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchasesPage {
+    /// The purchases (the Codex plugin reads this).
+    pub items: Vec<PurchaseItem>,
+    /// The same purchases (the Claude Code plugin reads this).
+    pub purchases: Vec<PurchaseItem>,
+    /// All of the caller's purchases matching the filter.
+    pub total: i64,
+    /// Page size.
+    pub limit: i64,
+    /// Page offset.
+    pub offset: i64,
+}
+
+/// `GET /v1/purchases/{id}/status` and `GET /v1/purchases/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseState {
+    /// The purchase.
+    pub purchase_id: String,
+    /// The listing's slug.
+    pub skill_slug: String,
+    /// Where the purchase stands.
+    pub status: PurchaseStatus,
+    /// The license code, once paid.
+    pub license_code: Option<String>,
+    /// When it was paid (when it started, while not paid).
+    pub purchased_at: DateTime<Utc>,
+}
+
+/// `GET /v1/purchases/download` once paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseDownload {
+    /// The signed download link.
+    pub url: String,
+    /// The same link.
+    pub download_url: String,
+    /// The listing's slug.
+    pub slug: String,
+    /// The buyer's license code.
+    pub license_code: Option<String>,
+}
+
+/// `GET /v1/purchases/download` while not paid (202).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchasePending {
+    /// `pending` (or the purchase's status when it will not be paid).
+    pub status: PurchaseStatus,
+}
+
+/// `POST /v1/purchases/redeem`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redeemed {
+    /// The listing's slug.
+    pub skill_slug: String,
+    /// The purchase the code belongs to.
+    pub purchase_id: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// `POST /v1/webhooks/stripe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookReceived {
+    /// Always true (a refused delivery answers 400).
+    pub received: bool,
+    /// Whether this delivery's event was handled before.
+    pub duplicate: bool,
 }

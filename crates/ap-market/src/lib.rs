@@ -4,9 +4,11 @@ pub mod accounts;
 pub mod blobs;
 pub mod cache;
 pub mod catalog;
+pub mod commerce;
 pub mod counters;
 pub mod downloads;
 pub mod installations;
+pub mod payments;
 pub mod present;
 pub mod publishing;
 pub mod scans;
@@ -22,9 +24,11 @@ use crate::accounts::Accounts;
 use crate::blobs::BlobStore;
 use crate::cache::CatalogCache;
 use crate::catalog::Catalog;
+use crate::commerce::{Commerce, Site};
 use crate::counters::ListingCounts;
 use crate::downloads::Downloads;
 use crate::installations::Installations;
+use crate::payments::PaymentGateway;
 use crate::publishing::Publisher;
 use crate::scans::Scans;
 use crate::signing::UrlSigner;
@@ -40,6 +44,8 @@ pub struct MarketConfig {
     pub public_url: String,
     /// How long a signed download link works.
     pub download_link_ttl: Duration,
+    /// Origins besides the public URL and loopback that checkout may send buyers back to.
+    pub extra_redirect_origins: Vec<String>,
 }
 
 impl Default for MarketConfig {
@@ -48,6 +54,7 @@ impl Default for MarketConfig {
             cache_ttl: Duration::from_secs(10),
             public_url: "http://127.0.0.1:8080".to_owned(),
             download_link_ttl: Duration::from_secs(300),
+            extra_redirect_origins: Vec::new(),
         }
     }
 }
@@ -61,6 +68,8 @@ pub struct Outside {
     pub signer: UrlSigner,
     /// The clock of every timestamp and expiry.
     pub clock: Arc<dyn Clock>,
+    /// The payment provider (Stripe, or the local sandbox).
+    pub gateway: Arc<dyn PaymentGateway>,
 }
 
 /// Every marketplace service over one database; cheap to clone.
@@ -72,6 +81,7 @@ pub struct Market {
     catalog: Catalog,
     publisher: Publisher,
     downloads: Downloads,
+    commerce: Commerce,
     installations: Installations,
     scans: Scans,
     accounts: Accounts,
@@ -82,20 +92,32 @@ impl Market {
     pub fn new(db: Db, outside: Outside, config: MarketConfig) -> Self {
         let cache = Arc::new(CatalogCache::new(config.cache_ttl));
         let counts = Arc::new(ListingCounts::default());
-        let Outside { blobs, signer, clock } = outside;
+        let Outside { blobs, signer, clock, gateway } = outside;
         let publisher =
             Publisher::new(db.clone(), Arc::clone(&blobs), Arc::clone(&clock), Arc::clone(&cache));
+        let downloads = Downloads::new(
+            db.clone(),
+            blobs,
+            signer,
+            Arc::clone(&clock),
+            Arc::clone(&counts),
+            config.public_url.clone(),
+            config.download_link_ttl,
+        );
+        let site = Site {
+            public_url: config.public_url,
+            extra_redirect_origins: config.extra_redirect_origins,
+        };
         Self {
             catalog: Catalog::new(db.clone(), Arc::clone(&cache), Arc::clone(&counts)),
-            downloads: Downloads::new(
+            commerce: Commerce::new(
                 db.clone(),
-                blobs,
-                signer,
+                gateway,
+                downloads.clone(),
                 Arc::clone(&clock),
-                Arc::clone(&counts),
-                config.public_url,
-                config.download_link_ttl,
+                site,
             ),
+            downloads,
             installations: Installations::new(db.clone(), Arc::clone(&clock)),
             scans: Scans::new(db.clone(), publisher.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(db.clone(), clock, Arc::clone(&cache)),
@@ -119,6 +141,11 @@ impl Market {
     /// Download links and the archives behind them.
     pub fn downloads(&self) -> &Downloads {
         &self.downloads
+    }
+
+    /// Checkout, purchases and their fulfilment.
+    pub fn commerce(&self) -> &Commerce {
+        &self.commerce
     }
 
     /// Installation records.

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod migrate;
 pub mod models;
 pub mod publish;
+pub mod purchases;
 pub mod scans;
 pub mod schema;
 pub mod search;

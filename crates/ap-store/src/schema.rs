@@ -174,6 +174,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_refunds (payment_intent_id) {
+        payment_intent_id -> Text,
+        refunded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     stripe_events (id) {
         id -> Text,
         event_type -> Text,
@@ -199,6 +206,7 @@ diesel::joinable!(listing_versions -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     seller_accounts,
+    payment_refunds,
     categories,
     listings,
     listing_versions,

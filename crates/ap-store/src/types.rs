@@ -9,6 +9,7 @@
 //! which a typed insert or comparison would need, cannot be implemented here for types
 //! of `ap-domain`, and `ap-domain` stays free of diesel.
 
+use ap_domain::commerce::PurchaseStatus;
 use ap_domain::listing::{ListingType, SecurityStatus, VersionStatus};
 use ap_domain::{ListingId, UserId, VersionId};
 use diesel::Queryable;
@@ -61,6 +62,14 @@ impl FromSql<Text, MultiBackend> for SecurityStatus {
         bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
         parsed(bytes, "security status", SecurityStatus::parse)
+    }
+}
+
+impl FromSql<Text, MultiBackend> for PurchaseStatus {
+    fn from_sql(
+        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        parsed(bytes, "purchase status", PurchaseStatus::parse)
     }
 }
 
@@ -129,6 +138,14 @@ impl Queryable<Text, MultiBackend> for UserId {
 }
 
 impl Queryable<Text, MultiBackend> for VersionId {
+    type Row = Self;
+
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+impl Queryable<Text, MultiBackend> for PurchaseStatus {
     type Row = Self;
 
     fn build(row: Self) -> deserialize::Result<Self> {

@@ -1,6 +1,7 @@
 //! What buyers, installers and readers leave behind: download, view and install counts,
 //! installation records, and who may fetch a paid listing.
 
+use ap_domain::commerce::PurchaseStatus;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -42,7 +43,7 @@ pub fn purchase_access(
         .left_join(license_codes::table.on(license_codes::purchase_id.eq(purchases::id)))
         .filter(purchases::buyer_id.eq(user_id))
         .filter(purchases::listing_id.eq(listing_id))
-        .filter(purchases::status.eq("completed"))
+        .filter(purchases::status.eq(PurchaseStatus::Completed.as_str()))
         .select((purchases::id, license_codes::code.nullable()))
         .first(conn)
         .optional()?;
@@ -53,7 +54,7 @@ pub fn purchase_access(
         .inner_join(purchases::table.on(purchases::id.eq(license_codes::purchase_id)))
         .filter(license_codes::redeemed_by.eq(user_id))
         .filter(purchases::listing_id.eq(listing_id))
-        .filter(purchases::status.eq("completed"))
+        .filter(purchases::status.eq(PurchaseStatus::Completed.as_str()))
         .select(license_codes::code)
         .first(conn)
         .optional()?;

@@ -27,6 +27,46 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Request rate limits.
     pub rate_limit: RateLimitConfig,
+    /// Payments: the sandbox, or Stripe.
+    pub payments: PaymentsConfig,
+}
+
+/// Which payment gateway takes payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    /// Checkout pages on this server with Pay and Cancel; no money moves.
+    Sandbox,
+    /// Stripe Checkout and Connect.
+    Stripe,
+}
+
+/// Payment settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// `sandbox` (default) or `stripe`.
+    pub gateway: GatewayKind,
+    /// Stripe secret API key (`sk_…`).
+    pub stripe_secret_key: Option<SecretValue>,
+    /// Signing secret of the Stripe webhook endpoint (`whsec_…`).
+    pub stripe_webhook_secret: Option<SecretValue>,
+    /// Stripe API base URL (tests and proxies).
+    pub stripe_api_base: Option<String>,
+    /// Origins besides the public URL and loopback that checkouts may return buyers to.
+    pub redirect_origins: Vec<String>,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            gateway: GatewayKind::Sandbox,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
+            redirect_origins: Vec::new(),
+        }
+    }
 }
 
 /// Rate-limit settings.
@@ -266,7 +306,8 @@ impl Default for LogConfig {
 
 /// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
 /// not mistaken for settings).
-const SECTIONS: [&str; 7] = ["server", "database", "storage", "cache", "log", "auth", "rate_limit"];
+const SECTIONS: [&str; 8] =
+    ["server", "database", "storage", "cache", "log", "auth", "rate_limit", "payments"];
 
 /// Every setting with its environment variable and meaning, for `--help`.
 pub const SETTINGS_HELP: &str = "\
@@ -306,7 +347,12 @@ Settings (defaults, then --config FILE as TOML, then environment):
   rate_limit.public_read_per_minute AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE reads of public endpoints, per user or IP [60]
   rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads of signed-in endpoints, per user [10]
   rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
-  rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]";
+  rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]
+  payments.gateway             AP_PAYMENTS__GATEWAY             sandbox or stripe [sandbox]
+  payments.stripe_secret_key   AP_PAYMENTS__STRIPE_SECRET_KEY   Stripe secret API key [none]
+  payments.stripe_webhook_secret AP_PAYMENTS__STRIPE_WEBHOOK_SECRET signing secret of the webhook endpoint [none]
+  payments.stripe_api_base     AP_PAYMENTS__STRIPE_API_BASE     Stripe API base URL [https://api.stripe.com/]
+  payments.redirect_origins    AP_PAYMENTS__REDIRECT_ORIGINS    more origins checkouts may return to, e.g. [https://shop.example] [none]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,10 @@ use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_auth::{Clock, SystemClock};
 use ap_market::blobs::LocalBlobs;
+use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
 use ap_market::{Market, MarketConfig, Outside};
+use ap_payments::{SandboxGateway, StripeGateway, StripeSettings};
 use ap_ratelimit::memory::MemoryLimiter;
 use ap_ratelimit::policy::Cidr;
 use ap_ratelimit::redis::RedisLimiter;
@@ -21,7 +23,7 @@ use ap_ratelimit::{Limiter, Quotas};
 use ap_store::Db;
 use jsonwebtoken::Algorithm;
 
-use crate::config::{Config, LogFormat, RateLimitBackend};
+use crate::config::{Config, GatewayKind, LogFormat, RateLimitBackend};
 
 /// Installs the global `tracing` subscriber (text or JSON lines on stderr).
 pub fn init_logging(config: &Config) {
@@ -130,17 +132,53 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
     })
 }
 
-/// The marketplace services over `db`, wired to the configured archive store and
-/// download-link signer, with time from `clock` (used by `serve` and by `cargo xtask`).
+/// The marketplace services over `db`, wired to the configured archive store,
+/// download-link signer and payment gateway, with time from `clock` (used by `serve` and
+/// by `cargo xtask`).
 pub fn market(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Market> {
     let settings = MarketConfig {
         cache_ttl: Duration::from_secs(config.cache.ttl_secs),
         public_url: public_url(config),
         download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
+        extra_redirect_origins: config.payments.redirect_origins.clone(),
     };
     let signer = UrlSigner::new(signing_key(config)?);
     let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));
-    Ok(Market::new(db, Outside { blobs, signer, clock }, settings))
+    let gateway = gateway(config)?;
+    Ok(Market::new(db, Outside { blobs, signer, clock, gateway }, settings))
+}
+
+/// The configured payment gateway: Stripe with its keys, or the sandbox (refused in
+/// production, where it would hand out paid listings for nothing).
+fn gateway(config: &Config) -> anyhow::Result<Arc<dyn PaymentGateway>> {
+    let payments = &config.payments;
+    match payments.gateway {
+        GatewayKind::Sandbox if config.server.production => {
+            bail!("payments.gateway = sandbox is refused in production mode: configure Stripe")
+        }
+        GatewayKind::Sandbox => {
+            tracing::warn!("payments use the sandbox: checkouts complete without money");
+            Ok(Arc::new(SandboxGateway::new(public_url(config))))
+        }
+        GatewayKind::Stripe => {
+            let Some(key) = &payments.stripe_secret_key else {
+                bail!("payments.gateway = stripe needs payments.stripe_secret_key")
+            };
+            if payments.stripe_webhook_secret.is_none() {
+                tracing::warn!("no payments.stripe_webhook_secret: every webhook is refused");
+            }
+            let settings = StripeSettings {
+                secret_key: key.expose().to_owned().into(),
+                webhook_secret: payments
+                    .stripe_webhook_secret
+                    .as_ref()
+                    .map(|s| s.expose().to_owned().into()),
+                api_base: payments.stripe_api_base.clone(),
+                timeout: Duration::from_secs(20),
+            };
+            Ok(Arc::new(StripeGateway::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?))
+        }
+    }
 }
 
 /// The download-link signing key: the configured one, else one kept in the data folder

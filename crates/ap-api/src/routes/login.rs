@@ -9,61 +9,25 @@
 //! `[::1]` with the path `/callback`.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Form};
 use actix_web::{HttpRequest, HttpResponse};
 use ap_market::accounts::Identity;
+use askama::Template;
 use serde::Deserialize;
 use url::{Host, Url};
 
 use crate::error::ApiError;
+use crate::pages::{
+    SESSION_COOKIE, csrf_ok, csrf_token, forget_csrf, html, message, redirect, sign_in_url,
+};
 use crate::query::{RawQuery, param};
 use crate::state::AppState;
 
-/// The session cookie (the name Clerk uses).
-pub const SESSION_COOKIE: &str = "__session";
-const CSRF_COOKIE: &str = "ap_csrf";
 const CALLBACK_PATH: &str = "/auth/cli-callback";
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · AgentPowers</title><style>\
-         body{{font-family:system-ui,-apple-system,Segoe UI,sans-serif;background:#f5f5f7;color:#1d1d1f;\
-         display:flex;min-height:100vh;align-items:center;justify-content:center;margin:0}}\
-         main{{background:#fff;padding:2rem 2.5rem;border-radius:14px;box-shadow:0 4px 24px #0001;\
-         width:100%;max-width:380px}}h1{{font-size:1.4rem;margin:0 0 .3rem}}p{{color:#555;line-height:1.5}}\
-         label{{display:block;font-size:.9rem;margin:1rem 0 .3rem;font-weight:600}}\
-         input[type=email],input[type=text]{{width:100%;box-sizing:border-box;padding:.6rem .7rem;\
-         border:1px solid #ccc;border-radius:8px;font-size:1rem}}\
-         button{{margin-top:1.4rem;width:100%;padding:.7rem;border:0;border-radius:8px;background:#4f46e5;\
-         color:#fff;font-size:1rem;font-weight:600;cursor:pointer}}.note{{font-size:.8rem;color:#888}}\
-         </style></head><body><main>{body}</main></body></html>",
-        title = escape(title),
-    );
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header(("X-Frame-Options", "DENY"))
-        .body(html)
-}
-
-fn refuse(message: &str) -> HttpResponse {
-    page(
-        actix_web::http::StatusCode::BAD_REQUEST,
-        "Cannot continue",
-        &format!("<h1>Cannot continue</h1><p>{}</p>", escape(message)),
-    )
+fn refuse(text: &str) -> HttpResponse {
+    message(StatusCode::BAD_REQUEST, "Cannot continue", text)
 }
 
 /// A `state` the CLI made: 1–512 printable ASCII characters without spaces.
@@ -116,39 +80,52 @@ pub async fn cli_callback(
             state.config().public_url,
             param(&query, "redirect_to").unwrap_or_default()
         );
-        let sign_in = match (&state.dev_issuer(), &state.config().sign_in_url) {
-            (Some(_), _) => format!("{}/sign-in", state.config().public_url),
-            (None, Some(url)) => url.clone(),
-            (None, None) => return refuse("You are not signed in."),
+        let Some(sign_in) = sign_in_url(&state, &back) else {
+            return refuse("You are not signed in.");
         };
         let mut next = match Url::parse(&sign_in) {
             Ok(url) => url,
             Err(_) => return refuse("Sign-in is not configured."),
         };
-        next.query_pairs_mut().append_pair("redirect_url", &back).append_pair("state", cli_state);
+        next.query_pairs_mut().append_pair("state", cli_state);
         return redirect(next.as_str());
     };
     target.query_pairs_mut().append_pair("token", &session).append_pair("state", cli_state);
     redirect(target.as_str())
 }
 
-fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .finish()
+/// Where sign-in may continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Continuation {
+    /// The CLI login bridge (with the CLI's `state`).
+    Bridge(String),
+    /// A page of this site (a listing's Buy, the success page).
+    Page(String),
 }
 
-/// Where sign-in may continue: only this server's bridge.
-fn continuation(public_url: &str, redirect_url: &str) -> Option<String> {
-    let own = redirect_url.starts_with(&format!("{public_url}{CALLBACK_PATH}?"))
-        || redirect_url.starts_with(&format!("{CALLBACK_PATH}?"));
-    own.then(|| redirect_url.to_owned())
+/// Pages of this site a sign-in may continue to.
+const PAGES: [&str; 3] = ["/skills/", "/agents/", "/purchase/"];
+
+/// Where sign-in may continue: this server's bridge, or one of its pages; nowhere else.
+fn continuation(public_url: &str, redirect_url: &str) -> Option<Continuation> {
+    let path = redirect_url.strip_prefix(public_url).unwrap_or(redirect_url);
+    if path.starts_with(&format!("{CALLBACK_PATH}?")) {
+        return Some(Continuation::Bridge(format!("{public_url}{path}")));
+    }
+    let page = PAGES.iter().any(|p| path.starts_with(p))
+        && !path.contains("//")
+        && !path.contains('\\')
+        && path.bytes().all(|b| b.is_ascii_graphic());
+    page.then(|| Continuation::Page(format!("{public_url}{path}")))
 }
 
-fn random_hex() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
+/// The development sign-in form.
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    csrf: &'a str,
+    redirect_url: &'a str,
+    cli_state: &'a str,
 }
 
 /// `GET /sign-in?redirect_url=&state=`: the development sign-in form.
@@ -156,31 +133,13 @@ pub async fn sign_in_form(state: Data<AppState>, query: RawQuery) -> HttpRespons
     if state.dev_issuer().is_none() {
         return refuse("Development sign-in is off on this server.");
     }
-    let csrf = random_hex();
-    let mut response = page(
-        actix_web::http::StatusCode::OK,
-        "Sign in",
-        &format!(
-            "<h1>Sign in to AgentPowers</h1><p>Development sign-in for this server. Any e-mail works; \
-             the display name is what buyers see.</p>\
-             <form method=\"post\" action=\"/sign-in\">\
-             <label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"email\" required maxlength=\"254\" autofocus>\
-             <label for=\"display_name\">Display name</label><input id=\"display_name\" name=\"display_name\" type=\"text\" required minlength=\"2\" maxlength=\"50\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"redirect_url\" value=\"{redirect}\">\
-             <input type=\"hidden\" name=\"state\" value=\"{cli_state}\">\
-             <button type=\"submit\">Continue</button></form>\
-             <p class=\"note\">No password: this form exists only while no identity provider is configured.</p>",
-            redirect = escape(param(&query, "redirect_url").unwrap_or_default()),
-            cli_state = escape(param(&query, "state").unwrap_or_default()),
-        ),
-    );
-    let cookie = Cookie::build(CSRF_COOKIE, csrf)
-        .path("/sign-in")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .max_age(actix_web::cookie::time::Duration::minutes(30))
-        .finish();
+    let (csrf, cookie) = csrf_token("/sign-in");
+    let page = SignInPage {
+        csrf: &csrf,
+        redirect_url: param(&query, "redirect_url").unwrap_or_default(),
+        cli_state: param(&query, "state").unwrap_or_default(),
+    };
+    let mut response = html(StatusCode::OK, &page);
     let _ = response.add_cookie(&cookie);
     response
 }
@@ -197,10 +156,6 @@ pub struct SignInForm {
     state: String,
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `POST /sign-in`: creates or finds the user, sets `__session`, continues.
 pub async fn sign_in(
     state: Data<AppState>,
@@ -211,10 +166,7 @@ pub async fn sign_in(
         return Ok(refuse("Development sign-in is off on this server."));
     };
     let form = form.into_inner();
-    let csrf_ok = req.cookie(CSRF_COOKIE).is_some_and(|c| {
-        !form.csrf.is_empty() && constant_time_eq(c.value().as_bytes(), form.csrf.as_bytes())
-    });
-    if !csrf_ok {
+    if !csrf_ok(&req, &form.csrf) {
         return Ok(refuse("The form expired. Go back, reload the page and try again."));
     }
     let email = form.email.trim().to_lowercase();
@@ -244,22 +196,18 @@ pub async fn sign_in(
         .max_age(actix_web::cookie::time::Duration::seconds(issuer.lifetime().num_seconds()))
         .finish();
     let mut response = match continuation(&state.config().public_url, &form.redirect_url) {
-        Some(next) if valid_state(&form.state) => {
-            let mut next = next;
+        Some(Continuation::Bridge(mut next)) if valid_state(&form.state) => {
             next.push_str("&state=");
             next.push_str(
                 &url::form_urlencoded::byte_serialize(form.state.as_bytes()).collect::<String>(),
             );
             redirect(&next)
         }
-        _ => page(
-            actix_web::http::StatusCode::OK,
-            "Signed in",
-            "<h1>Signed in</h1><p>You can close this window.</p>",
-        ),
+        Some(Continuation::Page(next)) => redirect(&next),
+        _ => message(StatusCode::OK, "Signed in", "You can close this window."),
     };
     let _ = response.add_cookie(&session);
-    let _ = response.add_removal_cookie(&Cookie::build(CSRF_COOKIE, "").path("/sign-in").finish());
+    forget_csrf(&mut response, "/sign-in");
     Ok(response)
 }
 
@@ -294,8 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_continues_only_to_the_bridge() {
+    fn sign_in_continues_only_to_the_bridge_and_the_site_pages() {
         let site = "http://127.0.0.1:8080";
+        assert_eq!(
+            continuation(site, "http://127.0.0.1:8080/skills/demo?action=buy"),
+            Some(Continuation::Page("http://127.0.0.1:8080/skills/demo?action=buy".to_owned()))
+        );
+        assert!(continuation(site, "/purchase/success?session_id=cs_1").is_some());
+        assert!(continuation(site, "http://127.0.0.1:8080//evil.example/skills/x").is_none());
+        assert!(continuation(site, "https://evil.example/skills/x").is_none());
+        assert!(continuation(site, "http://127.0.0.1:8080/v1/auth/me").is_none());
         assert!(
             continuation(site, "http://127.0.0.1:8080/auth/cli-callback?redirect_to=x").is_some()
         );

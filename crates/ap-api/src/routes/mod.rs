@@ -14,8 +14,10 @@ pub mod health;
 pub mod installations;
 pub mod login;
 pub mod publish;
+pub mod purchases;
 pub mod security;
 pub mod sellers;
+pub mod site;
 pub mod users;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -119,6 +121,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(Kind(Some(ListingType::Agent)))
                 .configure(listing_routes),
         )
+        // Signature-checked, not bearer-authenticated, not limited (Stripe retries).
+        .service(
+            web::resource("/v1/webhooks/stripe").route(web::post().to(purchases::stripe_webhook)),
+        )
+        .service(api("/v1/checkout", SignedIn).route(web::post().to(purchases::create_checkout)))
+        .service(api("/v1/purchases", SignedIn).route(read().to(purchases::list_purchases)))
+        .service(
+            api("/v1/purchases/confirm", SignedIn).route(read().to(purchases::confirm_purchase)),
+        )
+        // The checkout session id is the capability.
+        .service(
+            api("/v1/purchases/download", Public).route(read().to(purchases::download_purchase)),
+        )
+        .service(
+            api("/v1/purchases/redeem", SignedIn).route(web::post().to(purchases::redeem_code)),
+        )
+        .service(
+            api("/v1/purchases/{purchase_id}/status", SignedIn)
+                .route(read().to(purchases::get_purchase_status)),
+        )
         .service(
             api("/v1/installations", Public)
                 .route(web::post().to(installations::record_installation)),
@@ -151,6 +173,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(users::update_profile)),
         )
         // Browser pages: limited, no bearer token (they read the session cookie).
+        .service(web::resource("/static/site.css").route(read().to(site::stylesheet)))
+        .service(limited("/skills/{slug}", Public).route(read().to(site::listing)))
+        .service(
+            web::scope("/agents")
+                .app_data(Kind(Some(ListingType::Agent)))
+                .service(limited("/{slug}", Public).route(read().to(site::listing))),
+        )
+        .service(limited("/purchase/success", Public).route(read().to(site::purchase_success)))
+        .service(
+            limited("/sandbox/checkout/{session_id}", Public)
+                .route(read().to(site::sandbox_checkout)),
+        )
+        .service(
+            limited("/sandbox/checkout/{session_id}/pay", Public)
+                .route(web::post().to(site::sandbox_pay)),
+        )
+        .service(
+            limited("/sandbox/checkout/{session_id}/cancel", Public)
+                .route(web::post().to(site::sandbox_cancel)),
+        )
         .service(limited("/auth/cli-callback", Public).route(read().to(login::cli_callback)))
         .service(
             limited("/sign-in", Public)

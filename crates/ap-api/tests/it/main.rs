@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod catalog;
+mod commerce;
 mod downloads;
 mod errors;
 mod login;

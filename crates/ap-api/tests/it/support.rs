@@ -12,8 +12,11 @@ use ap_auth::ManualClock;
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_market::blobs::LocalBlobs;
+use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
 use ap_market::{Market, MarketConfig, Outside};
+use ap_payments::testing::FakeStripe;
+use ap_payments::{SandboxGateway, StripeGateway, StripeSettings};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::testing::TestDatabase;
 use ap_store::{Db, publish, write_tx};
@@ -164,6 +167,17 @@ impl JwksServer {
     }
 }
 
+/// The webhook signing secret of test servers.
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+/// Which payment gateway a test server uses.
+enum Payments {
+    /// Stripe's client against a fake Stripe started for the test.
+    Stripe,
+    /// The sandbox.
+    Sandbox,
+}
+
 /// A running server and its database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -178,6 +192,8 @@ pub struct TestApp {
     pub jwks: JwksServer,
     /// The development issuer the server trusts.
     pub dev: Arc<DevIssuer>,
+    /// The fake Stripe the server's gateway talks to (`None` with the sandbox gateway).
+    pub stripe: Option<FakeStripe>,
     handle: ServerHandle,
     database: TestDatabase,
     _files: tempfile::TempDir,
@@ -195,7 +211,15 @@ impl TestApp {
     }
 
     fn start(database: TestDatabase) -> TestApp {
-        Self::start_with(database, ManualClock::new(chrono::Utc::now()), None, Vec::new())
+        let clock = ManualClock::new(chrono::Utc::now());
+        Self::start_with(database, clock, None, Vec::new(), Payments::Stripe)
+    }
+
+    /// A server over a temporary SQLite database whose payments go through the sandbox
+    /// gateway (checkout pages on the server itself).
+    pub async fn sandbox() -> TestApp {
+        let clock = ManualClock::new(chrono::Utc::now());
+        Self::start_with(TestDatabase::sqlite(), clock, None, Vec::new(), Payments::Sandbox)
     }
 
     /// A server over SQLite whose requests are rate-limited by `limits` (the default
@@ -236,7 +260,7 @@ impl TestApp {
                 )
             }
         };
-        Some(Self::start_with(database, clock, Some(limiter), trusted))
+        Some(Self::start_with(database, clock, Some(limiter), trusted, Payments::Stripe))
     }
 
     fn start_with(
@@ -244,6 +268,7 @@ impl TestApp {
         clock: ManualClock,
         limiter: Option<Arc<dyn ap_ratelimit::Limiter>>,
         trusted_proxies: Vec<ap_ratelimit::policy::Cidr>,
+        payments: Payments,
     ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
@@ -276,15 +301,31 @@ impl TestApp {
             trusted_proxies,
         };
         let files_dir = tempfile::tempdir().expect("archive folder");
+        let (gateway, stripe): (Arc<dyn PaymentGateway>, _) = match payments {
+            Payments::Sandbox => (Arc::new(SandboxGateway::new(base.clone())), None),
+            Payments::Stripe => {
+                let fake = FakeStripe::start();
+                let gateway = StripeGateway::new(StripeSettings {
+                    secret_key: "sk_test_fake".to_owned().into(),
+                    webhook_secret: Some(WEBHOOK_SECRET.to_owned().into()),
+                    api_base: Some(fake.url.clone()),
+                    timeout: Duration::from_secs(5),
+                })
+                .expect("gateway");
+                (Arc::new(gateway), Some(fake))
+            }
+        };
         let outside = Outside {
             blobs: Arc::new(LocalBlobs::new(files_dir.path().join("archives"))),
             signer: UrlSigner::new(b"test signing key of at least 32 bytes".to_vec()),
             clock: Arc::new(clock.clone()),
+            gateway,
         };
         let settings = MarketConfig {
             cache_ttl: Duration::from_secs(60),
             public_url: base.clone(),
             download_link_ttl: Duration::from_secs(300),
+            extra_redirect_origins: Vec::new(),
         };
         let market = Market::new(database.db.clone(), outside, settings);
         let state = AppState::new(market, database.db.clone(), config, auth, limiter);
@@ -296,7 +337,18 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp { base, client, state, clock, jwks, dev, handle, database, _files: files_dir }
+        TestApp {
+            base,
+            client,
+            state,
+            clock,
+            jwks,
+            dev,
+            stripe,
+            handle,
+            database,
+            _files: files_dir,
+        }
     }
 
     /// A session JWT of the external provider for `subject`, signed with `key`, with

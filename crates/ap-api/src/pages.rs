@@ -1,0 +1,114 @@
+//! Server-rendered pages: askama templates (checked at compile time, output escaped),
+//! one stylesheet, the headers every page carries (a strict Content Security Policy, no
+//! framing, no caching, no referrer), double-submit CSRF tokens for forms, and the
+//! signed-in person of a browser request (the `__session` cookie).
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use ap_auth::Caller;
+use askama::Template;
+
+use crate::state::AppState;
+
+/// The session cookie (the name Clerk uses).
+pub const SESSION_COOKIE: &str = "__session";
+/// The double-submit CSRF cookie.
+const CSRF_COOKIE: &str = "ap_csrf";
+
+/// The stylesheet of every page.
+pub const STYLESHEET: &str = include_str!("../static/site.css");
+
+/// No scripts, styles only from this server, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     base-uri 'none'; frame-ancestors 'none'";
+
+/// A rendered page with the headers every page carries.
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(body),
+        Err(error) => {
+            tracing::error!(%error, "page did not render");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Internal server error")
+        }
+    }
+}
+
+/// A page with a title and one message.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct Message<'a> {
+    /// Heading and title.
+    pub title: &'a str,
+    /// The message.
+    pub message: &'a str,
+}
+
+/// A message page.
+pub fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    html(status, &Message { title, message: text })
+}
+
+/// A `303 See Other` to `location`.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .finish()
+}
+
+/// A fresh CSRF token and the cookie that carries it for `path`.
+pub fn csrf_token(path: &str) -> (String, Cookie<'static>) {
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let cookie = Cookie::build(CSRF_COOKIE, token.clone())
+        .path(path.to_owned())
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    (token, cookie)
+}
+
+/// Whether a form's CSRF token matches its cookie (compared in constant time).
+pub fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
+    req.cookie(CSRF_COOKIE).is_some_and(|cookie| {
+        let (a, b) = (cookie.value().as_bytes(), submitted.as_bytes());
+        !b.is_empty()
+            && a.len() == b.len()
+            && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    })
+}
+
+/// Removes the CSRF cookie of `path` from the browser.
+pub fn forget_csrf(response: &mut HttpResponse, path: &str) {
+    let _ =
+        response.add_removal_cookie(&Cookie::build(CSRF_COOKIE, "").path(path.to_owned()).finish());
+}
+
+/// The person signed in on this browser (a valid `__session`), if any.
+pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Option<Caller> {
+    let token = req.cookie(SESSION_COOKIE)?.value().to_owned();
+    state.auth().authenticate(&token).await.ok()
+}
+
+/// Where to send a browser to sign in and come back to `back` (a page of this site).
+pub fn sign_in_url(state: &AppState, back: &str) -> Option<String> {
+    let base = match (state.dev_issuer(), &state.config().sign_in_url) {
+        (Some(_), _) => format!("{}/sign-in", state.config().public_url),
+        (None, Some(url)) => url.clone(),
+        (None, None) => return None,
+    };
+    let mut url = url::Url::parse(&base).ok()?;
+    url.query_pairs_mut().append_pair("redirect_url", back);
+    Some(url.into())
+}

@@ -1,0 +1,90 @@
+//! The sandbox gateway: payments without a Stripe account, for `make run` and for
+//! trying the whole journey on one machine.
+//!
+//! A checkout's page is on this server (`/sandbox/checkout/{session}`), showing the item
+//! and price with **Pay** and **Cancel**. Pay marks the session paid here; the page then
+//! runs the same fulfilment a Stripe webhook triggers (which retrieves the session from
+//! this gateway and finds it paid). Webhooks are refused: there is no secret to check
+//! them with. Sessions live in this process: a restart forgets unpaid ones (their
+//! purchases stay pending and the item can be bought again).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use ap_market::commerce::SESSION_PLACEHOLDER;
+use ap_market::payments::{
+    CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture, PaymentGateway, Sandbox,
+    SessionState, WebhookEvent,
+};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone)]
+struct Session {
+    request: CheckoutRequest,
+    paid: bool,
+}
+
+/// The sandbox gateway.
+#[derive(Debug)]
+pub struct SandboxGateway {
+    public_url: String,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl SandboxGateway {
+    /// A sandbox whose checkout pages are on `public_url`.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self { public_url: public_url.into(), sessions: Mutex::new(HashMap::new()) }
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl PaymentGateway for SandboxGateway {
+    fn create_checkout(&self, request: CheckoutRequest) -> GatewayFuture<'_, CheckoutSession> {
+        let id = format!("cs_sandbox_{}", uuid::Uuid::new_v4().simple());
+        let url = format!("{}/sandbox/checkout/{id}", self.public_url);
+        self.sessions().insert(id.clone(), Session { request, paid: false });
+        Box::pin(async move { Ok(CheckoutSession { id, url }) })
+    }
+
+    fn retrieve_session<'a>(&'a self, session_id: &'a str) -> GatewayFuture<'a, SessionState> {
+        let found = self.sessions().get(session_id).map(|s| SessionState {
+            id: session_id.to_owned(),
+            paid: s.paid,
+            expired: false,
+            payment_intent: s.paid.then(|| format!("pi_sandbox_{}", &session_id[11..])),
+        });
+        Box::pin(async move {
+            found.ok_or_else(|| GatewayError::Unknown(format!("sandbox session {session_id}")))
+        })
+    }
+
+    fn parse_webhook(
+        &self,
+        _payload: &[u8],
+        _signature: Option<&str>,
+        _now: DateTime<Utc>,
+    ) -> Result<WebhookEvent, GatewayError> {
+        Err(GatewayError::Signature("no webhook secret is configured (sandbox)".to_owned()))
+    }
+
+    fn sandbox(&self) -> Option<&dyn Sandbox> {
+        Some(self)
+    }
+}
+
+impl Sandbox for SandboxGateway {
+    fn pay(&self, session_id: &str) -> Option<String> {
+        let mut sessions = self.sessions();
+        let session = sessions.get_mut(session_id)?;
+        session.paid = true;
+        Some(session.request.success_url.replace(SESSION_PLACEHOLDER, session_id))
+    }
+
+    fn cancel(&self, session_id: &str) -> Option<String> {
+        self.sessions().get(session_id).map(|s| s.request.cancel_url.clone())
+    }
+}

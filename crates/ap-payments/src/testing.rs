@@ -1,0 +1,220 @@
+//! A fake Stripe for tests (feature `test-support`): a local HTTP server answering the
+//! calls the gateway makes (`POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`)
+//! with objects shaped like Stripe's, honouring idempotency keys, and recording every
+//! request so tests can assert the form fields sent. Tests make a session paid or
+//! expired, make the next call fail with one of Stripe's error bodies, and sign webhook
+//! deliveries with [`crate::signature::sign`].
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use actix_web::dev::ServerHandle;
+use actix_web::web::{self, Bytes, Data};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::{Value, json};
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `POST /v1/checkout/sessions` or `GET /v1/checkout/sessions/cs_…`.
+    pub route: String,
+    /// The decoded form fields (`payment_intent_data[application_fee_amount]` → `"45"`).
+    pub form: HashMap<String, String>,
+    /// The `Idempotency-Key` header, if any.
+    pub idempotency_key: Option<String>,
+    /// The `Stripe-Version` header.
+    pub stripe_version: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sessions: HashMap<String, Value>,
+    by_key: HashMap<String, String>,
+    requests: Vec<Recorded>,
+    fail_next: Option<(u16, Value)>,
+    counter: u64,
+}
+
+/// A running fake Stripe.
+pub struct FakeStripe {
+    /// Its base URL, to give the gateway as `api_base`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    handle: ServerHandle,
+}
+
+impl std::fmt::Debug for FakeStripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeStripe").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn session_object(id: &str, form: &HashMap<String, String>, created: i64) -> Value {
+    let field = |name: &str| form.get(name).cloned().map_or(Value::Null, Value::String);
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((key.to_owned(), Value::String(v.clone())))
+        })
+        .collect();
+    json!({
+        "id": id,
+        "object": "checkout.session",
+        "amount_subtotal": form.get("line_items[0][price_data][unit_amount]").and_then(|a| a.parse::<i64>().ok()),
+        "amount_total": form.get("line_items[0][price_data][unit_amount]").and_then(|a| a.parse::<i64>().ok()),
+        "automatic_tax": {"enabled": false, "liability": null, "provider": null, "status": null},
+        "cancel_url": field("cancel_url"),
+        "client_reference_id": field("client_reference_id"),
+        "created": created,
+        "currency": field("line_items[0][price_data][currency]"),
+        "custom_fields": [],
+        "custom_text": {"after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null},
+        "customer_email": field("customer_email"),
+        "expires_at": created + 86_400,
+        "livemode": false,
+        "metadata": metadata,
+        "mode": "payment",
+        "payment_intent": null,
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "shipping_options": [],
+        "status": "open",
+        "success_url": field("success_url"),
+        "url": format!("https://checkout.stripe.test/c/pay/{id}"),
+    })
+}
+
+async fn create_session(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let header =
+        |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let key = header("idempotency-key");
+    let mut state = lock(&state);
+    state.requests.push(Recorded {
+        route: "POST /v1/checkout/sessions".to_owned(),
+        form: form.clone(),
+        idempotency_key: key.clone(),
+        stripe_version: header("stripe-version"),
+    });
+    if let Some((status, body)) = state.fail_next.take() {
+        return error_response(status, body);
+    }
+    if let Some(existing) = key.as_ref().and_then(|k| state.by_key.get(k)).cloned() {
+        return HttpResponse::Ok().json(&state.sessions[&existing]);
+    }
+    state.counter += 1;
+    let id = format!("cs_test_{:08}", state.counter);
+    let session = session_object(&id, &form, 1_700_000_000 + state.counter as i64);
+    state.sessions.insert(id.clone(), session.clone());
+    if let Some(key) = key {
+        state.by_key.insert(key, id);
+    }
+    HttpResponse::Ok().json(session)
+}
+
+async fn get_session(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let mut state = lock(&state);
+    state.requests.push(Recorded {
+        route: format!("GET /v1/checkout/sessions/{id}"),
+        form: HashMap::new(),
+        idempotency_key: None,
+        stripe_version: req
+            .headers()
+            .get("stripe-version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    });
+    if let Some((status, body)) = state.fail_next.take() {
+        return error_response(status, body);
+    }
+    match state.sessions.get(id.as_str()) {
+        Some(session) => HttpResponse::Ok().json(session),
+        None => error_response(
+            404,
+            json!({"type": "invalid_request_error", "code": "resource_missing", "message": "No such checkout.session"}),
+        ),
+    }
+}
+
+fn error_response(status: u16, error: Value) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).json(json!({ "error": error }))
+}
+
+impl FakeStripe {
+    /// Starts the fake on a free loopback port (bind first, then serve: no race).
+    pub fn start() -> FakeStripe {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let url = format!("http://{}/", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let state = Arc::new(Mutex::new(State::default()));
+        let data = Data::new(Arc::clone(&state));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/v1/checkout/sessions", web::post().to(create_session))
+                .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap_or_else(|e| panic!("listen: {e}"))
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        FakeStripe { url, state, handle }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// Makes a session paid, with a payment intent (answered; `pi_…`).
+    pub fn pay(&self, session_id: &str) -> String {
+        let payment_intent = format!("pi_{}", session_id.trim_start_matches("cs_"));
+        let mut state = lock(&self.state);
+        if let Some(session) = state.sessions.get_mut(session_id) {
+            session["payment_status"] = json!("paid");
+            session["status"] = json!("complete");
+            session["payment_intent"] = json!(payment_intent);
+        }
+        payment_intent
+    }
+
+    /// Makes a session expired unpaid.
+    pub fn expire(&self, session_id: &str) {
+        if let Some(session) = lock(&self.state).sessions.get_mut(session_id) {
+            session["status"] = json!("expired");
+        }
+    }
+
+    /// The next call answers `status` with Stripe's error body `{"error": error}`.
+    pub fn fail_next(&self, status: u16, error: Value) {
+        lock(&self.state).fail_next = Some((status, error));
+    }
+}
+
+impl Drop for FakeStripe {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A Stripe event delivery body.
+pub fn event(id: &str, kind: &str, object: Value) -> String {
+    json!({"id": id, "object": "event", "type": kind, "data": {"object": object}}).to_string()
+}
