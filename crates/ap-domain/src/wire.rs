@@ -588,3 +588,27 @@ pub struct WebhookReceived {
     /// Whether this delivery's event was handled before.
     pub duplicate: bool,
 }
+
+/// `GET /v1/sellers/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerStatus {
+    /// Has a payment account or a listing.
+    pub is_seller: bool,
+    /// The account can take charges (buyers can buy).
+    pub charges_enabled: bool,
+    /// The account can receive payouts (paid publishing is open).
+    pub payouts_enabled: bool,
+    /// The onboarding form was submitted.
+    pub details_submitted: bool,
+    /// A payment account exists.
+    pub onboarding_started: bool,
+}
+
+/// `POST /v1/sellers/connect` (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnboardingStarted {
+    /// Where the seller completes onboarding.
+    pub url: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}

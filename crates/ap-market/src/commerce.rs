@@ -166,7 +166,7 @@ impl Site {
 
 /// A redirect URL from the request body (`None` when absent or empty), checked against
 /// the site's allow-list.
-fn redirect_field(
+pub fn redirect_field(
     site: &Site,
     body: &Map<String, Value>,
     name: &str,

@@ -12,6 +12,7 @@ pub mod payments;
 pub mod present;
 pub mod publishing;
 pub mod scans;
+pub mod sellers;
 pub mod signing;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::installations::Installations;
 use crate::payments::PaymentGateway;
 use crate::publishing::Publisher;
 use crate::scans::Scans;
+use crate::sellers::Sellers;
 use crate::signing::UrlSigner;
 
 /// Settings of the marketplace services.
@@ -85,6 +87,7 @@ pub struct Market {
     installations: Installations,
     scans: Scans,
     accounts: Accounts,
+    sellers: Sellers,
 }
 
 impl Market {
@@ -110,6 +113,12 @@ impl Market {
         };
         Self {
             catalog: Catalog::new(db.clone(), Arc::clone(&cache), Arc::clone(&counts)),
+            sellers: Sellers::new(
+                db.clone(),
+                Arc::clone(&gateway),
+                Arc::clone(&clock),
+                site.clone(),
+            ),
             commerce: Commerce::new(
                 db.clone(),
                 gateway,
@@ -146,6 +155,11 @@ impl Market {
     /// Checkout, purchases and their fulfilment.
     pub fn commerce(&self) -> &Commerce {
         &self.commerce
+    }
+
+    /// Seller onboarding.
+    pub fn sellers(&self) -> &Sellers {
+        &self.sellers
     }
 
     /// Installation records.

@@ -59,6 +59,25 @@ pub struct SessionState {
     pub payment_intent: Option<String>,
 }
 
+/// A connected account to create for a seller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRequest {
+    /// The seller (in the metadata, and the idempotency key: one account per seller even
+    /// under concurrent requests).
+    pub user_id: String,
+    /// The seller's e-mail, when known.
+    pub email: Option<String>,
+}
+
+/// A link where a seller completes onboarding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingLink {
+    /// The page.
+    pub url: String,
+    /// When the link stops working (a new one is made on the refresh URL).
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The state of a seller's connected account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountFlags {
@@ -159,8 +178,12 @@ impl ErrorCode for GatewayError {
     }
 }
 
-/// The local sandbox's controls: the buttons of its checkout page.
+/// The local sandbox's controls: the buttons of its checkout and onboarding pages.
 pub trait Sandbox: Send + Sync {
+    /// Completes an account's onboarding (charges and payouts enabled); answers its
+    /// return URL, or `None` for an unknown account.
+    fn complete_onboarding(&self, account_id: &str) -> Option<String>;
+
     /// Marks the session paid; answers its success URL (with the session id), or `None`
     /// for an unknown session.
     fn pay(&self, session_id: &str) -> Option<String>;
@@ -175,6 +198,20 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
 
     /// The current state of a checkout.
     fn retrieve_session<'a>(&'a self, session_id: &'a str) -> GatewayFuture<'a, SessionState>;
+
+    /// Creates a seller's connected account (Express); answers its id.
+    fn create_account(&self, request: AccountRequest) -> GatewayFuture<'_, String>;
+
+    /// A fresh onboarding link for an account.
+    fn onboarding_link<'a>(
+        &'a self,
+        account_id: &'a str,
+        return_url: &'a str,
+        refresh_url: &'a str,
+    ) -> GatewayFuture<'a, OnboardingLink>;
+
+    /// An account's state as the provider reports it now.
+    fn account_flags<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, AccountFlags>;
 
     /// Verifies a webhook delivery's signature over the raw body (`now` decides
     /// staleness) and reads the event.

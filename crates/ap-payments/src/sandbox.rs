@@ -13,8 +13,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ap_market::commerce::SESSION_PLACEHOLDER;
 use ap_market::payments::{
-    CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture, PaymentGateway, Sandbox,
-    SessionState, WebhookEvent,
+    AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture,
+    OnboardingLink, PaymentGateway, Sandbox, SessionState, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 
@@ -24,21 +24,37 @@ struct Session {
     paid: bool,
 }
 
+#[derive(Debug, Clone)]
+struct Account {
+    user_id: String,
+    complete: bool,
+    return_url: Option<String>,
+}
+
 /// The sandbox gateway.
 #[derive(Debug)]
 pub struct SandboxGateway {
     public_url: String,
     sessions: Mutex<HashMap<String, Session>>,
+    accounts: Mutex<HashMap<String, Account>>,
 }
 
 impl SandboxGateway {
     /// A sandbox whose checkout pages are on `public_url`.
     pub fn new(public_url: impl Into<String>) -> Self {
-        Self { public_url: public_url.into(), sessions: Mutex::new(HashMap::new()) }
+        Self {
+            public_url: public_url.into(),
+            sessions: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
+        }
     }
 
     fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn accounts(&self) -> MutexGuard<'_, HashMap<String, Account>> {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -62,6 +78,56 @@ impl PaymentGateway for SandboxGateway {
         })
     }
 
+    fn create_account(&self, request: AccountRequest) -> GatewayFuture<'_, String> {
+        let mut accounts = self.accounts();
+        // One account per seller, as Stripe's idempotency key makes it.
+        let existing = accounts.iter().find(|(_, a)| a.user_id == request.user_id);
+        let id = match existing {
+            Some((id, _)) => id.clone(),
+            None => {
+                let id = format!("acct_sandbox_{}", uuid::Uuid::new_v4().simple());
+                let account =
+                    Account { user_id: request.user_id, complete: false, return_url: None };
+                accounts.insert(id.clone(), account);
+                id
+            }
+        };
+        Box::pin(async move { Ok(id) })
+    }
+
+    fn onboarding_link<'a>(
+        &'a self,
+        account_id: &'a str,
+        return_url: &'a str,
+        _refresh_url: &'a str,
+    ) -> GatewayFuture<'a, OnboardingLink> {
+        let known = match self.accounts().get_mut(account_id) {
+            Some(account) => {
+                account.return_url = Some(return_url.to_owned());
+                true
+            }
+            None => false,
+        };
+        let url = format!("{}/sandbox/onboarding/{account_id}", self.public_url);
+        Box::pin(async move {
+            if !known {
+                return Err(GatewayError::Unknown(format!("sandbox account {account_id}")));
+            }
+            Ok(OnboardingLink { url, expires_at: Utc::now() + chrono::Duration::hours(1) })
+        })
+    }
+
+    fn account_flags<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, AccountFlags> {
+        let found = self.accounts().get(account_id).map(|a| AccountFlags {
+            charges_enabled: a.complete,
+            payouts_enabled: a.complete,
+            details_submitted: a.complete,
+        });
+        Box::pin(async move {
+            found.ok_or_else(|| GatewayError::Unknown(format!("sandbox account {account_id}")))
+        })
+    }
+
     fn parse_webhook(
         &self,
         _payload: &[u8],
@@ -77,6 +143,13 @@ impl PaymentGateway for SandboxGateway {
 }
 
 impl Sandbox for SandboxGateway {
+    fn complete_onboarding(&self, account_id: &str) -> Option<String> {
+        let mut accounts = self.accounts();
+        let account = accounts.get_mut(account_id)?;
+        account.complete = true;
+        Some(account.return_url.clone().unwrap_or_else(|| format!("{}/", self.public_url)))
+    }
+
     fn pay(&self, session_id: &str) -> Option<String> {
         let mut sessions = self.sessions();
         let session = sessions.get_mut(session_id)?;

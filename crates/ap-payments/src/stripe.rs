@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ap_market::payments::{
-    CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture, PaymentGateway, SessionState,
-    WebhookEvent,
+    AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture,
+    OnboardingLink, PaymentGateway, SessionState, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -19,6 +19,8 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentIntentDataTransferData,
     ProductData, RetrieveCheckoutSession,
 };
+use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
+use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_shared::{
     ApiErrorsType, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
 };
@@ -152,6 +154,57 @@ impl PaymentGateway for StripeGateway {
                 paid: session.payment_status == CheckoutSessionPaymentStatus::Paid,
                 expired: session.status == Some(CheckoutSessionStatus::Expired),
                 payment_intent: session.payment_intent.map(|p| p.id().to_string()),
+            })
+        })
+    }
+
+    fn create_account(&self, request: AccountRequest) -> GatewayFuture<'_, String> {
+        Box::pin(async move {
+            let key = IdempotencyKey::new(format!("account-{}", request.user_id))
+                .map_err(|e| GatewayError::Rejected(e.to_string()))?;
+            let mut create = CreateAccount::new()
+                .type_(CreateAccountType::Express)
+                .metadata(HashMap::from([("user_id".to_owned(), request.user_id.clone())]));
+            if let Some(email) = request.email {
+                create = create.email(email);
+            }
+            let account = create
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await
+                .map_err(mapped)?;
+            Ok(account.id.to_string())
+        })
+    }
+
+    fn onboarding_link<'a>(
+        &'a self,
+        account_id: &'a str,
+        return_url: &'a str,
+        refresh_url: &'a str,
+    ) -> GatewayFuture<'a, OnboardingLink> {
+        Box::pin(async move {
+            let link = CreateAccountLink::new(account_id, CreateAccountLinkType::AccountOnboarding)
+                .return_url(return_url)
+                .refresh_url(refresh_url)
+                .send(&self.client)
+                .await
+                .map_err(mapped)?;
+            let expires_at = DateTime::from_timestamp(link.expires_at, 0)
+                .ok_or_else(|| GatewayError::Rejected("account link expiry out of range".into()))?;
+            Ok(OnboardingLink { url: link.url, expires_at })
+        })
+    }
+
+    fn account_flags<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, AccountFlags> {
+        Box::pin(async move {
+            let account =
+                RetrieveAccount::new(account_id).send(&self.client).await.map_err(mapped)?;
+            Ok(AccountFlags {
+                charges_enabled: account.charges_enabled.unwrap_or(false),
+                payouts_enabled: account.payouts_enabled.unwrap_or(false),
+                details_submitted: account.details_submitted.unwrap_or(false),
             })
         })
     }

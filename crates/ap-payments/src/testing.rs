@@ -29,6 +29,7 @@ pub struct Recorded {
 
 #[derive(Debug, Default)]
 struct State {
+    accounts: HashMap<String, Value>,
     sessions: HashMap<String, Value>,
     by_key: HashMap<String, String>,
     requests: Vec<Recorded>,
@@ -150,6 +151,76 @@ async fn get_session(
     }
 }
 
+fn record(state: &mut State, req: &HttpRequest, route: String, form: HashMap<String, String>) {
+    let header =
+        |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    state.requests.push(Recorded {
+        route,
+        form,
+        idempotency_key: header("idempotency-key"),
+        stripe_version: header("stripe-version"),
+    });
+}
+
+async fn create_account(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut state = lock(&state);
+    record(&mut state, &req, "POST /v1/accounts".to_owned(), form.clone());
+    let key = state.requests.last().and_then(|r| r.idempotency_key.clone());
+    if let Some(existing) = key.as_ref().and_then(|k| state.by_key.get(k)).cloned() {
+        return HttpResponse::Ok().json(&state.accounts[&existing]);
+    }
+    state.counter += 1;
+    let id = format!("acct_test_{:08}", state.counter);
+    let account = json!({
+        "id": id, "object": "account", "type": form.get("type"), "email": form.get("email"),
+        "charges_enabled": false, "payouts_enabled": false, "details_submitted": false,
+    });
+    state.accounts.insert(id.clone(), account.clone());
+    if let Some(key) = key {
+        state.by_key.insert(key, id);
+    }
+    HttpResponse::Ok().json(account)
+}
+
+async fn get_account(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let mut state = lock(&state);
+    record(&mut state, &req, format!("GET /v1/accounts/{id}"), HashMap::new());
+    match state.accounts.get(id.as_str()) {
+        Some(account) => HttpResponse::Ok().json(account),
+        None => error_response(
+            404,
+            json!({"type": "invalid_request_error", "message": "No such account"}),
+        ),
+    }
+}
+
+async fn create_account_link(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut state = lock(&state);
+    record(&mut state, &req, "POST /v1/account_links".to_owned(), form.clone());
+    state.counter += 1;
+    let created = 1_700_000_000 + state.counter as i64;
+    HttpResponse::Ok().json(json!({
+        "object": "account_link",
+        "created": created,
+        "expires_at": created + 300,
+        "url": format!("https://connect.stripe.test/setup/e/{}/{}", form.get("account").cloned().unwrap_or_default(), state.counter),
+    }))
+}
+
 fn error_response(status: u16, error: Value) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(status)
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -168,6 +239,9 @@ impl FakeStripe {
                 .app_data(data.clone())
                 .route("/v1/checkout/sessions", web::post().to(create_session))
                 .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
+                .route("/v1/accounts", web::post().to(create_account))
+                .route("/v1/accounts/{id}", web::get().to(get_account))
+                .route("/v1/account_links", web::post().to(create_account_link))
         })
         .workers(1)
         .listen(listener)
@@ -200,6 +274,20 @@ impl FakeStripe {
         if let Some(session) = lock(&self.state).sessions.get_mut(session_id) {
             session["status"] = json!("expired");
         }
+    }
+
+    /// Sets a connected account's flags (as finishing onboarding at Stripe would).
+    pub fn set_account(&self, account_id: &str, charges: bool, payouts: bool, details: bool) {
+        if let Some(account) = lock(&self.state).accounts.get_mut(account_id) {
+            account["charges_enabled"] = json!(charges);
+            account["payouts_enabled"] = json!(payouts);
+            account["details_submitted"] = json!(details);
+        }
+    }
+
+    /// How many connected accounts exist.
+    pub fn account_count(&self) -> usize {
+        lock(&self.state).accounts.len()
     }
 
     /// The next call answers `status` with Stripe's error body `{"error": error}`.

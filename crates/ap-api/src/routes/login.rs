@@ -104,7 +104,7 @@ enum Continuation {
 }
 
 /// Pages of this site a sign-in may continue to.
-const PAGES: [&str; 3] = ["/skills/", "/agents/", "/purchase/"];
+const PAGES: [&str; 4] = ["/skills/", "/agents/", "/purchase/", "/onboarding"];
 
 /// Where sign-in may continue: this server's bridge, or one of its pages; nowhere else.
 fn continuation(public_url: &str, redirect_url: &str) -> Option<Continuation> {

@@ -157,6 +157,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api("/v1/categories", Public).route(read().to(catalog::list_categories)))
         .service(api("/v1/platforms", Public).route(read().to(catalog::list_platforms)))
         .service(api("/v1/sellers", Public).route(read().to(sellers::list_sellers)))
+        // The caller's own seller resources, before `/v1/sellers/{slug}`: anonymous is 401.
+        .service(api("/v1/sellers/status", SignedIn).route(read().to(sellers::get_seller_status)))
+        .service(
+            api("/v1/sellers/connect", SignedIn).route(web::post().to(sellers::connect_seller)),
+        )
         .service(api("/v1/sellers/{slug}", Public).route(read().to(sellers::get_seller)))
         .service(
             api("/v1/sellers/{slug}/skills", Public).route(read().to(sellers::list_seller_skills)),
@@ -181,6 +186,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(limited("/{slug}", Public).route(read().to(site::listing))),
         )
         .service(limited("/purchase/success", Public).route(read().to(site::purchase_success)))
+        .service(limited("/onboarding", Public).route(read().to(site::onboarding)))
+        .service(limited("/onboarding/done", Public).route(read().to(site::onboarding_done)))
+        .service(
+            limited("/sandbox/onboarding/{account_id}", Public)
+                .route(read().to(site::sandbox_onboarding)),
+        )
+        .service(
+            limited("/sandbox/onboarding/{account_id}/complete", Public)
+                .route(web::post().to(site::sandbox_complete_onboarding)),
+        )
         .service(
             limited("/sandbox/checkout/{session_id}", Public)
                 .route(read().to(site::sandbox_checkout)),

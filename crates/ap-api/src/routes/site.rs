@@ -236,3 +236,86 @@ async fn sandbox_action(
     forget_csrf(&mut response, &sandbox_path(&session_id));
     response
 }
+
+/// `GET /onboarding`: the refresh URL of onboarding links: a fresh link for the signed-in
+/// seller (links expire within minutes), or sign-in first.
+pub async fn onboarding(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    let Some(caller) = signed_in(&req, &state).await else {
+        let back = format!("{}/onboarding", state.config().public_url);
+        return match pages::sign_in_url(&state, &back) {
+            Some(url) => redirect(&url),
+            None => message(StatusCode::UNAUTHORIZED, "Sign in", "Sign in to continue."),
+        };
+    };
+    let sellers = state.market().sellers();
+    match sellers.connect(caller.user_id.into(), &serde_json::Map::new()).await {
+        Ok(link) => redirect(&link.url),
+        Err(error) => {
+            tracing::warn!(%error, "onboarding link");
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again",
+                "The onboarding link could not be made right now; reload this page in a moment.",
+            )
+        }
+    }
+}
+
+/// `GET /onboarding/done`: where onboarding returns.
+pub async fn onboarding_done() -> HttpResponse {
+    message(
+        StatusCode::OK,
+        "Onboarding submitted",
+        "Thank you. Once your payouts are enabled you can publish paid listings; `ap` shows the \
+         state with GET /v1/sellers/status.",
+    )
+}
+
+#[derive(Template)]
+#[template(path = "onboarding.html")]
+struct OnboardingPage<'a> {
+    account_id: &'a str,
+    csrf: &'a str,
+}
+
+fn onboarding_path(account_id: &str) -> String {
+    format!("/sandbox/onboarding/{account_id}")
+}
+
+/// `GET /sandbox/onboarding/{account_id}`: the sandbox's onboarding page.
+pub async fn sandbox_onboarding(state: Data<AppState>, account_id: Path<String>) -> HttpResponse {
+    if state.market().commerce().gateway().sandbox().is_none() {
+        return message(StatusCode::NOT_FOUND, "Not found", "Onboarding here goes through Stripe.");
+    }
+    let (csrf, cookie) = csrf_token(&onboarding_path(&account_id));
+    let mut response =
+        html(StatusCode::OK, &OnboardingPage { account_id: &account_id, csrf: &csrf });
+    let _ = response.add_cookie(&cookie);
+    response
+}
+
+/// `POST /sandbox/onboarding/{account_id}/complete`: enables charges and payouts, stores
+/// the account's new state, and continues to the return URL.
+pub async fn sandbox_complete_onboarding(
+    req: HttpRequest,
+    state: Data<AppState>,
+    account_id: Path<String>,
+    form: Form<SandboxForm>,
+) -> HttpResponse {
+    if !csrf_ok(&req, &form.csrf) {
+        return message(StatusCode::BAD_REQUEST, "Form expired", "Reload the page and try again.");
+    }
+    let market = state.market();
+    let Some(sandbox) = market.commerce().gateway().sandbox() else {
+        return message(StatusCode::NOT_FOUND, "Not found", "Onboarding here goes through Stripe.");
+    };
+    let Some(next) = sandbox.complete_onboarding(&account_id) else {
+        return message(StatusCode::NOT_FOUND, "Not found", "There is no such account.");
+    };
+    if let Err(error) = market.sellers().refresh(&account_id).await {
+        tracing::warn!(%error, "sandbox onboarding not stored yet");
+    }
+    let mut response = redirect(&next);
+    forget_csrf(&mut response, &onboarding_path(&account_id));
+    response
+}

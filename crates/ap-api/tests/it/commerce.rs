@@ -51,7 +51,7 @@ async fn checkout(app: &TestApp, token: &str) -> Response {
 }
 
 /// Delivers a signed Stripe event.
-async fn deliver(app: &TestApp, id: &str, kind: &str, object: Value) -> Response {
+pub async fn deliver(app: &TestApp, id: &str, kind: &str, object: Value) -> Response {
     let body = event(id, kind, object);
     let now = ap_auth::Clock::now(&app.clock).timestamp();
     let signature = sign(body.as_bytes(), WEBHOOK_SECRET, now);

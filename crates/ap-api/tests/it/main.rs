@@ -9,6 +9,7 @@ mod commerce;
 mod downloads;
 mod errors;
 mod login;
+mod onboarding;
 mod publishing;
 mod ratelimit;
 mod search;
