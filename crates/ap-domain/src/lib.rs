@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod analytics;
 pub mod clock;
 pub mod code;
 pub mod commerce;

@@ -612,3 +612,169 @@ pub struct OnboardingStarted {
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
 }
+
+/// `GET /v1/sellers/earnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Earnings {
+    /// `usd`.
+    pub currency: String,
+    /// Every sale taken.
+    pub gross_cents: i64,
+    /// Platform fees on the sales that stand.
+    pub fee_cents: i64,
+    /// The seller's share of the sales that stand (gross − refunded − fee).
+    pub net_cents: i64,
+    /// Sales refunded.
+    pub refunded_cents: i64,
+    /// Sales that stand.
+    pub sales_count: i64,
+    /// Net of the last 30 days.
+    pub last_30_days_net_cents: i64,
+    /// Net not yet available for payout.
+    pub pending_cents: i64,
+    /// Net available for payout.
+    pub available_cents: i64,
+}
+
+/// One period of a revenue series (or its totals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenuePoint {
+    /// The period's first day (absent in totals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<chrono::NaiveDate>,
+    /// Sales taken.
+    pub gross_cents: i64,
+    /// Fees on the sales that stand.
+    pub fee_cents: i64,
+    /// The seller's share of the sales that stand.
+    pub net_cents: i64,
+    /// Sales that stand.
+    pub sales_count: i64,
+}
+
+/// `GET /v1/sellers/revenue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revenue {
+    /// `usd`.
+    pub currency: String,
+    /// `day`, `week` or `month`.
+    pub period: String,
+    /// Every period of the range, empty ones as zeros.
+    pub series: Vec<RevenuePoint>,
+    /// The whole range.
+    pub totals: RevenuePoint,
+}
+
+/// One listing of `GET /v1/sellers/revenue/breakdown`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingRevenue {
+    /// The listing's slug.
+    pub skill_slug: String,
+    /// Its title.
+    pub skill_title: String,
+    /// Sales that stand.
+    pub sales_count: i64,
+    /// Sales taken.
+    pub gross_cents: i64,
+    /// Fees on the sales that stand.
+    pub fee_cents: i64,
+    /// The seller's share of the sales that stand.
+    pub net_cents: i64,
+    /// Sales refunded.
+    pub refunded_cents: i64,
+}
+
+/// `GET /v1/sellers/revenue/breakdown`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenueBreakdown {
+    /// `usd`.
+    pub currency: String,
+    /// Per listing, most net first.
+    pub items: Vec<ListingRevenue>,
+    /// The whole range.
+    pub totals: RevenuePoint,
+}
+
+/// One sale in `GET /v1/sellers/sales` (no buyer details).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sale {
+    /// The purchase.
+    pub purchase_id: String,
+    /// The listing's slug.
+    pub skill_slug: String,
+    /// Its title.
+    pub skill_title: String,
+    /// The price paid.
+    pub amount_cents: i64,
+    /// The platform fee.
+    pub fee_cents: i64,
+    /// The seller's share.
+    pub net_cents: i64,
+    /// `usd`.
+    pub currency: String,
+    /// `completed` or `refunded`.
+    pub status: PurchaseStatus,
+    /// When it was paid.
+    pub purchased_at: DateTime<Utc>,
+}
+
+/// `GET /v1/sellers/next-payout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextPayout {
+    /// The day of the next payout.
+    pub expected_date: chrono::NaiveDate,
+    /// What it should pay.
+    pub expected_cents: i64,
+    /// `usd`.
+    pub currency: String,
+}
+
+/// One listing of `GET /v1/sellers/skills` (every state).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnListing {
+    /// The slug.
+    pub slug: String,
+    /// The title.
+    pub title: String,
+    /// `skill` or `agent`.
+    #[serde(rename = "type")]
+    pub listing_type: ListingType,
+    /// `pending`, `live`, `blocked` or `archived`.
+    pub status: String,
+    /// The live version, if any.
+    pub version: Option<String>,
+    /// The live version's verdict (`pending` before one).
+    pub security_status: SecurityStatus,
+    /// The price.
+    pub price_cents: i64,
+    /// Download links issued.
+    pub download_count: i64,
+    /// Installations recorded.
+    pub install_count: i64,
+    /// Sales that stand.
+    pub sales_count: i64,
+    /// Sales taken.
+    pub gross_cents: i64,
+    /// The seller's share of the sales that stand.
+    pub net_cents: i64,
+    /// Average rating, null while unrated.
+    pub rating_average: Option<f64>,
+    /// Number of ratings.
+    pub rating_count: i64,
+}
+
+/// One entry of `GET /v1/sellers/activity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// `sale`, `refund`, `review`, `install`, `version_published` or `scan_blocked`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The listing.
+    pub skill_slug: String,
+    /// One line for people.
+    pub summary: String,
+    /// The amount of sales and refunds.
+    pub amount_cents: Option<i64>,
+}

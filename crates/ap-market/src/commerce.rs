@@ -28,6 +28,10 @@ use crate::downloads::{DownloadError, Downloads};
 use crate::payments::{CheckoutRequest, GatewayError, GatewayEvent, PaymentGateway, SessionState};
 use crate::present::utc;
 
+/// How long an unpaid checkout is offered again instead of a new one (Stripe's default
+/// checkout lifetime).
+const OPEN_CHECKOUT_HOURS: i64 = 23;
+
 /// The placeholder the payment provider replaces with the session id in a success URL.
 pub const SESSION_PLACEHOLDER: &str = "{CHECKOUT_SESSION_ID}";
 
@@ -308,6 +312,12 @@ impl Commerce {
                 let account = purchases::seller_account(conn, card.owner_id.as_str())?
                     .filter(|a| a.charges_enabled)
                     .ok_or(CommerceError::SellerNotReady)?;
+                let open_since = now - chrono::Duration::hours(OPEN_CHECKOUT_HOURS);
+                if let Some(open) =
+                    purchases::open_checkout(conn, buyer.as_str(), card.id.as_str(), open_since)?
+                {
+                    return Ok(Err(open));
+                }
                 let email = users::by_id(conn, buyer.as_str())?.email;
                 let money = split(card.price_cents);
                 let purchase = NewPurchase {
@@ -320,6 +330,7 @@ impl Commerce {
                     status: PurchaseStatus::Pending.as_str().to_owned(),
                     created_at: now,
                     updated_at: now,
+                    seller_id: card.owner_id.as_str().to_owned(),
                 };
                 purchases::insert(conn, &purchase)?;
                 let default_cancel = format!("{}/skills/{}", site.public_url, card.slug);
@@ -337,9 +348,15 @@ impl Commerce {
                     cancel_url: cancel_url.unwrap_or(default_cancel),
                     customer_email: email,
                 };
-                Ok(CheckoutPlan { purchase, request })
+                Ok(Ok(CheckoutPlan { purchase, request }))
             })
             .await?;
+        let plan = match plan {
+            Ok(plan) => plan,
+            // The buyer's open checkout of this listing answers again (it is the same
+            // checkout at the provider: the create call is idempotent per purchase).
+            Err(open) => return self.reopen(open).await,
+        };
         let purchase_id = plan.purchase.id.clone();
         let session = match self.gateway.create_checkout(plan.request).await {
             Ok(session) => session,
@@ -361,6 +378,28 @@ impl Commerce {
             purchase_id,
             checkout_url: session.url,
             session_id: session.id,
+            status: PurchaseStatus::Pending,
+        })
+    }
+
+    /// The checkout of an open pending purchase, asked of the provider again.
+    async fn reopen(&self, open: Purchase) -> Result<CheckoutStarted, CommerceError> {
+        let session_id = open.stripe_session_id.clone().ok_or(CommerceError::PurchaseNotFound)?;
+        let state = self.gateway.retrieve_session(&session_id).await?;
+        if state.paid || state.expired {
+            // Settled meanwhile: fulfil it and let the buyer start afresh if it expired.
+            self.fulfil(&session_id).await?;
+            return Err(if state.paid {
+                CommerceError::AlreadyPurchased
+            } else {
+                CommerceError::PurchaseNotFound
+            });
+        }
+        let url = state.url.ok_or(CommerceError::PurchaseNotFound)?;
+        Ok(CheckoutStarted {
+            purchase_id: open.id,
+            checkout_url: url,
+            session_id,
             status: PurchaseStatus::Pending,
         })
     }
@@ -393,9 +432,16 @@ impl Commerce {
         }
         let now = self.now();
         match &event.event {
-            GatewayEvent::CheckoutSettled { session_id } => {
-                self.fulfil(session_id).await?;
-            }
+            GatewayEvent::CheckoutSettled { session_id } => match self.fulfil(session_id).await {
+                // A checkout this server did not open (another deployment on the same
+                // Stripe account): acknowledged, so Stripe stops retrying it.
+                Err(CommerceError::PurchaseNotFound) => {
+                    tracing::warn!(%session_id, "webhook for an unknown checkout");
+                }
+                other => {
+                    other?;
+                }
+            },
             GatewayEvent::CheckoutFailed { session_id } => {
                 self.close(session_id.clone(), PurchaseStatus::Failed).await?;
             }
@@ -407,15 +453,9 @@ impl Commerce {
                 self.db
                     .run(move |conn| {
                         write_tx(conn, |conn| {
+                            purchases::lock_payment(conn, &payment_intent)?;
                             if let Some(p) = purchases::record_refund(conn, &payment_intent, now)? {
-                                let from = [PurchaseStatus::Completed, PurchaseStatus::Pending];
-                                purchases::transition(
-                                    conn,
-                                    &p.id,
-                                    &from,
-                                    PurchaseStatus::Refunded,
-                                    now,
-                                )?;
+                                purchases::refund(conn, &p.id, now)?;
                             }
                             Ok::<_, StoreError>(())
                         })
@@ -483,8 +523,30 @@ impl Commerce {
         })
     }
 
-    /// `GET /v1/purchases/{id}/status`: the caller's purchase (bought or redeemed).
+    /// `GET /v1/purchases/{id}/status`: the caller's purchase (bought or redeemed); a
+    /// pending one is fulfilled first when its checkout is paid (clients poll this).
     pub async fn status(
+        &self,
+        user: UserId,
+        purchase_id: String,
+    ) -> Result<PurchaseState, CommerceError> {
+        let state = self.stored_status(user.clone(), purchase_id.clone()).await?;
+        if state.status != PurchaseStatus::Pending {
+            return Ok(state);
+        }
+        let id = purchase_id.clone();
+        let session =
+            self.db.run(move |c| purchases::by_id(c, &id)).await?.and_then(|p| p.stripe_session_id);
+        match session {
+            Some(session) => {
+                self.fulfil(&session).await?;
+                self.stored_status(user, purchase_id).await
+            }
+            None => Ok(state),
+        }
+    }
+
+    async fn stored_status(
         &self,
         user: UserId,
         purchase_id: String,
@@ -651,6 +713,9 @@ fn settle(
     code: &str,
     now: NaiveDateTime,
 ) -> Result<PurchaseStatus, CommerceError> {
+    if let Some(payment) = &state.payment_intent {
+        purchases::lock_payment(conn, payment)?;
+    }
     let purchase = purchases::by_session_for_update(conn, &state.id)?
         .ok_or(CommerceError::PurchaseNotFound)?;
     let refunded = match &state.payment_intent {
@@ -658,15 +723,21 @@ fn settle(
         None => false,
     };
     if state.paid && refunded {
-        let from = [
-            PurchaseStatus::Pending,
-            PurchaseStatus::Failed,
-            PurchaseStatus::Expired,
-            PurchaseStatus::Completed,
-        ];
-        purchases::transition(conn, &purchase.id, &from, PurchaseStatus::Refunded, now)?;
-        // The payment is recorded for the books, even though access never starts.
+        // Booked as taken and refunded, though access never starts.
+        purchases::refund(conn, &purchase.id, now)?;
         return Ok(PurchaseStatus::Refunded);
+    }
+    if state.paid
+        && purchase.status != PurchaseStatus::Completed
+        && usage::purchase_access(conn, purchase.buyer_id.as_str(), purchase.listing_id.as_str())?
+            .is_some()
+    {
+        // A second checkout of something the buyer owns was paid too (two tabs): the
+        // purchase cannot complete twice; it is marked failed, for a refund by hand.
+        tracing::error!(purchase = %purchase.id, "a second paid checkout of an owned listing");
+        let from = [PurchaseStatus::Pending, PurchaseStatus::Expired];
+        purchases::transition(conn, &purchase.id, &from, PurchaseStatus::Failed, now)?;
+        return Ok(PurchaseStatus::Failed);
     }
     if state.paid {
         purchases::complete(conn, &purchase.id, state.payment_intent.as_deref(), code, now)?;

@@ -57,6 +57,8 @@ pub struct SessionState {
     pub expired: bool,
     /// The payment, once there is one.
     pub payment_intent: Option<String>,
+    /// The page where the buyer pays, while the checkout is open.
+    pub url: Option<String>,
 }
 
 /// A connected account to create for a seller.

@@ -1,17 +1,35 @@
 //! Sellers: onboarding to the payment provider (a connected account, created once, and
-//! onboarding links) and the stored state of that account.
+//! onboarding links) and the stored state of that account; and the seller's figures,
+//! every one from the purchases ledger (`ap_store::ledger`), in integer cents, for the
+//! caller's own listings only.
+//!
+//! Definitions (UTC days, by the day of the sale): a sale is a paid purchase; `gross` is
+//! what sales took, `refunded` what refunds gave back, `fee` the platform's fees on the
+//! sales that stand, `net = gross − refunded − fee` the seller's share. Payouts follow a
+//! documented rule (`PAYOUT_DELAY_DAYS`): a sale's net becomes available that many days
+//! after the sale, and is paid out daily.
 //!
 //! `status` has no side effects beyond refreshing the stored copy of the provider's
 //! state: while the stored state is incomplete it asks the provider again, so a seller
 //! who finished onboarding sees it even if the `account.updated` webhook is late.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use ap_domain::analytics::{DateRange, Period};
 use ap_domain::clock::Clock;
-use ap_domain::wire::{OnboardingStarted, SellerStatus};
+use ap_domain::commerce::PurchaseStatus;
+use ap_domain::listing::SecurityStatus;
+use ap_domain::page::{Page, PageRequest};
+use ap_domain::wire::{
+    Activity, Earnings, ListingRevenue, NextPayout, OnboardingStarted, OwnListing, Revenue,
+    RevenueBreakdown, RevenuePoint, Sale, SellerStatus,
+};
 use ap_domain::{Code, ErrorCode, FieldErrors, UserId};
+use ap_store::ledger::{self, Figures};
 use ap_store::purchases::{self, AccountState, SellerAccount};
-use ap_store::{Db, StoreError, UnitError, publish, users};
+use ap_store::{Db, StoreError, UnitError, catalog, publish, sellers, users};
+use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value};
 
 use crate::commerce::{Site, redirect_field};
@@ -187,5 +205,324 @@ impl Sellers {
         };
         let link = self.gateway.onboarding_link(&account_id, &return_url, &refresh_url).await?;
         Ok(OnboardingStarted { url: link.url, expires_at: link.expires_at })
+    }
+}
+
+/// Days after a sale before its net is available for payout (the sandbox's rule, and the
+/// figure shown while Stripe's balance is not consulted).
+pub const PAYOUT_DELAY_DAYS: i64 = 7;
+
+/// Every sale could be in the ledger since this day.
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
+
+fn point(start: Option<NaiveDate>, figures: &Figures) -> RevenuePoint {
+    RevenuePoint {
+        period_start: start,
+        gross_cents: figures.gross_cents,
+        fee_cents: figures.fee_cents,
+        net_cents: figures.net_cents(),
+        sales_count: figures.sales_count,
+    }
+}
+
+fn add(into: &mut Figures, more: &Figures) {
+    into.gross_cents += more.gross_cents;
+    into.refunded_cents += more.refunded_cents;
+    into.fee_cents += more.fee_cents;
+    into.sales_count += more.sales_count;
+    into.refunds_count += more.refunds_count;
+}
+
+impl Sellers {
+    fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    /// The caller's day, for ranges.
+    pub fn today_utc(&self) -> NaiveDate {
+        self.today()
+    }
+
+    /// `GET /v1/sellers/earnings`.
+    pub async fn earnings(&self, user: UserId) -> Result<Earnings, SellerError> {
+        let today = self.today();
+        let (all, last_30, recent) = self
+            .db
+            .run(move |c| {
+                let seller = user.as_str();
+                Ok::<_, StoreError>((
+                    ledger::totals(c, seller, epoch(), today)?,
+                    ledger::totals(c, seller, today - Duration::days(29), today)?,
+                    ledger::totals(
+                        c,
+                        seller,
+                        today - Duration::days(PAYOUT_DELAY_DAYS - 1),
+                        today,
+                    )?,
+                ))
+            })
+            .await?;
+        Ok(Earnings {
+            currency: "usd".to_owned(),
+            gross_cents: all.gross_cents,
+            fee_cents: all.fee_cents,
+            net_cents: all.net_cents(),
+            refunded_cents: all.refunded_cents,
+            sales_count: all.sales_count,
+            last_30_days_net_cents: last_30.net_cents(),
+            pending_cents: recent.net_cents(),
+            available_cents: all.net_cents() - recent.net_cents(),
+        })
+    }
+
+    /// `GET /v1/sellers/next-payout`: tomorrow's payout of the sales that become
+    /// available then.
+    pub async fn next_payout(&self, user: UserId) -> Result<NextPayout, SellerError> {
+        let expected_date = self.today() + Duration::days(1);
+        let day = expected_date - Duration::days(PAYOUT_DELAY_DAYS);
+        let figures = self.db.run(move |c| ledger::totals(c, user.as_str(), day, day)).await?;
+        Ok(NextPayout {
+            expected_date,
+            expected_cents: figures.net_cents(),
+            currency: "usd".to_owned(),
+        })
+    }
+
+    /// `GET /v1/sellers/revenue`: every period of the range, empty ones as zeros.
+    pub async fn revenue(
+        &self,
+        user: UserId,
+        period: Period,
+        range: DateRange,
+    ) -> Result<Revenue, SellerError> {
+        let days =
+            self.db.run(move |c| ledger::by_day(c, user.as_str(), range.from, range.to)).await?;
+        let starts = period.buckets(range.from, range.to);
+        let mut buckets: Vec<Figures> = vec![Figures::default(); starts.len()];
+        let mut totals = Figures::default();
+        for (day, figures) in &days {
+            let start = period.start_of(*day);
+            if let Ok(slot) = starts.binary_search(&start) {
+                add(&mut buckets[slot], figures);
+            }
+            add(&mut totals, figures);
+        }
+        Ok(Revenue {
+            currency: "usd".to_owned(),
+            period: period.as_str().to_owned(),
+            series: starts.iter().zip(&buckets).map(|(s, f)| point(Some(*s), f)).collect(),
+            totals: point(None, &totals),
+        })
+    }
+
+    /// `GET /v1/sellers/revenue/breakdown`: per listing, most net first.
+    pub async fn breakdown(
+        &self,
+        user: UserId,
+        range: DateRange,
+    ) -> Result<RevenueBreakdown, SellerError> {
+        let (rows, cards) = self
+            .db
+            .run(move |c| {
+                let rows = ledger::by_listing(c, user.as_str(), range.from, range.to)?;
+                let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+                let cards = catalog::cards_with_authors(c, &ids)?;
+                Ok::<_, StoreError>((rows, cards))
+            })
+            .await?;
+        let mut totals = Figures::default();
+        let mut items: Vec<ListingRevenue> = rows
+            .iter()
+            .filter_map(|(id, figures)| {
+                add(&mut totals, figures);
+                let (card, _) = cards.iter().find(|(c, _)| c.id == *id.as_str())?;
+                Some(ListingRevenue {
+                    skill_slug: card.slug.clone(),
+                    skill_title: card.title.clone(),
+                    sales_count: figures.sales_count,
+                    gross_cents: figures.gross_cents,
+                    fee_cents: figures.fee_cents,
+                    net_cents: figures.net_cents(),
+                    refunded_cents: figures.refunded_cents,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| b.net_cents.cmp(&a.net_cents).then(a.skill_slug.cmp(&b.skill_slug)));
+        Ok(RevenueBreakdown { currency: "usd".to_owned(), items, totals: point(None, &totals) })
+    }
+
+    /// `GET /v1/sellers/sales`: paid sales in the range, newest first (no buyer details).
+    pub async fn sales(
+        &self,
+        user: UserId,
+        range: DateRange,
+        skill: Option<String>,
+        page: PageRequest,
+    ) -> Result<Page<Sale>, SellerError> {
+        let from = range.from.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let to = (range.to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
+        let (rows, total, cards) = self
+            .db
+            .run(move |c| {
+                let listing = match &skill {
+                    Some(slug) => match catalog::listing_by_slug(c, slug, None)? {
+                        Some((card, _)) if card.owner_id == user => Some(card.id.into_string()),
+                        _ => return Ok::<_, StoreError>((Vec::new(), 0, Vec::new())),
+                    },
+                    None => None,
+                };
+                let (rows, total) = sellers::sales(
+                    c,
+                    user.as_str(),
+                    from,
+                    to,
+                    listing.as_deref(),
+                    page.limit,
+                    page.offset,
+                )?;
+                let ids: Vec<&str> = rows.iter().map(|p| p.listing_id.as_str()).collect();
+                let cards = catalog::cards_with_authors(c, &ids)?;
+                Ok((rows, total, cards))
+            })
+            .await?;
+        let items = rows
+            .iter()
+            .filter_map(|p| {
+                let (card, _) = cards.iter().find(|(c, _)| c.id == p.listing_id)?;
+                let net = if p.status == PurchaseStatus::Refunded {
+                    0
+                } else {
+                    p.amount_cents - p.fee_cents
+                };
+                Some(Sale {
+                    purchase_id: p.id.clone(),
+                    skill_slug: card.slug.clone(),
+                    skill_title: card.title.clone(),
+                    amount_cents: p.amount_cents,
+                    fee_cents: if p.status == PurchaseStatus::Refunded { 0 } else { p.fee_cents },
+                    net_cents: net,
+                    currency: p.currency.clone(),
+                    status: p.status,
+                    purchased_at: crate::present::utc(p.completed_at.unwrap_or(p.created_at)),
+                })
+            })
+            .collect();
+        Ok(Page::new(items, total, page))
+    }
+
+    /// `GET /v1/sellers/skills`: the caller's listings in every state, with their figures.
+    pub async fn listings(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<OwnListing>, SellerError> {
+        let today = self.today();
+        let (cards, total, blocked, figures) = self
+            .db
+            .run(move |c| {
+                let (ids, total) =
+                    sellers::own_listing_ids(c, user.as_str(), page.limit, page.offset)?;
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let cards = catalog::cards_with_authors(c, &ids)?;
+                let blocked = sellers::with_blocked_versions(c, &ids)?;
+                let figures: HashMap<String, Figures> =
+                    ledger::by_listing(c, user.as_str(), epoch(), today)?.into_iter().collect();
+                Ok::<_, StoreError>((cards, total, blocked, figures))
+            })
+            .await?;
+        let items = cards
+            .into_iter()
+            .map(|(card, _)| {
+                let status = if card.archived_at.is_some() {
+                    "archived"
+                } else if card.live_version_id.is_some() {
+                    "live"
+                } else if blocked.iter().any(|b| card.id == *b.as_str()) {
+                    "blocked"
+                } else {
+                    "pending"
+                };
+                let f = figures.get(card.id.as_str()).copied().unwrap_or_default();
+                OwnListing {
+                    slug: card.slug,
+                    title: card.title,
+                    listing_type: card.listing_type,
+                    status: status.to_owned(),
+                    version: card.current_version,
+                    security_status: if card.live_version_id.is_some() {
+                        card.security_status
+                    } else {
+                        SecurityStatus::Pending
+                    },
+                    price_cents: card.price_cents,
+                    download_count: card.download_count,
+                    install_count: card.install_count,
+                    sales_count: f.sales_count,
+                    gross_cents: f.gross_cents,
+                    net_cents: f.net_cents(),
+                    rating_average: (card.rating_count > 0).then_some(card.rating_average),
+                    rating_count: card.rating_count,
+                }
+            })
+            .collect();
+        Ok(Page::new(items, total, page))
+    }
+
+    /// `GET /v1/sellers/activity`: what happened to the caller's listings, newest first.
+    pub async fn activity(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Activity>, SellerError> {
+        let n = page.offset + page.limit;
+        let (mut happenings, total, cards) = self
+            .db
+            .run(move |c| {
+                let (happenings, total) = sellers::happenings(c, user.as_str(), n)?;
+                let mut ids: Vec<&str> = happenings.iter().map(|h| h.listing_id.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let cards = catalog::cards_with_authors(c, &ids)?;
+                Ok::<_, StoreError>((happenings, total, cards))
+            })
+            .await?;
+        happenings.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(b.kind)));
+        let items = happenings
+            .into_iter()
+            .skip(usize::try_from(page.offset).unwrap_or(0))
+            .take(usize::try_from(page.limit).unwrap_or(0))
+            .filter_map(|h| {
+                let (card, _) = cards.iter().find(|(c, _)| c.id == *h.listing_id.as_str())?;
+                let money = |cents: Option<i64>| {
+                    let cents = cents.unwrap_or(0);
+                    format!("${}.{:02}", cents / 100, cents % 100)
+                };
+                let summary = match h.kind {
+                    "sale" => format!("Sold {} for {}", card.title, money(h.amount_cents)),
+                    "refund" => format!("Refunded {} ({})", card.title, money(h.amount_cents)),
+                    "install" => format!("{} was installed", card.title),
+                    "version_published" => format!(
+                        "Version {} of {} published",
+                        h.version.clone().unwrap_or_default(),
+                        card.title
+                    ),
+                    _ => format!(
+                        "Version {} of {} was blocked by the security scan",
+                        h.version.clone().unwrap_or_default(),
+                        card.title
+                    ),
+                };
+                Some(Activity {
+                    kind: h.kind.to_owned(),
+                    at: crate::present::utc(h.at),
+                    skill_slug: card.slug.clone(),
+                    summary,
+                    amount_cents: h.amount_cents,
+                })
+            })
+            .collect();
+        Ok(Page::new(items, total, page))
     }
 }

@@ -67,11 +67,13 @@ impl PaymentGateway for SandboxGateway {
     }
 
     fn retrieve_session<'a>(&'a self, session_id: &'a str) -> GatewayFuture<'a, SessionState> {
+        let url = format!("{}/sandbox/checkout/{session_id}", self.public_url);
         let found = self.sessions().get(session_id).map(|s| SessionState {
             id: session_id.to_owned(),
             paid: s.paid,
             expired: false,
-            payment_intent: s.paid.then(|| format!("pi_sandbox_{}", &session_id[11..])),
+            payment_intent: s.paid.then(|| format!("pi_{}", session_id.trim_start_matches("cs_"))),
+            url: (!s.paid).then_some(url),
         });
         Box::pin(async move {
             found.ok_or_else(|| GatewayError::Unknown(format!("sandbox session {session_id}")))
@@ -101,18 +103,17 @@ impl PaymentGateway for SandboxGateway {
         return_url: &'a str,
         _refresh_url: &'a str,
     ) -> GatewayFuture<'a, OnboardingLink> {
-        let known = match self.accounts().get_mut(account_id) {
-            Some(account) => {
-                account.return_url = Some(return_url.to_owned());
-                true
-            }
-            None => false,
-        };
+        // An account this process does not know (made before a restart) is taken over.
+        self.accounts()
+            .entry(account_id.to_owned())
+            .or_insert_with(|| Account {
+                user_id: String::new(),
+                complete: false,
+                return_url: None,
+            })
+            .return_url = Some(return_url.to_owned());
         let url = format!("{}/sandbox/onboarding/{account_id}", self.public_url);
         Box::pin(async move {
-            if !known {
-                return Err(GatewayError::Unknown(format!("sandbox account {account_id}")));
-            }
             Ok(OnboardingLink { url, expires_at: Utc::now() + chrono::Duration::hours(1) })
         })
     }
@@ -147,7 +148,12 @@ impl Sandbox for SandboxGateway {
         let mut accounts = self.accounts();
         let account = accounts.get_mut(account_id)?;
         account.complete = true;
-        Some(account.return_url.clone().unwrap_or_else(|| format!("{}/", self.public_url)))
+        Some(
+            account
+                .return_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/onboarding/done", self.public_url)),
+        )
     }
 
     fn pay(&self, session_id: &str) -> Option<String> {

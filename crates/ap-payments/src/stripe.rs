@@ -154,6 +154,7 @@ impl PaymentGateway for StripeGateway {
                 paid: session.payment_status == CheckoutSessionPaymentStatus::Paid,
                 expired: session.status == Some(CheckoutSessionStatus::Expired),
                 payment_intent: session.payment_intent.map(|p| p.id().to_string()),
+                url: session.url,
             })
         })
     }

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod db;
 pub mod error;
 pub mod identity;
+pub mod ledger;
 pub mod migrate;
 pub mod models;
 pub mod publish;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::conn::Conn;
 use crate::error::StoreError;
+use crate::ledger::{self, DayDelta};
 use crate::schema::{license_codes, payment_refunds, purchases, seller_accounts, stripe_events};
 
 /// A purchase row.
@@ -27,6 +28,8 @@ pub struct Purchase {
     pub refunded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The listing's owner when it was bought.
+    pub seller_id: Option<UserId>,
 }
 
 /// A purchase to create (pending, before its checkout session exists).
@@ -42,6 +45,7 @@ pub struct NewPurchase {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub seller_id: String,
 }
 
 /// Creates a purchase.
@@ -89,8 +93,21 @@ pub fn by_session(conn: &mut Conn, session_id: &str) -> Result<Option<Purchase>,
         .optional()?)
 }
 
+/// The ledger line of a purchase, on the day of its sale (or `now` when it has none).
+fn ledger_add(
+    conn: &mut Conn,
+    purchase: &Purchase,
+    delta: DayDelta,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let Some(seller) = &purchase.seller_id else { return Ok(()) };
+    let day = purchase.completed_at.unwrap_or(now).date();
+    ledger::add(conn, purchase.listing_id.as_str(), seller.as_str(), day, delta)
+}
+
 /// Completes a pending (or failed or expired) purchase with its payment and license
-/// code; answers whether it changed (a completed or refunded purchase stays as it is).
+/// code, and books the sale; answers whether it changed (a completed or refunded
+/// purchase stays as it is).
 pub fn complete(
     conn: &mut Conn,
     purchase_id: &str,
@@ -122,6 +139,44 @@ pub fn complete(
             license_codes::created_at.eq(now),
         ))
         .execute(conn)?;
+    if let Some(purchase) = by_id(conn, purchase_id)? {
+        let delta = DayDelta {
+            gross_cents: purchase.amount_cents,
+            fee_cents: purchase.fee_cents,
+            sales_count: 1,
+            ..DayDelta::default()
+        };
+        ledger_add(conn, &purchase, delta, now)?;
+    }
+    Ok(true)
+}
+
+/// Refunds a purchase and books it: a completed sale is undone on its day; a payment
+/// refunded before its checkout was fulfilled is booked as taken and refunded at once.
+/// Answers whether it changed (a refunded purchase stays as it is).
+pub fn refund(conn: &mut Conn, purchase_id: &str, now: NaiveDateTime) -> Result<bool, StoreError> {
+    let Some(purchase) = by_id(conn, purchase_id)? else { return Ok(false) };
+    let delta = match purchase.status {
+        PurchaseStatus::Refunded => return Ok(false),
+        PurchaseStatus::Completed => DayDelta {
+            refunded_cents: purchase.amount_cents,
+            fee_cents: -purchase.fee_cents,
+            sales_count: -1,
+            refunds_count: 1,
+            ..DayDelta::default()
+        },
+        _ => DayDelta {
+            gross_cents: purchase.amount_cents,
+            refunded_cents: purchase.amount_cents,
+            refunds_count: 1,
+            ..DayDelta::default()
+        },
+    };
+    let from = [purchase.status];
+    if !transition(conn, purchase_id, &from, PurchaseStatus::Refunded, now)? {
+        return Ok(false);
+    }
+    ledger_add(conn, &purchase, delta, now)?;
     Ok(true)
 }
 
@@ -144,6 +199,38 @@ pub fn transition(
         ))
         .execute(conn)?;
     Ok(changed == 1)
+}
+
+/// Serialises the units of work about one payment until the transaction ends (a
+/// refund and the fulfilment of its checkout): a PostgreSQL advisory lock on the payment
+/// intent. SQLite needs nothing: its write transactions already run one at a time.
+pub fn lock_payment(conn: &mut Conn, payment_intent: &str) -> Result<(), StoreError> {
+    if let Conn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(payment_intent)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// A pending purchase of this listing by this buyer with an open checkout, if any (a
+/// second Buy reuses it instead of opening a second checkout that could also be paid).
+pub fn open_checkout(
+    conn: &mut Conn,
+    buyer_id: &str,
+    listing_id: &str,
+    since: NaiveDateTime,
+) -> Result<Option<Purchase>, StoreError> {
+    Ok(purchases::table
+        .filter(purchases::buyer_id.eq(buyer_id))
+        .filter(purchases::listing_id.eq(listing_id))
+        .filter(purchases::status.eq(PurchaseStatus::Pending.as_str()))
+        .filter(purchases::stripe_session_id.is_not_null())
+        .filter(purchases::created_at.ge(since))
+        .order(purchases::created_at.desc())
+        .select(Purchase::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Records a full refund of a payment intent (once), and answers the purchase it paid

@@ -120,6 +120,20 @@ diesel::table! {
         refunded_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        seller_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    listing_days (listing_id, day) {
+        listing_id -> Text,
+        day -> Date,
+        seller_id -> Text,
+        gross_cents -> BigInt,
+        refunded_cents -> BigInt,
+        fee_cents -> BigInt,
+        sales_count -> BigInt,
+        refunds_count -> BigInt,
     }
 }
 
@@ -207,6 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     seller_accounts,
     payment_refunds,
+    listing_days,
     categories,
     listings,
     listing_versions,

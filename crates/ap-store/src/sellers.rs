@@ -102,3 +102,213 @@ pub fn listing_ids(
         .load(conn)?;
     Ok((ids, total))
 }
+
+/// Every listing of an owner, whatever its state, newest first; with the total.
+pub fn own_listing_ids(
+    conn: &mut Conn,
+    owner_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<String>, i64), StoreError> {
+    let total: i64 = listings::table
+        .filter(listings::owner_id.eq(owner_id))
+        .select(count_star())
+        .get_result(conn)?;
+    let ids = listings::table
+        .filter(listings::owner_id.eq(owner_id))
+        .order((listings::created_at.desc(), listings::id.desc()))
+        .select(listings::id)
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok((ids, total))
+}
+
+/// Which of these listings have a blocked version.
+pub fn with_blocked_versions(conn: &mut Conn, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+    use crate::schema::listing_versions;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(listing_versions::table
+        .filter(listing_versions::listing_id.eq_any(ids))
+        .filter(listing_versions::status.eq(ap_domain::listing::VersionStatus::Blocked.as_str()))
+        .select(listing_versions::listing_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// A seller's paid sales (completed or refunded) whose sale falls between `from` and
+/// `to` (exclusive), optionally of one listing, newest first; with the total.
+pub fn sales(
+    conn: &mut Conn,
+    seller_id: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+    listing_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::purchases::Purchase>, i64), StoreError> {
+    use crate::purchases::Purchase;
+    use crate::schema::purchases;
+    use ap_domain::commerce::PurchaseStatus;
+    let paid = [PurchaseStatus::Completed.as_str(), PurchaseStatus::Refunded.as_str()];
+    let query = || {
+        let mut query = purchases::table
+            .filter(purchases::seller_id.eq(seller_id.to_owned()))
+            .filter(purchases::status.eq_any(paid))
+            .filter(purchases::completed_at.ge(from))
+            .filter(purchases::completed_at.lt(to))
+            .into_boxed();
+        if let Some(listing) = listing_id {
+            query = query.filter(purchases::listing_id.eq(listing.to_owned()));
+        }
+        query
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .select(Purchase::as_select())
+        .order((purchases::completed_at.desc(), purchases::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// One thing that happened to a seller's listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Happening {
+    /// `sale`, `refund`, `install`, `version_published` or `scan_blocked`.
+    pub kind: &'static str,
+    /// When.
+    pub at: chrono::NaiveDateTime,
+    /// The listing.
+    pub listing_id: String,
+    /// A version, for version events.
+    pub version: Option<String>,
+    /// The amount, for sales and refunds.
+    pub amount_cents: Option<i64>,
+}
+
+/// The newest `n` happenings of each kind for a seller's listings, and how many there
+/// are of all kinds (the caller merges them by time).
+pub fn happenings(
+    conn: &mut Conn,
+    seller_id: &str,
+    n: i64,
+) -> Result<(Vec<Happening>, i64), StoreError> {
+    use crate::schema::{installations, listing_versions, purchases};
+    use ap_domain::listing::VersionStatus;
+    let own =
+        || listings::table.filter(listings::owner_id.eq(seller_id.to_owned())).select(listings::id);
+    let mut all = Vec::new();
+    let mut total = 0;
+
+    let sold = || purchases::table.filter(purchases::seller_id.eq(seller_id.to_owned()));
+    total +=
+        sold().filter(purchases::completed_at.is_not_null()).count().get_result::<i64>(conn)?;
+    let rows: Vec<(String, Option<chrono::NaiveDateTime>, i64)> = sold()
+        .filter(purchases::completed_at.is_not_null())
+        .order(purchases::completed_at.desc())
+        .select((purchases::listing_id, purchases::completed_at, purchases::amount_cents))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().filter_map(|(listing_id, at, amount)| {
+        Some(Happening {
+            kind: "sale",
+            at: at?,
+            listing_id,
+            version: None,
+            amount_cents: Some(amount),
+        })
+    }));
+    total += sold().filter(purchases::refunded_at.is_not_null()).count().get_result::<i64>(conn)?;
+    let rows: Vec<(String, Option<chrono::NaiveDateTime>, i64)> = sold()
+        .filter(purchases::refunded_at.is_not_null())
+        .order(purchases::refunded_at.desc())
+        .select((purchases::listing_id, purchases::refunded_at, purchases::amount_cents))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().filter_map(|(listing_id, at, amount)| {
+        Some(Happening {
+            kind: "refund",
+            at: at?,
+            listing_id,
+            version: None,
+            amount_cents: Some(amount),
+        })
+    }));
+
+    let own_nullable = || {
+        listings::table
+            .filter(listings::owner_id.eq(seller_id.to_owned()))
+            .select(listings::id.nullable())
+    };
+    let installs = || installations::table.filter(installations::listing_id.eq_any(own_nullable()));
+    total += installs().count().get_result::<i64>(conn)?;
+    let rows: Vec<(Option<String>, chrono::NaiveDateTime)> = installs()
+        .order(installations::created_at.desc())
+        .select((installations::listing_id, installations::created_at))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().filter_map(|(listing_id, at)| {
+        Some(Happening {
+            kind: "install",
+            at,
+            listing_id: listing_id?,
+            version: None,
+            amount_cents: None,
+        })
+    }));
+
+    let versions = || listing_versions::table.filter(listing_versions::listing_id.eq_any(own()));
+    total += versions()
+        .filter(listing_versions::published_at.is_not_null())
+        .count()
+        .get_result::<i64>(conn)?;
+    let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = versions()
+        .filter(listing_versions::published_at.is_not_null())
+        .order(listing_versions::published_at.desc())
+        .select((
+            listing_versions::listing_id,
+            listing_versions::version,
+            listing_versions::published_at,
+        ))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().filter_map(|(listing_id, version, at)| {
+        Some(Happening {
+            kind: "version_published",
+            at: at?,
+            listing_id,
+            version: Some(version),
+            amount_cents: None,
+        })
+    }));
+    let blocked =
+        || versions().filter(listing_versions::status.eq(VersionStatus::Blocked.as_str()));
+    total += blocked()
+        .filter(listing_versions::scanned_at.is_not_null())
+        .count()
+        .get_result::<i64>(conn)?;
+    let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = blocked()
+        .filter(listing_versions::scanned_at.is_not_null())
+        .order(listing_versions::scanned_at.desc())
+        .select((
+            listing_versions::listing_id,
+            listing_versions::version,
+            listing_versions::scanned_at,
+        ))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().filter_map(|(listing_id, version, at)| {
+        Some(Happening {
+            kind: "scan_blocked",
+            at: at?,
+            listing_id,
+            version: Some(version),
+            amount_cents: None,
+        })
+    }));
+    Ok((all, total))
+}

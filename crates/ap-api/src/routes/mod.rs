@@ -162,6 +162,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             api("/v1/sellers/connect", SignedIn).route(web::post().to(sellers::connect_seller)),
         )
+        .service(api("/v1/sellers/skills", SignedIn).route(read().to(sellers::list_own_listings)))
+        .service(api("/v1/sellers/earnings", SignedIn).route(read().to(sellers::get_earnings)))
+        .service(api("/v1/sellers/sales", SignedIn).route(read().to(sellers::list_sales)))
+        .service(api("/v1/sellers/revenue", SignedIn).route(read().to(sellers::get_revenue)))
+        .service(
+            api("/v1/sellers/revenue/breakdown", SignedIn)
+                .route(read().to(sellers::get_revenue_breakdown)),
+        )
+        .service(api("/v1/sellers/activity", SignedIn).route(read().to(sellers::list_activity)))
+        .service(
+            api("/v1/sellers/next-payout", SignedIn).route(read().to(sellers::get_next_payout)),
+        )
         .service(api("/v1/sellers/{slug}", Public).route(read().to(sellers::get_seller)))
         .service(
             api("/v1/sellers/{slug}/skills", Public).route(read().to(sellers::list_seller_skills)),

@@ -76,7 +76,10 @@ pub async fn listing(
     let Ok(live) = catalog.live(&slug, kind).await else {
         return message(StatusCode::NOT_FOUND, "Not found", "There is no such listing here.");
     };
-    if param(&query, "action") != Some("buy") || live.detail.summary.price_cents == 0 {
+    // Only a GET starts a checkout (a HEAD or a prefetch must not).
+    let buying =
+        req.method() == actix_web::http::Method::GET && param(&query, "action") == Some("buy");
+    if !buying || live.detail.summary.price_cents == 0 {
         return listing_page(&live.detail, None, StatusCode::OK);
     }
     let Some(caller) = signed_in(&req, &state).await else {
@@ -266,8 +269,8 @@ pub async fn onboarding_done() -> HttpResponse {
     message(
         StatusCode::OK,
         "Onboarding submitted",
-        "Thank you. Once your payouts are enabled you can publish paid listings; `ap` shows the \
-         state with GET /v1/sellers/status.",
+        "Thank you. Once your payouts are enabled you can publish paid listings; GET \
+         /v1/sellers/status shows where your account stands.",
     )
 }
 

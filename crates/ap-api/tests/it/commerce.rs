@@ -264,8 +264,17 @@ async fn nothing_is_granted_without_a_paid_checkout(app: TestApp) {
     let unsigned =
         app.send(app.client.post(format!("{}/v1/webhooks/stripe", app.base)).body(body)).await;
     unsigned.assert_coded(400, "WEBHOOK_SIGNATURE_INVALID");
+    // The list reads the stored state (status and confirm would ask Stripe, and heal).
+    let list = app.get_as("/v1/purchases", &buyer).await;
+    assert_eq!(
+        list.json["items"][0]["status"], "pending",
+        "the refused deliveries changed nothing"
+    );
     let status = app.get_as(&format!("/v1/purchases/{purchase}/status"), &buyer).await;
-    assert_eq!(status.json["status"], "pending", "the refused deliveries changed nothing");
+    assert_eq!(
+        status.json["status"], "completed",
+        "a poll of a paid checkout heals a lost webhook"
+    );
 }
 
 /// A refund removes access; a code is redeemed by one more account only; a refunded

@@ -13,4 +13,5 @@ mod onboarding;
 mod publishing;
 mod ratelimit;
 mod search;
+mod seller_figures;
 mod sellers;
