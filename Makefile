@@ -31,6 +31,7 @@ fmt:
 bench:
 	$(CARGO) xtask bench catalog
 	$(CARGO) xtask bench files
+	$(CARGO) xtask bench sellers
 
 migrate:
 	$(CARGO) xtask migrate

@@ -337,7 +337,7 @@ pub(crate) fn release_server(workspace: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// A CLI token of a benchmark user, stored as the server stores tokens.
-fn cli_token(db_url: &str) -> anyhow::Result<String> {
+pub(crate) fn cli_token(db_url: &str) -> anyhow::Result<String> {
     use ap_auth::cli_token::{self, CliToken};
     use ap_auth::store::{IdentityStore, NewCliToken};
     let db = Db::open(&DbConfig::new(db_url))?;
@@ -363,6 +363,18 @@ fn cli_token(db_url: &str) -> anyhow::Result<String> {
         .await?;
         Ok(token.expose().to_owned())
     })
+}
+
+/// The id of the user `cli_token` signs in.
+pub(crate) fn bench_user_id(db: &Db) -> anyhow::Result<String> {
+    let identity = ap_store::users::Identity {
+        issuer: "bench".to_owned(),
+        subject: "bench-user".to_owned(),
+        email: None,
+        name: None,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    Ok(db.run_blocking(|c| ap_store::users::upsert(c, &identity, now))?)
 }
 
 pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_files;
+mod bench_sellers;
 mod demo;
 mod seed;
 mod tidy;
@@ -63,6 +64,8 @@ enum BenchSuite {
     Catalog,
     /// Signed downloads against a bare file read, and scan throughput.
     Files,
+    /// A seller's figures over 100,000 sales in two years.
+    Sellers,
 }
 
 /// The server's configuration (its defaults, `AP_CONFIG`, the `AP_` environment), with
@@ -124,6 +127,7 @@ fn main() -> anyhow::Result<()> {
             match suite {
                 BenchSuite::Catalog => bench::catalog(&workspace)?,
                 BenchSuite::Files => bench_files::files(&workspace)?,
+                BenchSuite::Sellers => bench_sellers::sellers(&workspace)?,
             }
         }
         Command::Tidy => tidy::run(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?,

@@ -644,6 +644,8 @@ pub struct RevenuePoint {
     pub period_start: Option<chrono::NaiveDate>,
     /// Sales taken.
     pub gross_cents: i64,
+    /// Sales of the period refunded since (so gross − refunded − fee = net).
+    pub refunded_cents: i64,
     /// Fees on the sales that stand.
     pub fee_cents: i64,
     /// The seller's share of the sales that stand.

@@ -91,6 +91,26 @@ pub struct AccountFlags {
     pub details_submitted: bool,
 }
 
+/// A payout on its way to a seller's bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledPayout {
+    /// When it arrives.
+    pub arrives_on: chrono::NaiveDate,
+    /// How much.
+    pub amount_cents: i64,
+}
+
+/// What a connected account holds, as the provider reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountBalance {
+    /// Not yet available for payout.
+    pub pending_cents: i64,
+    /// Available for payout.
+    pub available_cents: i64,
+    /// The next payout, if one is scheduled.
+    pub next_payout: Option<ScheduledPayout>,
+}
+
 /// What a verified webhook delivery says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewayEvent {
@@ -214,6 +234,10 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
 
     /// An account's state as the provider reports it now.
     fn account_flags<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, AccountFlags>;
+
+    /// An account's balance and next payout; `None` when the provider keeps no balance
+    /// (the sandbox, whose figures follow the documented payout rule).
+    fn balance<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, Option<AccountBalance>>;
 
     /// Verifies a webhook delivery's signature over the raw body (`now` decides
     /// staleness) and reads the event.

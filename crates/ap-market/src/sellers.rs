@@ -5,9 +5,11 @@
 //!
 //! Definitions (UTC days, by the day of the sale): a sale is a paid purchase; `gross` is
 //! what sales took, `refunded` what refunds gave back, `fee` the platform's fees on the
-//! sales that stand, `net = gross − refunded − fee` the seller's share. Payouts follow a
-//! documented rule (`PAYOUT_DELAY_DAYS`): a sale's net becomes available that many days
-//! after the sale, and is paid out daily.
+//! sales that stand, `net = gross − refunded − fee` the seller's share. Pending and
+//! available money and the next payout come from the provider's balance of the seller's
+//! connected account (Stripe); where the provider keeps none (the sandbox), or does not
+//! answer, they follow a documented rule (`PAYOUT_DELAY_DAYS`): a sale's net becomes
+//! available that many days after the sale, and is paid out daily.
 //!
 //! `status` has no side effects beyond refreshing the stored copy of the provider's
 //! state: while the stored state is incomplete it asks the provider again, so a seller
@@ -33,7 +35,7 @@ use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value};
 
 use crate::commerce::{Site, redirect_field};
-use crate::payments::{AccountFlags, AccountRequest, GatewayError, PaymentGateway};
+use crate::payments::{AccountBalance, AccountFlags, AccountRequest, GatewayError, PaymentGateway};
 
 /// Why an onboarding step failed.
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +223,7 @@ fn point(start: Option<NaiveDate>, figures: &Figures) -> RevenuePoint {
     RevenuePoint {
         period_start: start,
         gross_cents: figures.gross_cents,
+        refunded_cents: figures.refunded_cents,
         fee_cents: figures.fee_cents,
         net_cents: figures.net_cents(),
         sales_count: figures.sales_count,
@@ -248,6 +251,7 @@ impl Sellers {
     /// `GET /v1/sellers/earnings`.
     pub async fn earnings(&self, user: UserId) -> Result<Earnings, SellerError> {
         let today = self.today();
+        let balance = self.provider_balance(&user).await;
         let (all, last_30, recent) = self
             .db
             .run(move |c| {
@@ -264,6 +268,10 @@ impl Sellers {
                 ))
             })
             .await?;
+        let (pending_cents, available_cents) = match balance {
+            Some(balance) => (balance.pending_cents, balance.available_cents),
+            None => (recent.net_cents(), all.net_cents() - recent.net_cents()),
+        };
         Ok(Earnings {
             currency: "usd".to_owned(),
             gross_cents: all.gross_cents,
@@ -272,15 +280,34 @@ impl Sellers {
             refunded_cents: all.refunded_cents,
             sales_count: all.sales_count,
             last_30_days_net_cents: last_30.net_cents(),
-            pending_cents: recent.net_cents(),
-            available_cents: all.net_cents() - recent.net_cents(),
+            pending_cents,
+            available_cents,
         })
+    }
+
+    /// The connected account's balance at the provider: `None` without an account, with
+    /// a provider that keeps none (the sandbox), or when it does not answer (the
+    /// documented rule answers then).
+    async fn provider_balance(&self, user: &UserId) -> Option<AccountBalance> {
+        let account = self.account(user).await.ok().flatten()?;
+        match self.gateway.balance(&account.stripe_account_id).await {
+            Ok(balance) => balance,
+            Err(error) => {
+                tracing::warn!(%error, "seller balance from the payout rule");
+                None
+            }
+        }
     }
 
     /// `GET /v1/sellers/next-payout`: tomorrow's payout of the sales that become
     /// available then.
     pub async fn next_payout(&self, user: UserId) -> Result<NextPayout, SellerError> {
         let expected_date = self.today() + Duration::days(1);
+        if let Some(balance) = self.provider_balance(&user).await {
+            let (expected_date, expected_cents) =
+                balance.next_payout.map_or((expected_date, 0), |p| (p.arrives_on, p.amount_cents));
+            return Ok(NextPayout { expected_date, expected_cents, currency: "usd".to_owned() });
+        }
         let day = expected_date - Duration::days(PAYOUT_DELAY_DAYS);
         let figures = self.db.run(move |c| ledger::totals(c, user.as_str(), day, day)).await?;
         Ok(NextPayout {

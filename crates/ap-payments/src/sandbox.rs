@@ -13,8 +13,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ap_market::commerce::SESSION_PLACEHOLDER;
 use ap_market::payments::{
-    AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture,
-    OnboardingLink, PaymentGateway, Sandbox, SessionState, WebhookEvent,
+    AccountBalance, AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError,
+    GatewayFuture, OnboardingLink, PaymentGateway, Sandbox, SessionState, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 
@@ -127,6 +127,10 @@ impl PaymentGateway for SandboxGateway {
         Box::pin(async move {
             found.ok_or_else(|| GatewayError::Unknown(format!("sandbox account {account_id}")))
         })
+    }
+
+    fn balance<'a>(&'a self, _account_id: &'a str) -> GatewayFuture<'a, Option<AccountBalance>> {
+        Box::pin(async move { Ok(None) })
     }
 
     fn parse_webhook(

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ap_market::payments::{
-    AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError, GatewayFuture,
-    OnboardingLink, PaymentGateway, SessionState, WebhookEvent,
+    AccountBalance, AccountFlags, AccountRequest, CheckoutRequest, CheckoutSession, GatewayError,
+    GatewayFuture, OnboardingLink, PaymentGateway, ScheduledPayout, SessionState, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -21,6 +21,8 @@ use stripe_checkout::checkout_session::{
 };
 use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
+use stripe_core::balance::RetrieveForMyAccountBalance;
+use stripe_core::payout::ListPayout;
 use stripe_shared::{
     ApiErrorsType, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
 };
@@ -207,6 +209,46 @@ impl PaymentGateway for StripeGateway {
                 payouts_enabled: account.payouts_enabled.unwrap_or(false),
                 details_submitted: account.details_submitted.unwrap_or(false),
             })
+        })
+    }
+
+    fn balance<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, Option<AccountBalance>> {
+        Box::pin(async move {
+            let account: stripe::AccountId = account_id.into();
+            let balance = RetrieveForMyAccountBalance::new()
+                .customize()
+                .account_id(account.clone())
+                .send(&self.client)
+                .await
+                .map_err(mapped)?;
+            let usd = |amounts: &[stripe_core::BalanceAmount]| -> i64 {
+                amounts
+                    .iter()
+                    .filter(|a| a.currency == stripe_types::Currency::USD)
+                    .map(|a| a.amount)
+                    .sum()
+            };
+            let payouts = ListPayout::new()
+                .status("pending")
+                .limit(10)
+                .customize()
+                .account_id(account)
+                .send(&self.client)
+                .await
+                .map_err(mapped)?;
+            let next_payout = payouts
+                .data
+                .iter()
+                .filter_map(|p| {
+                    let arrives_on = DateTime::from_timestamp(p.arrival_date, 0)?.date_naive();
+                    Some(ScheduledPayout { arrives_on, amount_cents: p.amount })
+                })
+                .min_by_key(|p| p.arrives_on);
+            Ok(Some(AccountBalance {
+                pending_cents: usd(&balance.pending),
+                available_cents: usd(&balance.available),
+                next_payout,
+            }))
         })
     }
 

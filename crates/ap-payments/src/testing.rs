@@ -27,9 +27,14 @@ pub struct Recorded {
     pub stripe_version: Option<String>,
 }
 
+/// A connected account's balance: available, pending, and the next payout (arrival in
+/// Unix seconds, amount).
+type Balance = (i64, i64, Option<(i64, i64)>);
+
 #[derive(Debug, Default)]
 struct State {
     accounts: HashMap<String, Value>,
+    balances: HashMap<String, Balance>,
     sessions: HashMap<String, Value>,
     by_key: HashMap<String, String>,
     requests: Vec<Recorded>,
@@ -221,6 +226,44 @@ async fn create_account_link(
     }))
 }
 
+fn connected_account(req: &HttpRequest) -> String {
+    req.headers().get("stripe-account").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+async fn get_balance(req: HttpRequest, state: Data<Arc<Mutex<State>>>) -> HttpResponse {
+    let mut state = lock(&state);
+    let account = connected_account(&req);
+    record(&mut state, &req, format!("GET /v1/balance for {account}"), HashMap::new());
+    let (available, pending, _) = state.balances.get(&account).copied().unwrap_or((0, 0, None));
+    HttpResponse::Ok().json(json!({
+        "object": "balance", "livemode": false,
+        "available": [{"amount": available, "currency": "usd"}],
+        "pending": [{"amount": pending, "currency": "usd"}],
+    }))
+}
+
+async fn list_payouts(req: HttpRequest, state: Data<Arc<Mutex<State>>>) -> HttpResponse {
+    let mut state = lock(&state);
+    let account = connected_account(&req);
+    record(&mut state, &req, format!("GET /v1/payouts for {account}"), HashMap::new());
+    let payouts: Vec<Value> = state
+        .balances
+        .get(&account)
+        .and_then(|(_, _, next)| *next)
+        .map(|(arrival, amount)| {
+            json!({
+                "id": "po_test_1", "object": "payout", "amount": amount, "arrival_date": arrival,
+                "automatic": true, "created": arrival - 86_400, "currency": "usd",
+                "livemode": false, "method": "standard", "reconciliation_status": "not_applicable",
+                "source_type": "card", "status": "pending", "type": "bank_account",
+            })
+        })
+        .into_iter()
+        .collect();
+    HttpResponse::Ok()
+        .json(json!({"object": "list", "data": payouts, "has_more": false, "url": "/v1/payouts"}))
+}
+
 fn error_response(status: u16, error: Value) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(status)
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -242,6 +285,8 @@ impl FakeStripe {
                 .route("/v1/accounts", web::post().to(create_account))
                 .route("/v1/accounts/{id}", web::get().to(get_account))
                 .route("/v1/account_links", web::post().to(create_account_link))
+                .route("/v1/balance", web::get().to(get_balance))
+                .route("/v1/payouts", web::get().to(list_payouts))
         })
         .workers(1)
         .listen(listener)
@@ -283,6 +328,18 @@ impl FakeStripe {
             account["payouts_enabled"] = json!(payouts);
             account["details_submitted"] = json!(details);
         }
+    }
+
+    /// A connected account's balance (available, pending) and its next pending payout
+    /// (arrival as Unix seconds, amount).
+    pub fn set_balance(
+        &self,
+        account_id: &str,
+        available: i64,
+        pending: i64,
+        next: Option<(i64, i64)>,
+    ) {
+        lock(&self.state).balances.insert(account_id.to_owned(), (available, pending, next));
     }
 
     /// How many connected accounts exist.

@@ -20,3 +20,15 @@ CREATE TABLE listing_days (
     PRIMARY KEY (listing_id, day)
 );
 CREATE INDEX listing_days_seller_day ON listing_days (seller_id, day);
+
+-- The sales made before this migration.
+INSERT INTO listing_days (listing_id, day, seller_id, gross_cents, refunded_cents, fee_cents, sales_count, refunds_count)
+SELECT listing_id, CAST(completed_at AS DATE), seller_id,
+       SUM(amount_cents),
+       SUM(CASE WHEN status = 'refunded' THEN amount_cents ELSE 0 END),
+       SUM(CASE WHEN status = 'completed' THEN fee_cents ELSE 0 END),
+       SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END)
+  FROM purchases
+ WHERE status IN ('completed', 'refunded') AND completed_at IS NOT NULL AND seller_id IS NOT NULL
+ GROUP BY listing_id, CAST(completed_at AS DATE), seller_id;

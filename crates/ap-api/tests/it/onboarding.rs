@@ -163,4 +163,47 @@ async fn sandbox_onboarding_is_one_button() {
     assert_eq!(status.json["payouts_enabled"], true, "{}", status.text);
     let created = app.json(Method::POST, "/v1/skills", Some(&token), paid_skill("uma-tool")).await;
     assert_eq!(created.status, 201, "{}", created.text);
+
+    // A sale through the sandbox; the sandbox keeps no balance, so the payout figures
+    // follow the documented rule: a sale's net is available 7 days after it, paid daily.
+    let pkg = crate::support::skill_package("uma-tool", "Does paid things.");
+    let uploaded = app.upload("/v1/skills/uma-tool/upload", Some(&token), "file", pkg).await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+    let buyer = app.cli_token("uma-buyer").await;
+    let started = app
+        .json(Method::POST, "/v1/checkout", Some(&buyer), json!({"skill_slug": "uma-tool"}))
+        .await;
+    assert_eq!(started.status, 201, "{}", started.text);
+    let pay_page = started.json["checkout_url"].as_str().expect("url").to_owned();
+    let page = app.send(app.client.get(&pay_page)).await;
+    let cookie =
+        page.header("set-cookie").expect("csrf").split(';').next().expect("pair").to_owned();
+    let csrf = cookie.split_once('=').map(|(_, v)| v.to_owned()).expect("value");
+    let paid = app
+        .send(
+            app.client
+                .post(format!("{pay_page}/pay"))
+                .header("Cookie", cookie)
+                .form(&[("csrf", csrf)]),
+        )
+        .await;
+    assert_eq!(paid.status, 303, "{}", paid.text);
+    let figures = |json: &serde_json::Value| json!({"net": json["net_cents"], "pending": json["pending_cents"], "available": json["available_cents"]});
+    let earnings = app.get_as("/v1/sellers/earnings", &token).await;
+    assert_eq!(
+        figures(&earnings.json),
+        json!({"net": 425, "pending": 425, "available": 0}),
+        "{}",
+        earnings.text
+    );
+    app.clock.advance(chrono::Duration::days(6));
+    let tomorrow = ap_auth::Clock::now(&app.clock).date_naive() + chrono::Duration::days(1);
+    let payout = app.get_as("/v1/sellers/next-payout", &token).await;
+    assert_eq!(
+        payout.json,
+        json!({"expected_date": tomorrow.to_string(), "expected_cents": 425, "currency": "usd"})
+    );
+    app.clock.advance(chrono::Duration::days(1));
+    let earnings = app.get_as("/v1/sellers/earnings", &token).await;
+    assert_eq!(figures(&earnings.json), json!({"net": 425, "pending": 0, "available": 425}));
 }
