@@ -188,9 +188,14 @@ impl PaymentGateway for StripeGateway {
         refresh_url: &'a str,
     ) -> GatewayFuture<'a, OnboardingLink> {
         Box::pin(async move {
+            // A fresh link every time, and a key that makes a retried call return it.
+            let key = IdempotencyKey::new(format!("account-link-{}", uuid::Uuid::new_v4()))
+                .map_err(|e| GatewayError::Rejected(e.to_string()))?;
             let link = CreateAccountLink::new(account_id, CreateAccountLinkType::AccountOnboarding)
                 .return_url(return_url)
                 .refresh_url(refresh_url)
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
                 .send(&self.client)
                 .await
                 .map_err(mapped)?;

@@ -1,5 +1,7 @@
-//! The sellers' ledger: sales per listing and day (UTC, the day of the sale), written in
-//! the same transaction as each sale and refund, and the sums the seller figures read.
+//! The sellers' ledger: sales per listing and day and per seller and day (UTC, the day of
+//! the sale), written in the same transaction as each sale and refund, and the sums the
+//! seller figures read (per-seller rows for totals and series, per-listing rows for the
+//! breakdown).
 //! A refund counts on the day of the sale it undoes; `net = gross - refunded - fee`.
 
 use chrono::NaiveDate;
@@ -9,7 +11,7 @@ use diesel::sql_types::BigInt;
 
 use crate::conn::Conn;
 use crate::error::StoreError;
-use crate::schema::listing_days;
+use crate::schema::{listing_days, seller_days};
 use crate::with_backend;
 
 /// A change of one listing's day.
@@ -56,6 +58,29 @@ pub fn add(
     with_backend!(conn, c => diesel::insert_into(listing_days::table)
         .values(row)
         .on_conflict((d::listing_id, d::day))
+        .do_update()
+        .set(changes)
+        .execute(c))?;
+    use seller_days::dsl as s;
+    let row = (
+        s::seller_id.eq(seller_id),
+        s::day.eq(day),
+        s::gross_cents.eq(delta.gross_cents),
+        s::refunded_cents.eq(delta.refunded_cents),
+        s::fee_cents.eq(delta.fee_cents),
+        s::sales_count.eq(delta.sales_count),
+        s::refunds_count.eq(delta.refunds_count),
+    );
+    let changes = (
+        s::gross_cents.eq(s::gross_cents + delta.gross_cents),
+        s::refunded_cents.eq(s::refunded_cents + delta.refunded_cents),
+        s::fee_cents.eq(s::fee_cents + delta.fee_cents),
+        s::sales_count.eq(s::sales_count + delta.sales_count),
+        s::refunds_count.eq(s::refunds_count + delta.refunds_count),
+    );
+    with_backend!(conn, c => diesel::insert_into(seller_days::table)
+        .values(row)
+        .on_conflict((s::seller_id, s::day))
         .do_update()
         .set(changes)
         .execute(c))?;
@@ -110,9 +135,9 @@ pub fn totals(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Figures, StoreError> {
-    Ok(listing_days::table
-        .filter(listing_days::seller_id.eq(seller_id))
-        .filter(listing_days::day.between(from, to))
+    Ok(seller_days::table
+        .filter(seller_days::seller_id.eq(seller_id))
+        .filter(seller_days::day.between(from, to))
         .select(sums())
         .get_result(conn)?)
 }
@@ -124,13 +149,15 @@ pub fn by_day(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Figures)>, StoreError> {
-    let (a, b, c, d, e) = sums();
-    Ok(listing_days::table
-        .filter(listing_days::seller_id.eq(seller_id))
-        .filter(listing_days::day.between(from, to))
-        .group_by(listing_days::day)
-        .select((listing_days::day, (a, b, c, d, e)))
-        .order(listing_days::day.asc())
+    use seller_days::dsl as s;
+    Ok(seller_days::table
+        .filter(s::seller_id.eq(seller_id))
+        .filter(s::day.between(from, to))
+        .select((
+            s::day,
+            (s::gross_cents, s::refunded_cents, s::fee_cents, s::sales_count, s::refunds_count),
+        ))
+        .order(s::day.asc())
         .load(conn)?)
 }
 

@@ -125,6 +125,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    seller_days (seller_id, day) {
+        seller_id -> Text,
+        day -> Date,
+        gross_cents -> BigInt,
+        refunded_cents -> BigInt,
+        fee_cents -> BigInt,
+        sales_count -> BigInt,
+        refunds_count -> BigInt,
+    }
+}
+
+diesel::table! {
     listing_days (listing_id, day) {
         listing_id -> Text,
         day -> Date,
@@ -222,6 +234,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seller_accounts,
     payment_refunds,
     listing_days,
+    seller_days,
     categories,
     listings,
     listing_versions,

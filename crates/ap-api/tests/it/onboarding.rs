@@ -58,6 +58,11 @@ async fn a_seller_onboards_once(app: TestApp) {
     let links: Vec<_> =
         fake(&app).requests().into_iter().filter(|r| r.route == "POST /v1/account_links").collect();
     assert!(links.iter().all(|r| r.form["type"] == "account_onboarding"));
+    assert!(
+        links
+            .iter()
+            .all(|r| r.idempotency_key.as_deref().is_some_and(|k| k.starts_with("account-link-")))
+    );
     assert!(links[0].form["refresh_url"].ends_with("/onboarding"));
     assert!(links[0].form["return_url"].ends_with("/onboarding/done"));
 
@@ -134,10 +139,21 @@ async fn account_updates_flip_the_stored_flags(app: TestApp) {
 both_backends!(a_seller_onboards_once, account_updates_flip_the_stored_flags);
 
 /// In the sandbox, the onboarding link is a page on this server whose button enables
-/// charges and payouts.
+/// charges and payouts; a sale through the sandbox then follows the payout rule. On both
+/// backends.
 #[actix_web::test]
-async fn sandbox_onboarding_is_one_button() {
-    let app = TestApp::sandbox().await;
+async fn sandbox_onboarding_and_payout_rule_on_sqlite() {
+    sandbox_onboarding_is_one_button(TestApp::sandbox().await).await;
+}
+
+#[actix_web::test]
+async fn sandbox_onboarding_and_payout_rule_on_postgres() {
+    if let Some(app) = TestApp::sandbox_postgres().await {
+        sandbox_onboarding_is_one_button(app).await;
+    }
+}
+
+async fn sandbox_onboarding_is_one_button(app: TestApp) {
     let token = app.publisher_token("uma", "Uma Seller").await;
     let started = connect(&app, &token).await;
     assert_eq!(started.status, 201, "{}", started.text);

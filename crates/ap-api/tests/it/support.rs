@@ -218,8 +218,17 @@ impl TestApp {
     /// A server over a temporary SQLite database whose payments go through the sandbox
     /// gateway (checkout pages on the server itself).
     pub async fn sandbox() -> TestApp {
+        Self::sandbox_on(TestDatabase::sqlite())
+    }
+
+    /// The same over PostgreSQL, when `AP_TEST_DATABASE_URL` is set.
+    pub async fn sandbox_postgres() -> Option<TestApp> {
+        TestDatabase::postgres().map(Self::sandbox_on)
+    }
+
+    fn sandbox_on(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
-        Self::start_with(TestDatabase::sqlite(), clock, None, Vec::new(), Payments::Sandbox)
+        Self::start_with(database, clock, None, Vec::new(), Payments::Sandbox)
     }
 
     /// A server over SQLite whose requests are rate-limited by `limits` (the default
