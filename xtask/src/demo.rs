@@ -457,3 +457,37 @@ pub const LISTINGS: [DemoListing; 44] = [
         0,
     ),
 ];
+
+/// Display names of the demo buyers who install, buy and review listings.
+pub const REVIEWERS: [&str; 12] = [
+    "Hana Kowalski",
+    "Jonas Berg",
+    "Priya Raman",
+    "Tomás Ortega",
+    "Leila Haddad",
+    "Sam Okafor",
+    "Ingrid Nilsen",
+    "Kenji Mori",
+    "Ana Ribeiro",
+    "Dev Patel",
+    "Zoë Laurent",
+    "Chris Walker",
+];
+
+/// `(rating, text)` of demo reviews; `None` is a rating without text.
+pub const REVIEW_TEXTS: [(i64, Option<&str>); 9] = [
+    (
+        5,
+        Some(
+            "Saved me an hour on the first day. The steps are clear and it asks before it changes anything.",
+        ),
+    ),
+    (5, Some("Exactly what I needed; works well with larger repositories too.")),
+    (5, None),
+    (4, Some("Solid and predictable. I would like a few more examples for edge cases.")),
+    (4, Some("Good defaults, easy to adapt to our team's conventions.")),
+    (4, None),
+    (3, Some("Does the job, but the output is longer than I need.")),
+    (3, Some("Useful for small projects; on our monorepo it misses some context.")),
+    (5, Some("Clear, focused and well documented. Recommended.")),
+];

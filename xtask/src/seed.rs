@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use ap_domain::UserId;
 use ap_domain::clock::ManualClock;
+use ap_domain::commerce::{LicenseCode, split};
 use ap_domain::listing::{SecurityStatus, VersionStatus};
 use ap_domain::slug::display_name_slug;
 use ap_domain::version::Version;
@@ -14,6 +15,7 @@ use ap_market::Market;
 use ap_market::blobs::{BlobStore, Staged};
 use ap_market::publishing::{Publisher, scanned_archive};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
+use ap_store::purchases::{self, NewPurchase};
 use ap_store::{Conn, Db, StoreError, publish, write_tx};
 use chrono::{Duration, NaiveDateTime, Utc};
 use rand::rngs::StdRng;
@@ -21,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use zip::write::SimpleFileOptions;
 
-use crate::demo::{LISTINGS, SELLERS};
+use crate::demo::{LISTINGS, REVIEW_TEXTS, REVIEWERS, SELLERS};
 
 /// Issuer recorded for seeded users (they cannot sign in; they only own listings).
 const SEED_ISSUER: &str = "seed";
@@ -130,12 +132,14 @@ async fn upload(
 /// never-published listing that stay invisible.
 pub fn demo(db: &Db, market: &Market, clock: &ManualClock) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(demo_async(db, market.publisher(), clock))
+    runtime.block_on(demo_async(db, market, clock))
 }
 
-async fn demo_async(db: &Db, publisher: &Publisher, clock: &ManualClock) -> anyhow::Result<()> {
+async fn demo_async(db: &Db, market: &Market, clock: &ManualClock) -> anyhow::Result<()> {
+    let publisher = market.publisher();
     let mut rng = StdRng::seed_from_u64(20_261_129);
     let now = Utc::now().naive_utc();
+    let reviewers = demo_reviewers(db, now - Duration::days(400)).await?;
     let mut owners = Vec::new();
     for (name, slug, bio, github, verified) in SELLERS {
         let joined = now - Duration::days(rng.random_range(200..400));
@@ -179,18 +183,24 @@ async fn demo_async(db: &Db, publisher: &Publisher, clock: &ManualClock) -> anyh
             let next = Version { major: 1, minor: 1, patch: 0 };
             upload(publisher, owner, slug, Some(next), &files).await?;
         }
-        let ratings: i64 = rng.random_range(0..40);
-        let counters = (
-            rng.random_range(10..5_000),
-            rng.random_range(5..2_000),
-            rng.random_range(50..20_000),
-            ((0..ratings).map(|_| rng.random_range(3..=5)).sum::<i64>(), ratings),
-        );
-        let id = created_listing.id;
-        db.run(move |conn| {
-            publish::set_counters(conn, &id, counters.0, counters.1, counters.2, counters.3)
-        })
-        .await?;
+        let counters =
+            (rng.random_range(10..5_000), rng.random_range(5..2_000), rng.random_range(50..20_000));
+        let id = created_listing.id.to_string();
+        let listing_id = id.clone();
+        db.run(move |conn| publish::set_counters(conn, &id, counters.0, counters.1, counters.2))
+            .await?;
+        let count = rng.random_range(0..=6);
+        for index in rand::seq::index::sample(&mut rng, reviewers.len(), count) {
+            let at = created
+                + Duration::days(rng.random_range(2..28))
+                + Duration::seconds(rng.random_range(0..86_400));
+            clock.set(at.and_utc());
+            let (rating, text) = REVIEW_TEXTS[rng.random_range(0..REVIEW_TEXTS.len())];
+            let buyer = &reviewers[index];
+            let code = LicenseCode::from_random(rng.random());
+            let listing = (slug, listing_id.as_str(), price, owner);
+            review(db, market, buyer, listing, at, code, (rating, text)).await?;
+        }
     }
     // Invisible listings: one unpublished by its owner, one never published.
     clock.set(now.and_utc());
@@ -207,6 +217,62 @@ async fn demo_async(db: &Db, publisher: &Publisher, clock: &ManualClock) -> anyh
             publisher.set_archived(owners[0].clone(), slug.to_owned(), None, true).await?;
         }
     }
+    Ok(())
+}
+
+/// The demo buyers (they cannot sign in; they only install, buy and review).
+async fn demo_reviewers(db: &Db, joined: NaiveDateTime) -> anyhow::Result<Vec<UserId>> {
+    let users: Vec<NewUser> =
+        REVIEWERS.iter().map(|name| new_user(name, &display_name_slug(name), joined)).collect();
+    let ids = users.iter().map(|user| UserId::from(user.id.as_str())).collect();
+    db.run(move |conn| {
+        write_tx(conn, |conn| users.iter().try_for_each(|user| publish::insert_user(conn, user)))
+    })
+    .await?;
+    Ok(ids)
+}
+
+/// `buyer` gets a listing (`(slug, id, price_cents, owner)`) the way a buyer would (a
+/// recorded install of a free listing, a completed purchase of a paid one, at `at`) and
+/// reviews it through the reviews service.
+async fn review(
+    db: &Db,
+    market: &Market,
+    buyer: &UserId,
+    (slug, listing_id, price, owner): (&str, &str, i64, &UserId),
+    at: NaiveDateTime,
+    code: LicenseCode,
+    (rating, text): (i64, Option<&str>),
+) -> anyhow::Result<()> {
+    if price == 0 {
+        let body = json!({"source_slug": slug, "hostname": "demo-laptop", "platform": "code"});
+        market.installations().record(Some(buyer.clone()), &as_object(body)?).await?;
+    } else {
+        let purchase = NewPurchase {
+            id: uuid_v7(),
+            buyer_id: buyer.to_string(),
+            listing_id: listing_id.to_owned(),
+            amount_cents: price,
+            fee_cents: split(price).fee_cents,
+            currency: "usd".to_owned(),
+            status: "pending".to_owned(),
+            created_at: at,
+            updated_at: at,
+            seller_id: owner.to_string(),
+        };
+        db.run(move |conn| {
+            write_tx(conn, |conn| {
+                purchases::insert(conn, &purchase)?;
+                purchases::complete(conn, &purchase.id, None, code.as_str(), at).map(|_| ())
+            })
+        })
+        .await?;
+    }
+    let mut body = json!({"rating": rating});
+    if let Some(text) = text {
+        body["text"] = json!(text);
+    }
+    market.reviews().submit(buyer.clone(), slug.to_owned(), None, &as_object(body)?).await?;
     Ok(())
 }
 

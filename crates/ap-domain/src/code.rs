@@ -82,6 +82,10 @@ pub enum Code {
     PaymentProviderError,
     /// The payment provider is unreachable or overloaded.
     PaymentProviderUnavailable,
+    /// Reviewing a free listing needs an install recorded while signed in.
+    InstallRequired,
+    /// The review text failed the security scan (with findings).
+    ReviewTextRejected,
     /// Unexpected failure; the cause is in the log under the request id.
     Internal,
     /// A dependency (the database) is unavailable.
@@ -90,7 +94,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 38] = [
+    pub const ALL: [Code; 40] = [
         Code::BadRequest,
         Code::DisplayNameRequired,
         Code::NotForSale,
@@ -103,6 +107,7 @@ impl Code {
         Code::SellerOnboardingRequired,
         Code::SkillNotOwner,
         Code::PurchaseRequired,
+        Code::InstallRequired,
         Code::LinkInvalid,
         Code::LinkExpired,
         Code::OwnSkill,
@@ -124,6 +129,7 @@ impl Code {
         Code::UnsupportedMediaType,
         Code::ValidationError,
         Code::ListingTextRejected,
+        Code::ReviewTextRejected,
         Code::RateLimited,
         Code::Internal,
         Code::PaymentProviderError,
@@ -147,7 +153,8 @@ impl Code {
             | Code::PurchaseRequired
             | Code::LinkInvalid
             | Code::LinkExpired
-            | Code::OwnSkill => 403,
+            | Code::OwnSkill
+            | Code::InstallRequired => 403,
             Code::NotFound | Code::SkillNotFound | Code::SellerNotFound => 404,
             Code::MethodNotAllowed => 405,
             Code::Conflict
@@ -162,7 +169,7 @@ impl Code {
             | Code::PurchaseRefunded => 409,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
-            Code::ValidationError | Code::ListingTextRejected => 422,
+            Code::ValidationError | Code::ListingTextRejected | Code::ReviewTextRejected => 422,
             Code::RateLimited => 429,
             Code::Internal => 500,
             Code::PaymentProviderError => 502,
@@ -211,6 +218,8 @@ impl Code {
             Code::PurchaseRefunded => "PURCHASE_REFUNDED",
             Code::PaymentProviderError => "PAYMENT_PROVIDER_ERROR",
             Code::PaymentProviderUnavailable => "PAYMENT_PROVIDER_UNAVAILABLE",
+            Code::InstallRequired => "INSTALL_REQUIRED",
+            Code::ReviewTextRejected => "REVIEW_TEXT_REJECTED",
         }
     }
 }

@@ -34,11 +34,21 @@ impl Default for PageRequest {
 impl PageRequest {
     /// Parses the raw query values (as clients send them: strings).
     pub fn parse(limit: Option<&str>, offset: Option<&str>) -> Result<Self, FieldErrors> {
+        Self::parse_with(limit, offset, DEFAULT_LIMIT, MAX_LIMIT)
+    }
+
+    /// The same with another default and largest `limit` (reviews: 10 and 50).
+    pub fn parse_with(
+        limit: Option<&str>,
+        offset: Option<&str>,
+        default_limit: i64,
+        max_limit: i64,
+    ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let limit = errors.check(parse_int("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT));
+        let limit = errors.check(parse_int("limit", limit, default_limit, 1, max_limit));
         let offset = errors.check(parse_int("offset", offset, 0, 0, MAX_OFFSET));
         errors
-            .finish(|| Self { limit: limit.unwrap_or(DEFAULT_LIMIT), offset: offset.unwrap_or(0) })
+            .finish(|| Self { limit: limit.unwrap_or(default_limit), offset: offset.unwrap_or(0) })
     }
 }
 

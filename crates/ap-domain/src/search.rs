@@ -17,8 +17,14 @@ pub fn terms(query: &str) -> Vec<String> {
         if word.is_empty() {
             continue;
         }
-        let term: String = word.chars().take(MAX_TERM_CHARS).flat_map(char::to_lowercase).collect();
-        if !terms.contains(&term) {
+        // Lowercasing may add marks that are not letters ('İ' becomes 'i' and U+0307).
+        let term: String = word
+            .chars()
+            .take(MAX_TERM_CHARS)
+            .flat_map(char::to_lowercase)
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        if !term.is_empty() && !terms.contains(&term) {
             terms.push(term);
         }
         if terms.len() == MAX_TERMS {
@@ -40,6 +46,7 @@ mod tests {
         assert_eq!(terms("Git git GIT"), ["git"]);
         assert!(terms("\"*-:()^").is_empty());
         assert_eq!(terms("Café résumé"), ["café", "résumé"]);
+        assert_eq!(terms("İstanbul"), ["istanbul"]);
     }
 
     proptest! {

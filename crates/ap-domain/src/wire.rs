@@ -780,3 +780,45 @@ pub struct Activity {
     /// The amount of sales and refunds.
     pub amount_cents: Option<i64>,
 }
+
+/// One review, with both plugins' field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// The review.
+    pub id: String,
+    /// 1–5.
+    pub rating: i32,
+    /// The text, if any.
+    pub text: Option<String>,
+    /// The reviewer's display name (the Claude Code plugin reads this).
+    pub author: String,
+    /// The same (the Codex plugin reads this).
+    pub author_display_name: String,
+    /// The reviewer's page slug.
+    pub author_display_name_slug: String,
+    /// The reviewer paid for the listing (or redeemed its code).
+    pub verified_purchase: bool,
+    /// First written.
+    pub created_at: DateTime<Utc>,
+    /// Last replaced.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /v1/skills/{slug}/reviews`: the same page under `items` and `reviews`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewsPage {
+    /// The reviews (the Codex plugin reads this).
+    pub items: Vec<Review>,
+    /// The same reviews (the Claude Code plugin reads this).
+    pub reviews: Vec<Review>,
+    /// All reviews of the listing.
+    pub total: i64,
+    /// Page size.
+    pub limit: i64,
+    /// Page offset.
+    pub offset: i64,
+    /// The listing's average rating, null while unrated.
+    pub average_rating: Option<f64>,
+    /// How many ratings.
+    pub rating_count: i64,
+}

@@ -11,6 +11,7 @@ pub mod installations;
 pub mod payments;
 pub mod present;
 pub mod publishing;
+pub mod reviews;
 pub mod scans;
 pub mod sellers;
 pub mod signing;
@@ -31,6 +32,7 @@ use crate::downloads::Downloads;
 use crate::installations::Installations;
 use crate::payments::PaymentGateway;
 use crate::publishing::Publisher;
+use crate::reviews::Reviews;
 use crate::scans::Scans;
 use crate::sellers::Sellers;
 use crate::signing::UrlSigner;
@@ -88,6 +90,7 @@ pub struct Market {
     scans: Scans,
     accounts: Accounts,
     sellers: Sellers,
+    reviews: Reviews,
 }
 
 impl Market {
@@ -113,6 +116,7 @@ impl Market {
         };
         Self {
             catalog: Catalog::new(db.clone(), Arc::clone(&cache), Arc::clone(&counts)),
+            reviews: Reviews::new(db.clone(), Arc::clone(&clock), Arc::clone(&cache)),
             sellers: Sellers::new(
                 db.clone(),
                 Arc::clone(&gateway),
@@ -155,6 +159,11 @@ impl Market {
     /// Checkout, purchases and their fulfilment.
     pub fn commerce(&self) -> &Commerce {
         &self.commerce
+    }
+
+    /// Reviews and ratings.
+    pub fn reviews(&self) -> &Reviews {
+        &self.reviews
     }
 
     /// Seller onboarding.

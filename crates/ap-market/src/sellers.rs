@@ -530,6 +530,9 @@ impl Sellers {
                     "sale" => format!("Sold {} for {}", card.title, money(h.amount_cents)),
                     "refund" => format!("Refunded {} ({})", card.title, money(h.amount_cents)),
                     "install" => format!("{} was installed", card.title),
+                    "review" => {
+                        format!("{} was rated {}/5", card.title, h.rating.unwrap_or_default())
+                    }
                     "version_published" => format!(
                         "Version {} of {} published",
                         h.version.clone().unwrap_or_default(),

@@ -219,6 +219,12 @@ pub fn scan(bytes: &[u8], kind: PackageKind, limits: &Limits) -> Report {
     Report::of(layers, Some(hash))
 }
 
+/// Scans a review's text with the prompt-injection rules (reviews are read by people and
+/// by AI tools alike).
+pub fn scan_review(text: &str) -> Vec<Finding> {
+    rules::scan(TextLayer::PromptInjection, Some("text"), text)
+}
+
 /// Scans listing text (title, descriptions) with the secret, dangerous-code and prompt rules.
 pub fn scan_text(fields: &[(&str, &str)]) -> Vec<Finding> {
     fields

@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod models;
 pub mod publish;
 pub mod purchases;
+pub mod reviews;
 pub mod scans;
 pub mod schema;
 pub mod search;

@@ -286,15 +286,12 @@ pub fn set_counters(
     downloads: i64,
     installs: i64,
     views: i64,
-    ratings: (i64, i64),
 ) -> Result<(), StoreError> {
     diesel::update(listings::table.find(listing_id))
         .set((
             listings::download_count.eq(downloads),
             listings::install_count.eq(installs),
             listings::view_count.eq(views),
-            listings::rating_sum.eq(ratings.0),
-            listings::rating_count.eq(ratings.1),
         ))
         .execute(conn)?;
     Ok(())

@@ -188,6 +188,8 @@ pub struct Happening {
     pub version: Option<String>,
     /// The amount, for sales and refunds.
     pub amount_cents: Option<i64>,
+    /// The rating, for reviews.
+    pub rating: Option<i32>,
 }
 
 /// The newest `n` happenings of each kind for a seller's listings, and how many there
@@ -220,6 +222,7 @@ pub fn happenings(
             listing_id,
             version: None,
             amount_cents: Some(amount),
+            rating: None,
         })
     }));
     total += sold().filter(purchases::refunded_at.is_not_null()).count().get_result::<i64>(conn)?;
@@ -236,6 +239,7 @@ pub fn happenings(
             listing_id,
             version: None,
             amount_cents: Some(amount),
+            rating: None,
         })
     }));
 
@@ -258,6 +262,7 @@ pub fn happenings(
             listing_id: listing_id?,
             version: None,
             amount_cents: None,
+            rating: None,
         })
     }));
 
@@ -283,6 +288,7 @@ pub fn happenings(
             listing_id,
             version: Some(version),
             amount_cents: None,
+            rating: None,
         })
     }));
     let blocked =
@@ -308,7 +314,28 @@ pub fn happenings(
             listing_id,
             version: Some(version),
             amount_cents: None,
+            rating: None,
         })
+    }));
+    let rated =
+        || crate::schema::reviews::table.filter(crate::schema::reviews::listing_id.eq_any(own()));
+    total += rated().count().get_result::<i64>(conn)?;
+    let rows: Vec<(String, chrono::NaiveDateTime, i32)> = rated()
+        .order(crate::schema::reviews::updated_at.desc())
+        .select((
+            crate::schema::reviews::listing_id,
+            crate::schema::reviews::updated_at,
+            crate::schema::reviews::rating,
+        ))
+        .limit(n)
+        .load(conn)?;
+    all.extend(rows.into_iter().map(|(listing_id, at, rating)| Happening {
+        kind: "review",
+        at,
+        listing_id,
+        version: None,
+        amount_cents: None,
+        rating: Some(rating),
     }));
     Ok((all, total))
 }

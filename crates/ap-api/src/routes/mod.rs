@@ -15,6 +15,7 @@ pub mod installations;
 pub mod login;
 pub mod publish;
 pub mod purchases;
+pub mod reviews;
 pub mod security;
 pub mod sellers;
 pub mod site;
@@ -101,6 +102,11 @@ fn listing_routes(cfg: &mut web::ServiceConfig) {
     // GET only: a download link counts a download, so HEAD is no probe for it.
     .service(
         api("/{slug}/download", Reads::Public).route(web::get().to(downloads::download_listing)),
+    )
+    .service(
+        api("/{slug}/reviews", Reads::Public)
+            .route(read().to(reviews::list_reviews))
+            .route(web::post().to(reviews::write_review)),
     );
 }
 

@@ -12,6 +12,7 @@ mod login;
 mod onboarding;
 mod publishing;
 mod ratelimit;
+mod reviews;
 mod search;
 mod seller_figures;
 mod sellers;
