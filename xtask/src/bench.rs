@@ -102,7 +102,11 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * factor)
 }
 
-fn run_wrk(url: &str, token: Option<&str>) -> anyhow::Result<(f64, f64, f64, u64)> {
+fn run_wrk(
+    url: &str,
+    token: Option<&str>,
+    script: Option<&Path>,
+) -> anyhow::Result<(f64, f64, f64, u64)> {
     let mut command = Command::new("taskset");
     command.args([
         "-c",
@@ -115,6 +119,9 @@ fn run_wrk(url: &str, token: Option<&str>) -> anyhow::Result<(f64, f64, f64, u64
     ]);
     if let Some(token) = token {
         command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
     }
     let output = command.arg(url).output().context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -142,11 +149,47 @@ pub(crate) fn measure(
     path: &str,
     token: Option<&str>,
 ) -> anyhow::Result<Measurement> {
+    measure_load(server, name, path, token, None)
+}
+
+/// Loads the server with requests spread over `paths` (each request draws one at
+/// random): traffic that a cache of one URL cannot absorb. `label` names the mix.
+pub(crate) fn measure_mix(
+    server: &Child,
+    name: &'static str,
+    label: &str,
+    paths: &[String],
+    dir: &Path,
+) -> anyhow::Result<Measurement> {
+    let script = dir.join("mix.lua");
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    std::fs::write(
+        &script,
+        format!(
+            "local paths = {{{}}}\nmath.randomseed(7)\n\
+             request = function()\n  return wrk.format(\"GET\", paths[math.random(#paths)])\nend\n",
+            list.join(",\n")
+        ),
+    )?;
+    measure_load(server, name, label, None, Some(&script))
+}
+
+fn measure_load(
+    server: &Child,
+    name: &'static str,
+    path: &str,
+    token: Option<&str>,
+    script: Option<&Path>,
+) -> anyhow::Result<Measurement> {
     wait_for_idle()?;
     let before = snapshot(server)?;
     let started = Instant::now();
-    let (requests_per_sec, p50_ms, p99_ms, errors) =
-        run_wrk(&format!("http://{ADDRESS}{path}"), token)?;
+    let url = if script.is_some() {
+        format!("http://{ADDRESS}/")
+    } else {
+        format!("http://{ADDRESS}{path}")
+    };
+    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&url, token, script)?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = snapshot(server)?;
     let ours = (after.server - before.server) + (after.children - before.children);
@@ -259,6 +302,11 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
         .context("seeded listing")?
         .0
         .id;
+    let categories: Vec<String> = db
+        .run_blocking(ap_store::catalog::category_slugs)?
+        .into_iter()
+        .filter(|c| !c.ends_with("-agents"))
+        .collect();
     drop(db);
 
     let mut server = start_server(&binary, &db_url, &dir, 10, &[])?;
@@ -275,17 +323,24 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
         ("search, narrow (zephyr)", "/v1/search?q=zephyr".to_owned(), None),
         ("search, broad (toolkit)", "/v1/search?q=toolkit".to_owned(), None),
     ];
+    let mixes = Mixes::new(&categories);
     let mut results = Vec::new();
     for (name, path, token) in &targets {
         results.push(measure(&server, name, path, *token)?);
+    }
+    for (name, label, paths) in mixes.with_cache() {
+        results.push(measure_mix(&server, name, label, paths, &dir)?);
     }
     let (rss, hwm) = rss_kib(server.id());
     let _ = server.kill();
     let _ = server.wait();
 
-    // The broad search once more with caching off: the cost of a query nobody asked before.
+    // With caching off: the cost of queries nobody asked before.
     let mut cold = start_server(&binary, &db_url, &dir, 0, &[])?;
     results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit", None)?);
+    for (name, label, paths) in mixes.without_cache() {
+        results.push(measure_mix(&cold, name, label, paths, &dir)?);
+    }
     let _ = cold.kill();
     let _ = cold.wait();
 
@@ -322,6 +377,68 @@ pub fn catalog(workspace: &Path) -> anyhow::Result<()> {
     std::fs::write(out.join("catalog.md"), &report)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Traffic mixes drawn with a fixed seed: what people browse and type, not one hot URL.
+struct Mixes {
+    browse: Vec<String>,
+    details: Vec<String>,
+    searches: Vec<String>,
+}
+
+impl Mixes {
+    fn new(categories: &[String]) -> Self {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(13);
+        let sorts = ["popular", "newest", "rating", "price_asc", "price_desc"];
+        let browse = (0..2_000)
+            .map(|_| {
+                let category = &categories[rng.random_range(0..categories.len())];
+                let sort = sorts[rng.random_range(0..sorts.len())];
+                let offset = 20 * rng.random_range(0..=49);
+                format!("/v1/skills?category={category}&sort={sort}&offset={offset}")
+            })
+            .collect();
+        let details = (0..5_000)
+            .map(|_| format!("/v1/skills/bench-{}", rng.random_range(0..LISTINGS)))
+            .collect();
+        // 1–3 words of the catalog's vocabulary; half the time the last is still being
+        // typed (a prefix of at least three letters).
+        let searches = (0..5_000)
+            .map(|_| {
+                let count = rng.random_range(1..=3);
+                let mut words: Vec<String> = (0..count)
+                    .map(|_| seed::WORDS[rng.random_range(0..seed::WORDS.len())].to_owned())
+                    .collect();
+                if rng.random_bool(0.5)
+                    && let Some(last) = words.last_mut()
+                    && last.len() > 3
+                {
+                    let keep = rng.random_range(3..last.len());
+                    last.truncate(keep);
+                }
+                format!("/v1/search?q={}", words.join("+"))
+            })
+            .collect();
+        Self { browse, details, searches }
+    }
+
+    fn with_cache(&self) -> [(&'static str, &'static str, &[String]); 3] {
+        [
+            ("browse mix", "2,000 category × sort × offset pages", &self.browse),
+            ("detail mix", "5,000 random slugs", &self.details),
+            ("search mix", "5,000 queries of 1–3 words", &self.searches),
+        ]
+    }
+
+    fn without_cache(&self) -> [(&'static str, &'static str, &[String]); 3] {
+        [
+            ("browse mix, cache off", "2,000 category × sort × offset pages", &self.browse),
+            ("detail mix, cache off", "5,000 random slugs", &self.details),
+            ("search mix, cache off", "5,000 queries of 1–3 words", &self.searches),
+        ]
+    }
 }
 
 /// Builds the release server; answers its path.

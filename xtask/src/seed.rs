@@ -283,7 +283,7 @@ fn as_object(
 }
 
 /// Words of synthetic titles; every listing draws three.
-const WORDS: [&str; 48] = [
+pub(crate) const WORDS: [&str; 48] = [
     "commit", "review", "deploy", "query", "schema", "lint", "format", "test", "audit", "report",
     "summary", "planner", "tracker", "builder", "scanner", "checker", "writer", "editor", "helper",
     "monitor", "profiler", "tuner", "migrator", "parser", "render", "sketch", "outline", "draft",

@@ -22,7 +22,11 @@ use crate::schema::{categories, listing_versions, listings, users};
 type Boxed<'a, ST> = listings::BoxedQuery<'a, MultiBackend, ST>;
 
 /// Restricts a query to live listings (not archived, with a live version) matching `filter`.
-fn live_matching<'a, ST>(mut query: Boxed<'a, ST>, filter: &CatalogFilter) -> Boxed<'a, ST> {
+fn live_matching<'a, ST>(
+    conn: &Conn,
+    mut query: Boxed<'a, ST>,
+    filter: &CatalogFilter,
+) -> Boxed<'a, ST> {
     query = query
         .filter(listings::archived_at.is_null())
         .filter(listings::live_version_id.is_not_null());
@@ -32,10 +36,17 @@ fn live_matching<'a, ST>(mut query: Boxed<'a, ST>, filter: &CatalogFilter) -> Bo
     if let Some(category) = &filter.category {
         query = query.filter(listings::category.eq(category.clone()));
     }
-    match filter.price {
-        Some(PriceFilter::Free) => query.filter(listings::price_cents.eq(0)),
-        Some(PriceFilter::Paid) => query.filter(listings::price_cents.gt(0)),
-        None => query,
+    // A price filter matches a large share of the catalog: pages walk their sort's index
+    // and check the price inside it (see the browse-indexes migration). PostgreSQL's
+    // statistics know that; SQLite's planner would seek the price index and sort what it
+    // finds, so there the filter is written `+price_cents`, which it never seeks by.
+    let sqlite = matches!(conn, Conn::Sqlite(_));
+    match (filter.price, sqlite) {
+        (Some(PriceFilter::Free), false) => query.filter(listings::price_cents.eq(0)),
+        (Some(PriceFilter::Paid), false) => query.filter(listings::price_cents.gt(0)),
+        (Some(PriceFilter::Free), true) => query.filter(sql::<Bool>("+listings.price_cents = 0")),
+        (Some(PriceFilter::Paid), true) => query.filter(sql::<Bool>("+listings.price_cents > 0")),
+        (None, _) => query,
     }
 }
 
@@ -46,7 +57,7 @@ pub fn page_ids(
     sort: SortOrder,
     page: PageRequest,
 ) -> Result<Vec<String>, StoreError> {
-    let query = live_matching(listings::table.select(listings::id).into_boxed(), filter);
+    let query = live_matching(conn, listings::table.select(listings::id).into_boxed(), filter);
     let query = match sort {
         SortOrder::Popular => query.order((listings::popularity.desc(), listings::id.desc())),
         SortOrder::Newest => query.order((listings::published_at.desc(), listings::id.desc())),
@@ -63,7 +74,7 @@ pub fn page_ids(
 
 /// How many live listings match `filter`.
 pub fn count_live(conn: &mut Conn, filter: &CatalogFilter) -> Result<i64, StoreError> {
-    let query = live_matching(listings::table.select(count_star()).into_boxed(), filter);
+    let query = live_matching(conn, listings::table.select(count_star()).into_boxed(), filter);
     Ok(query.get_result(conn)?)
 }
 
