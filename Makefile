@@ -1,12 +1,15 @@
 # Thin aliases over cargo and cargo xtask. See README.md.
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+# xtask built with optimisations: seeding and benchmarks at scale (`cargo xtask` is the
+# dev build, shared with the tests).
+XTASK_RELEASE := $(CARGO) run --quiet --release --package xtask --
 
 .PHONY: run test lint fmt bench migrate seed reset
 
 ## Serve on 127.0.0.1:8080 over ./data/agentpowers.db, seeded with the demo marketplace on first start.
 run:
-	$(CARGO) xtask seed --if-empty
+	$(XTASK_RELEASE) seed --if-empty
 	$(CARGO) run --release --package api-server -- serve
 
 ## The whole test suite (PostgreSQL stories too when AP_TEST_DATABASE_URL is set).
@@ -21,7 +24,7 @@ endif
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) run --quiet --package xtask -- tidy
+	$(CARGO) xtask tidy
 
 fmt:
 	$(CARGO) fmt --all
@@ -29,15 +32,15 @@ fmt:
 ## Benchmarks (release build): catalog reads over 100k listings, then downloads and the
 ## scan; figures go to docs/PERFORMANCE.md.
 bench:
-	$(CARGO) xtask bench catalog
-	$(CARGO) xtask bench files
-	$(CARGO) xtask bench sellers
+	$(XTASK_RELEASE) bench catalog
+	$(XTASK_RELEASE) bench files
+	$(XTASK_RELEASE) bench sellers
 
 migrate:
 	$(CARGO) xtask migrate
 
 seed:
-	$(CARGO) xtask seed
+	$(XTASK_RELEASE) seed
 
 reset:
 	$(CARGO) xtask reset

@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use ap_domain::commerce::{LicenseCode, split};
-use ap_domain::listing::VersionStatus;
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::purchases::{self, NewPurchase};
 use ap_store::{Conn, Db, DbConfig, StoreError, publish, write_tx};
@@ -48,30 +47,6 @@ fn listing(owner: &str, i: usize, at: NaiveDateTime) -> NewListing {
     }
 }
 
-fn live_version(listing_id: &str, at: NaiveDateTime) -> NewListingVersion {
-    NewListingVersion {
-        id: uuid::Uuid::now_v7().to_string(),
-        listing_id: listing_id.to_owned(),
-        version: "1.0.0".to_owned(),
-        major: 1,
-        minor: 0,
-        patch: 0,
-        status: VersionStatus::Live.as_str().to_owned(),
-        changelog: None,
-        archive_sha256: Some("ab".repeat(32)),
-        content_hash: None,
-        size_bytes: Some(1),
-        security_status: Some("pass".to_owned()),
-        security_score: Some(10),
-        findings: Some("[]".to_owned()),
-        layers: Some("[]".to_owned()),
-        scanned_at: Some(at),
-        published_at: Some(at),
-        created_at: at,
-        upload_started_at: None,
-    }
-}
-
 /// The seller's catalog, 10,000 buyers and 100,000 sales, in one transaction.
 fn seed(conn: &mut Conn, seller: &str) -> Result<String, StoreError> {
     let now = Utc::now().naive_utc();
@@ -81,7 +56,11 @@ fn seed(conn: &mut Conn, seller: &str) -> Result<String, StoreError> {
     for i in 0..LISTINGS {
         let row = listing(seller, i, start);
         publish::insert_listing(conn, &row)?;
-        publish::insert_live_version(conn, &live_version(&row.id, start), start)?;
+        publish::insert_live_version(
+            conn,
+            &NewListingVersion::synthetic_live(&row.id, start),
+            start,
+        )?;
         listing_ids.push(row.id);
     }
     let mut buyers = Vec::new();

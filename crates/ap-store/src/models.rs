@@ -236,3 +236,31 @@ pub struct NewListingVersion {
     /// When an upload into this pending version started its scan (its claim).
     pub upload_started_at: Option<NaiveDateTime>,
 }
+
+impl NewListingVersion {
+    /// A live, passing 1.0.0 version of `listing_id` published at `at`, with no archive
+    /// behind it: synthetic catalogs of benchmarks and tests.
+    pub fn synthetic_live(listing_id: &str, at: NaiveDateTime) -> Self {
+        NewListingVersion {
+            id: uuid::Uuid::now_v7().to_string(),
+            listing_id: listing_id.to_owned(),
+            version: "1.0.0".to_owned(),
+            major: 1,
+            minor: 0,
+            patch: 0,
+            status: VersionStatus::Live.as_str().to_owned(),
+            changelog: None,
+            archive_sha256: Some("ab".repeat(32)),
+            content_hash: None,
+            size_bytes: Some(1),
+            security_status: Some(SecurityStatus::Pass.as_str().to_owned()),
+            security_score: Some(10),
+            findings: Some("[]".to_owned()),
+            layers: Some("[]".to_owned()),
+            scanned_at: Some(at),
+            published_at: Some(at),
+            created_at: at,
+            upload_started_at: None,
+        }
+    }
+}

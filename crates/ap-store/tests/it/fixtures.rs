@@ -1,6 +1,6 @@
 //! Rows for the stories: users, and listings with a live version.
 
-use ap_domain::listing::{ListingType, VersionStatus};
+use ap_domain::listing::ListingType;
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
 use ap_store::{Conn, Db, StoreError, publish, write_tx};
 use chrono::{NaiveDateTime, Utc};
@@ -79,27 +79,7 @@ fn listing(c: &mut Conn, owner: &str, spec: &Spec<'_>) -> Result<String, StoreEr
     };
     publish::insert_listing(c, &listing)?;
     if !spec.draft {
-        let version = NewListingVersion {
-            id: uuid::Uuid::now_v7().to_string(),
-            listing_id: listing.id.clone(),
-            version: "1.0.0".to_owned(),
-            major: 1,
-            minor: 0,
-            patch: 0,
-            status: VersionStatus::Live.as_str().to_owned(),
-            changelog: None,
-            archive_sha256: Some("ab".repeat(32)),
-            content_hash: None,
-            size_bytes: Some(1),
-            security_status: Some("pass".to_owned()),
-            security_score: Some(10),
-            findings: Some("[]".to_owned()),
-            layers: Some("[]".to_owned()),
-            scanned_at: Some(at),
-            published_at: Some(at),
-            created_at: at,
-            upload_started_at: None,
-        };
+        let version = NewListingVersion::synthetic_live(&listing.id, at);
         publish::insert_live_version(c, &version, at)?;
     }
     if spec.archived {
