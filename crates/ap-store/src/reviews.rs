@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::conn::Conn;
 use crate::error::StoreError;
-use crate::schema::{installations, listings, reviews, users};
+use crate::schema::{installations, listings, reviews};
 
 /// A stored review.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -112,18 +112,13 @@ pub fn page(
         .select(ReviewRow::as_select())
         .load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
-    let names: Vec<(String, Option<String>, Option<String>)> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::display_name, users::display_name_slug))
-        .load(conn)?;
+    let authors = crate::catalog::users_by_ids(conn, &ids)?;
     let with_authors = rows
         .into_iter()
         .map(|row| {
-            let (name, slug) = names
-                .iter()
-                .find(|(id, _, _)| row.user_id == *id.as_str())
-                .map(|(_, n, s)| (n.clone(), s.clone()))
-                .unwrap_or_default();
+            let author = authors.get(&row.user_id);
+            let name = author.and_then(|a| a.display_name.clone());
+            let slug = author.and_then(|a| a.display_name_slug.clone());
             (row, name, slug)
         })
         .collect();
