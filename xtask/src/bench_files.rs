@@ -102,7 +102,7 @@ fn publish_archive(db: &Db, blobs: Arc<dyn BlobStore>, bytes: Vec<u8>) -> anyhow
         let signer = UrlSigner::new(b"bench".repeat(8));
         let gateway = Arc::new(ap_payments::SandboxGateway::new("http://127.0.0.1"));
         let outside = Outside { blobs, signer, clock, gateway };
-        let market = Market::new(db.clone(), outside, MarketConfig::default());
+        let market = Market::new(db.clone(), outside, MarketConfig::default())?;
         let publisher = market.publisher();
         let body = serde_json::json!({
             "slug": SLUG, "title": "Bench download", "category": "development",

@@ -107,7 +107,7 @@ fn main() -> anyhow::Result<()> {
                 Some(count) => seed::scale(&db, &LocalBlobs::new(&archives), count)?,
                 None => {
                     let clock = ManualClock::new(chrono::Utc::now());
-                    let market = run::market(&config, db.clone(), Arc::new(clock.clone()))?;
+                    let market = run::market(&config, db.clone(), Arc::new(clock.clone()), None)?;
                     seed::demo(&db, &market, &clock)?;
                 }
             }

@@ -88,6 +88,19 @@ async fn write_counts_behind(state: AppState) {
     }
 }
 
+/// Follows the catalog's change log into this instance's search index every
+/// [`ap_market::indexer::FOLLOW_INTERVAL`] for as long as the server's runtime lives.
+async fn follow_catalog_behind(state: AppState) {
+    let mut ticks = actix_web::rt::time::interval(ap_market::indexer::FOLLOW_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = state.market().follow_catalog().await {
+            tracing::warn!(%error, "search index not caught up with the catalog; retrying");
+        }
+    }
+}
+
 /// Starts serving on an already bound listener (bind first, then spawn: no race with
 /// clients in tests). The server stops gracefully on SIGINT/SIGTERM or its handle.
 pub fn server(
@@ -96,6 +109,7 @@ pub fn server(
     options: &ServerOptions,
 ) -> std::io::Result<Server> {
     actix_web::rt::spawn(write_counts_behind(state.clone()));
+    actix_web::rt::spawn(follow_catalog_behind(state.clone()));
     let server = HttpServer::new(move || {
         App::new().wrap(from_fn(observe)).configure(configure(state.clone()))
     })

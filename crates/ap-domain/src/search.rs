@@ -1,9 +1,36 @@
-//! Turning a user's search text into safe search terms.
+//! Turning a user's search text into safe search terms, and what search knows of a
+//! listing.
 //!
-//! Search input is never handed to a full-text engine as syntax: it is cut into terms of
+//! Search input is never handed to a search engine as syntax: it is cut into terms of
 //! letters and digits only (so quotes, `*`, `NEAR(`, `-` and the like cannot form
-//! operators), lowercased, de-duplicated and capped. The store then quotes each term and
-//! matches it as a prefix, so `notes-web-54321` searches for `notes`, `web` and `54321`.
+//! operators), lowercased, de-duplicated and capped. The index then builds one term query
+//! per word, so `notes-web-54321` searches for `notes`, `web` and `54321`.
+
+use crate::listing::ListingType;
+
+/// What the search index holds of one live listing (read from the store, indexed by
+/// `ap-search`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchableListing {
+    /// The listing's id.
+    pub id: String,
+    /// Skill or agent.
+    pub listing_type: ListingType,
+    /// Category slug.
+    pub category: String,
+    /// Price in cents (0: free).
+    pub price_cents: i64,
+    /// Title.
+    pub title: String,
+    /// Short description.
+    pub description: String,
+    /// Long description.
+    pub long_description: String,
+    /// The author's display name (empty when unset).
+    pub author: String,
+    /// Downloads plus installs: breaks ties between equal scores.
+    pub popularity: i64,
+}
 
 /// At most this many terms are used from one query.
 pub const MAX_TERMS: usize = 8;

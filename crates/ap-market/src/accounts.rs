@@ -16,7 +16,7 @@ use ap_store::users::{self, ProfileChanges};
 use ap_store::{Db, StoreError, UnitError};
 use serde_json::{Map, Value};
 
-use crate::cache::CatalogCache;
+use crate::indexer::Indexer;
 use crate::present::utc;
 
 /// Why an account operation failed.
@@ -76,14 +76,14 @@ pub struct Account {
 pub struct Accounts {
     db: Db,
     clock: Arc<dyn Clock>,
-    cache: Arc<CatalogCache>,
+    indexer: Arc<Indexer>,
 }
 
 impl Accounts {
-    /// Accounts over `db`; a profile change drops the catalog `cache` (author names
-    /// appear on listings).
-    pub fn new(db: Db, clock: Arc<dyn Clock>, cache: Arc<CatalogCache>) -> Self {
-        Self { db, clock, cache }
+    /// Accounts over `db`; a profile change refreshes the catalog's search index and
+    /// caches (author names appear on listings).
+    pub fn new(db: Db, clock: Arc<dyn Clock>, indexer: Arc<Indexer>) -> Self {
+        Self { db, clock, indexer }
     }
 
     /// `GET /v1/auth/me`: the user and whether they sell.
@@ -137,7 +137,7 @@ impl Accounts {
                 )
             })
             .await?;
-        self.cache.invalidate();
+        self.indexer.after_change().await;
         Ok(profile(user))
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use ap_domain::listing::{CatalogFilter, ListingType};
 use ap_domain::wire::{CategoriesResponse, ListingDetail, ListingSummary};
-use ap_store::search::Ranked;
+use ap_search::Ranked;
 use quick_cache::sync::EntryAction;
 use quick_cache::sync::EntryResult;
 

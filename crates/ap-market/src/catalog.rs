@@ -16,10 +16,11 @@ use ap_domain::wire::{
 use ap_domain::{Code, ErrorCode, UserId, VersionId};
 use ap_store::models::User;
 use ap_store::sellers::{self, SellerStats};
-use ap_store::{Db, StoreError, UnitError, catalog, search};
+use ap_store::{Db, StoreError, UnitError, catalog};
 
 use crate::cache::{CatalogCache, LiveDetail, SearchKey};
 use crate::counters::ListingCounts;
+use crate::indexer::{IndexError, Indexer};
 use crate::present;
 
 /// Most listings shown on a seller's profile; the rest page through `/skills`.
@@ -37,6 +38,9 @@ pub enum CatalogError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The search index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 impl UnitError for CatalogError {
@@ -54,12 +58,14 @@ impl ErrorCode for CatalogError {
             CatalogError::ListingNotFound => Code::SkillNotFound,
             CatalogError::SellerNotFound => Code::SellerNotFound,
             CatalogError::Store(e) => e.code(),
+            CatalogError::Index(e) => e.code(),
         }
     }
 
     fn public_message(&self) -> String {
         match self {
             CatalogError::Store(e) => e.public_message(),
+            CatalogError::Index(e) => e.public_message(),
             other => other.to_string(),
         }
     }
@@ -80,12 +86,19 @@ pub struct Catalog {
     db: Db,
     cache: Arc<CatalogCache>,
     counts: Arc<ListingCounts>,
+    indexer: Arc<Indexer>,
 }
 
 impl Catalog {
-    /// The catalog over `db`, caching in `cache` and counting views in `counts`.
-    pub fn new(db: Db, cache: Arc<CatalogCache>, counts: Arc<ListingCounts>) -> Self {
-        Self { db, cache, counts }
+    /// The catalog over `db`, caching in `cache`, counting views in `counts` and
+    /// searching through `indexer`.
+    pub fn new(
+        db: Db,
+        cache: Arc<CatalogCache>,
+        counts: Arc<ListingCounts>,
+        indexer: Arc<Indexer>,
+    ) -> Self {
+        Self { db, cache, counts, indexer }
     }
 
     /// One page of live listings with their total.
@@ -144,16 +157,13 @@ impl Catalog {
         page: PageRequest,
     ) -> Result<Page<Arc<ListingSummary>>, CatalogError> {
         let query_key = key.clone();
-        let db = self.db.clone();
+        let indexer = Arc::clone(&self.indexer);
+        let window = usize::try_from(MAX_SEARCH_WINDOW).unwrap_or(usize::MAX);
         let ranked = self
             .cache
             .search(key, async move {
-                let ranked = db
-                    .run(move |conn| {
-                        search::ranked(conn, &query_key.terms, &query_key.filter, MAX_SEARCH_WINDOW)
-                    })
-                    .await?;
-                Ok::<_, StoreError>(Arc::new(ranked))
+                let ranked = indexer.search(&query_key.terms, &query_key.filter, window).await?;
+                Ok::<_, IndexError>(Arc::new(ranked))
             })
             .await?;
         let start = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.ids.len());

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod commerce;
 pub mod counters;
 pub mod downloads;
+pub mod indexer;
 pub mod installations;
 pub mod payments;
 pub mod present;
@@ -16,10 +17,12 @@ pub mod scans;
 pub mod sellers;
 pub mod signing;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ap_domain::clock::Clock;
+use ap_search::{SearchError, SearchIndex};
 use ap_store::{Db, StoreError};
 
 use crate::accounts::Accounts;
@@ -29,6 +32,7 @@ use crate::catalog::Catalog;
 use crate::commerce::{Commerce, Site};
 use crate::counters::ListingCounts;
 use crate::downloads::Downloads;
+use crate::indexer::{IndexError, Indexer};
 use crate::installations::Installations;
 use crate::payments::PaymentGateway;
 use crate::publishing::Publisher;
@@ -50,6 +54,9 @@ pub struct MarketConfig {
     pub download_link_ttl: Duration,
     /// Origins besides the public URL and loopback that checkout may send buyers back to.
     pub extra_redirect_origins: Vec<String>,
+    /// Folder of this instance's search index (emptied at start; rebuilt from the
+    /// store), or `None` to keep it in memory.
+    pub search_dir: Option<PathBuf>,
 }
 
 impl Default for MarketConfig {
@@ -59,6 +66,7 @@ impl Default for MarketConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             download_link_ttl: Duration::from_secs(300),
             extra_redirect_origins: Vec::new(),
+            search_dir: None,
         }
     }
 }
@@ -80,8 +88,8 @@ pub struct Outside {
 #[derive(Debug, Clone)]
 pub struct Market {
     db: Db,
-    cache: Arc<CatalogCache>,
     counts: Arc<ListingCounts>,
+    indexer: Arc<Indexer>,
     catalog: Catalog,
     publisher: Publisher,
     downloads: Downloads,
@@ -94,13 +102,20 @@ pub struct Market {
 }
 
 impl Market {
-    /// The services over `db` and the outside world.
-    pub fn new(db: Db, outside: Outside, config: MarketConfig) -> Self {
+    /// The services over `db` and the outside world, with an empty search index that
+    /// the first [`Market::follow_catalog`] (or search) builds.
+    pub fn new(db: Db, outside: Outside, config: MarketConfig) -> Result<Self, SearchError> {
         let cache = Arc::new(CatalogCache::new(config.cache_ttl));
         let counts = Arc::new(ListingCounts::default());
+        let index = SearchIndex::create(config.search_dir.as_deref())?;
+        let indexer = Arc::new(Indexer::new(db.clone(), index, Arc::clone(&cache)));
         let Outside { blobs, signer, clock, gateway } = outside;
-        let publisher =
-            Publisher::new(db.clone(), Arc::clone(&blobs), Arc::clone(&clock), Arc::clone(&cache));
+        let publisher = Publisher::new(
+            db.clone(),
+            Arc::clone(&blobs),
+            Arc::clone(&clock),
+            Arc::clone(&indexer),
+        );
         let downloads = Downloads::new(
             db.clone(),
             blobs,
@@ -114,9 +129,14 @@ impl Market {
             public_url: config.public_url,
             extra_redirect_origins: config.extra_redirect_origins,
         };
-        Self {
-            catalog: Catalog::new(db.clone(), Arc::clone(&cache), Arc::clone(&counts)),
-            reviews: Reviews::new(db.clone(), Arc::clone(&clock), Arc::clone(&cache)),
+        Ok(Self {
+            catalog: Catalog::new(
+                db.clone(),
+                Arc::clone(&cache),
+                Arc::clone(&counts),
+                Arc::clone(&indexer),
+            ),
+            reviews: Reviews::new(db.clone(), Arc::clone(&clock), Arc::clone(&indexer)),
             sellers: Sellers::new(
                 db.clone(),
                 Arc::clone(&gateway),
@@ -133,12 +153,12 @@ impl Market {
             downloads,
             installations: Installations::new(db.clone(), Arc::clone(&clock)),
             scans: Scans::new(db.clone(), publisher.clone(), Arc::clone(&clock)),
-            accounts: Accounts::new(db.clone(), clock, Arc::clone(&cache)),
-            cache,
+            accounts: Accounts::new(db.clone(), clock, Arc::clone(&indexer)),
+            indexer,
             publisher,
             counts,
             db,
-        }
+        })
     }
 
     /// Catalog reads.
@@ -191,10 +211,22 @@ impl Market {
         self.publisher.blobs()
     }
 
-    /// Drops this instance's catalog caches, after a change made outside the services
-    /// (by an operator in the database, or a test fixture).
-    pub fn invalidate_caches(&self) {
-        self.cache.invalidate();
+    /// Brings this instance's search index and caches up to date at once, after a
+    /// change made outside the services (by an operator in the database, or a test
+    /// fixture); the periodic [`Market::follow_catalog`] would within its interval.
+    pub async fn catalog_changed(&self) {
+        self.indexer.after_change().await;
+    }
+
+    /// Builds the search index on the first call, then applies the catalog's change log
+    /// (the server calls it at start-up and every [`indexer::FOLLOW_INTERVAL`]).
+    pub async fn follow_catalog(&self) -> Result<(), IndexError> {
+        self.indexer.catch_up().await
+    }
+
+    /// How many listings this instance's search index holds.
+    pub fn indexed_listings(&self) -> u64 {
+        self.indexer.len()
     }
 
     /// Writes the pending download and view counts now (the server does it every second

@@ -23,7 +23,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use crate::blobs::{BlobStore, Staged};
-use crate::cache::CatalogCache;
+use crate::indexer::Indexer;
 
 /// How long an upload's claim on its pending version holds: the scan of the largest
 /// allowed archive takes well under a second, so a claim this old belongs to an upload
@@ -144,7 +144,7 @@ pub struct Publisher {
     db: Db,
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
-    cache: Arc<CatalogCache>,
+    indexer: Arc<Indexer>,
     /// Scans running at once (one per core): each may inflate up to the scan's caps.
     scans: Arc<tokio::sync::Semaphore>,
 }
@@ -311,16 +311,16 @@ fn upload_target(
 }
 
 impl Publisher {
-    /// Publishing over `db`, keeping archives in `blobs`, dropping `cache` entries after
-    /// every change, with time from `clock`.
+    /// Publishing over `db`, keeping archives in `blobs`, telling `indexer` after every
+    /// change (search index and caches), with time from `clock`.
     pub fn new(
         db: Db,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
-        cache: Arc<CatalogCache>,
+        indexer: Arc<Indexer>,
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { db, blobs, clock, cache, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
+        Self { db, blobs, clock, indexer, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
     }
 
     fn now(&self) -> NaiveDateTime {
@@ -443,7 +443,7 @@ impl Publisher {
                 })
             })
             .await?;
-        self.cache.invalidate();
+        self.indexer.after_change().await;
         Ok(created)
     }
 
@@ -585,7 +585,7 @@ impl Publisher {
                 }
                 other => other,
             })?;
-        self.cache.invalidate();
+        self.indexer.after_change().await;
         Ok(UploadResult {
             slug,
             version: version.to_string(),
@@ -635,7 +635,7 @@ impl Publisher {
                 })
             })
             .await?;
-        self.cache.invalidate();
+        self.indexer.after_change().await;
         Ok(state)
     }
 }

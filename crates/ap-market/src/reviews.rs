@@ -16,7 +16,7 @@ use ap_store::reviews::{self, NewReview, ReviewRow};
 use ap_store::{Db, StoreError, UnitError, catalog, publish, usage, write_tx};
 use serde_json::{Map, Value};
 
-use crate::cache::CatalogCache;
+use crate::indexer::Indexer;
 use crate::present::utc;
 
 /// Why a review was refused.
@@ -110,13 +110,14 @@ fn review(row: ReviewRow, name: Option<String>, slug: Option<String>) -> Review 
 pub struct Reviews {
     db: Db,
     clock: Arc<dyn Clock>,
-    cache: Arc<CatalogCache>,
+    indexer: Arc<Indexer>,
 }
 
 impl Reviews {
-    /// Reviews over `db`; a review drops the catalog `cache` (ratings show on listings).
-    pub fn new(db: Db, clock: Arc<dyn Clock>, cache: Arc<CatalogCache>) -> Self {
-        Self { db, clock, cache }
+    /// Reviews over `db`; a review refreshes the catalog's search index and caches
+    /// (ratings show on listings).
+    pub fn new(db: Db, clock: Arc<dyn Clock>, indexer: Arc<Indexer>) -> Self {
+        Self { db, clock, indexer }
     }
 
     /// `GET /v1/skills/{slug}/reviews`: newest first.
@@ -210,7 +211,7 @@ impl Reviews {
                 })
             })
             .await?;
-        self.cache.invalidate();
+        self.indexer.after_change().await;
         Ok((review(row, name, display_slug), created))
     }
 }

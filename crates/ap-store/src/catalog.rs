@@ -81,7 +81,7 @@ pub fn count_live(conn: &mut Conn, filter: &CatalogFilter) -> Result<i64, StoreE
 /// `<column> IN (…ids…)` with the ids bound as one JSON array, so the statement text is
 /// the same for any number of ids and stays in the prepared-statement cache (a plain
 /// `IN (?, ?, …)` is prepared anew for every call).
-fn id_in<T: 'static>(
+pub(crate) fn id_in<T: 'static>(
     conn: &Conn,
     column: &str,
     ids: &[&str],

@@ -1,7 +1,7 @@
 //! The diesel schema, hand-written once for both backends.
 //!
-//! Backend-only columns are left out on purpose: SQLite's `listings.rid` (the integer
-//! row id the FTS5 index points at) and PostgreSQL's `listings.search_vector`. The
+//! Backend-only columns are left out on purpose: SQLite's `listings.rid` (its integer
+//! row id, kept because SQLite cannot drop a primary key; nothing reads it). The
 //! generated columns `popularity` and `rating_average` are readable but never inserted.
 
 diesel::table! {
@@ -223,6 +223,14 @@ diesel::table! {
         layers -> Text,
         scanner_version -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_changes (id) {
+        id -> BigInt,
+        listing_id -> Text,
+        kind -> Text,
     }
 }
 

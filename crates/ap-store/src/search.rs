@@ -1,140 +1,167 @@
-//! Full-text search over live listings: FTS5 with `bm25` on SQLite, a weighted
-//! `tsvector` with `ts_rank` on PostgreSQL, behind one function.
+//! What the search index is built from: live listings with their authors' names, and
+//! the catalog's change log.
 //!
-//! Only terms from [`ap_domain::search::terms`] reach the engines (letters and digits),
-//! each quoted and matched as a prefix, so no input can form an operator. Ranking
-//! weights: title strongest, then description, category and author, then the long
-//! description; ties are broken by popularity. On SQLite the index holds live listings
-//! only, so an unfiltered query ranks and counts without touching the listings table
-//! (ties are then broken within the ranked window).
+//! The change log (`catalog_changes`) is written by triggers in the transaction of every
+//! change to a listing's searchable or ranked columns, and to an author's display name
+//! (one row per listing of theirs), so no writer can forget it, operators' manual fixes
+//! included. Rows carry only the listing id: a follower re-reads the listing, which
+//! makes applying a change twice harmless.
 
-use ap_domain::listing::CatalogFilter;
+use std::collections::HashMap;
+
+use ap_domain::UserId;
+use ap_domain::listing::ListingType;
+use ap_domain::search::SearchableListing;
+use diesel::dsl::{max, min};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 
+use crate::catalog::id_in;
 use crate::conn::Conn;
 use crate::error::StoreError;
+use crate::schema::{catalog_changes, listings, users};
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Text)]
-    id: String,
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Change {
+    /// Position in the log (increasing; on PostgreSQL an entry may commit after a later one).
+    pub id: i64,
+    /// The listing that changed.
+    pub listing_id: String,
+    /// `counts` when only its download or install counts moved, else `listing`.
+    pub kind: String,
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// A ranked window of search results.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ranked {
-    /// Ids of the best matches, best first, at most the window asked for.
-    pub ids: Vec<String>,
-    /// How many live listings match in all.
-    pub total: i64,
-}
-
-/// SQLite without filters: rank and count in the index alone (it holds live listings
-/// only), then break ties by popularity within the ranked window.
-const SQLITE_RANK_UNFILTERED: &str = "SELECT l.id AS id FROM \
-     (SELECT rowid AS rid, bm25(listings_fts, 10.0, 4.0, 1.0, 2.0, 2.0) AS score \
-      FROM listings_fts WHERE listings_fts MATCH ?1 ORDER BY score LIMIT ?2) f \
-     JOIN listings l ON l.rid = f.rid ORDER BY f.score, l.popularity DESC, l.id DESC";
-
-const SQLITE_COUNT_UNFILTERED: &str =
-    "SELECT count(*) AS n FROM listings_fts WHERE listings_fts MATCH ?1";
-
-const SQLITE_FROM: &str = "FROM listings_fts JOIN listings l ON l.rid = listings_fts.rowid \
-     WHERE listings_fts MATCH ?1 AND l.archived_at IS NULL AND l.live_version_id IS NOT NULL \
-     AND (?2 IS NULL OR l.listing_type = ?2) AND (?3 IS NULL OR l.category = ?3)";
-
-const PG_FROM: &str = "FROM listings l, to_tsquery('simple', $1) query \
-     WHERE l.search_vector @@ query AND l.archived_at IS NULL AND l.live_version_id IS NOT NULL \
-     AND ($2::text IS NULL OR l.listing_type = $2) AND ($3::text IS NULL OR l.category = $3)";
-
-/// The FTS5 query of `terms`: each quoted and matched as a prefix, all required.
-fn sqlite_match(terms: &[String]) -> String {
-    terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ")
-}
-
-/// Ranks live listings matching every term (as a prefix); answers the best `window` ids
-/// and the total number of matches. `terms` must come from `ap_domain::search::terms`.
-pub fn ranked(
-    conn: &mut Conn,
-    terms: &[String],
-    filter: &CatalogFilter,
-    window: i64,
-) -> Result<Ranked, StoreError> {
-    if terms.is_empty() {
-        return Ok(Ranked { ids: Vec::new(), total: 0 });
+impl Change {
+    /// Whether more than counts changed (what caches must not serve any longer).
+    pub fn is_content(&self) -> bool {
+        self.kind != "counts"
     }
-    let kind = filter.listing_type.map(|k| k.as_str().to_owned());
-    let category = filter.category.clone();
-    let (ids, total) = match conn {
-        Conn::Sqlite(c) if kind.is_none() && category.is_none() => {
-            let expr = sqlite_match(terms);
-            let ids: Vec<IdRow> = diesel::sql_query(SQLITE_RANK_UNFILTERED)
-                .bind::<Text, _>(&expr)
-                .bind::<BigInt, _>(window)
-                .load(c)?;
-            let total = if (ids.len() as i64) < window {
-                ids.len() as i64
-            } else {
-                diesel::sql_query(SQLITE_COUNT_UNFILTERED)
-                    .bind::<Text, _>(&expr)
-                    .get_result::<CountRow>(c)?
-                    .n
-            };
-            (ids, total)
-        }
-        Conn::Sqlite(c) => {
-            let expr = sqlite_match(terms);
-            let ids: Vec<IdRow> = diesel::sql_query(format!(
-                "SELECT l.id AS id {SQLITE_FROM} \
-                 ORDER BY bm25(listings_fts, 10.0, 4.0, 1.0, 2.0, 2.0), l.popularity DESC, l.id DESC \
-                 LIMIT {window}"
-            ))
-            .bind::<Text, _>(&expr)
-            .bind::<Nullable<Text>, _>(&kind)
-            .bind::<Nullable<Text>, _>(&category)
-            .load(c)?;
-            let total = if (ids.len() as i64) < window {
-                ids.len() as i64
-            } else {
-                diesel::sql_query(format!("SELECT count(*) AS n {SQLITE_FROM}"))
-                    .bind::<Text, _>(&expr)
-                    .bind::<Nullable<Text>, _>(&kind)
-                    .bind::<Nullable<Text>, _>(&category)
-                    .get_result::<CountRow>(c)?
-                    .n
-            };
-            (ids, total)
-        }
-        Conn::Pg(c) => {
-            let expr = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
-            let ids: Vec<IdRow> = diesel::sql_query(format!(
-                "SELECT l.id AS id {PG_FROM} \
-                 ORDER BY ts_rank(l.search_vector, query) DESC, l.popularity DESC, l.id DESC \
-                 LIMIT {window}"
-            ))
-            .bind::<Text, _>(&expr)
-            .bind::<Nullable<Text>, _>(&kind)
-            .bind::<Nullable<Text>, _>(&category)
-            .load(c)?;
-            let total = if (ids.len() as i64) < window {
-                ids.len() as i64
-            } else {
-                diesel::sql_query(format!("SELECT count(*) AS n {PG_FROM}"))
-                    .bind::<Text, _>(&expr)
-                    .bind::<Nullable<Text>, _>(&kind)
-                    .bind::<Nullable<Text>, _>(&category)
-                    .get_result::<CountRow>(c)?
-                    .n
-            };
-            (ids, total)
-        }
+}
+
+/// The newest entry of the change log, if any.
+pub fn latest_change(conn: &mut Conn) -> Result<Option<i64>, StoreError> {
+    Ok(catalog_changes::table.select(max(catalog_changes::id)).first(conn)?)
+}
+
+/// The oldest entry still kept, if any.
+pub fn oldest_change(conn: &mut Conn) -> Result<Option<i64>, StoreError> {
+    Ok(catalog_changes::table.select(min(catalog_changes::id)).first(conn)?)
+}
+
+/// Up to `limit` entries after `after`, oldest first.
+pub fn changes_after(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
+    Ok(catalog_changes::table
+        .filter(catalog_changes::id.gt(after))
+        .order(catalog_changes::id.asc())
+        .limit(limit)
+        .select((catalog_changes::id, catalog_changes::listing_id, catalog_changes::kind))
+        .load(conn)?)
+}
+
+/// The entries among `ids` that exist (gaps a follower waits for).
+pub fn changes_among(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Change>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(catalog_changes::table
+        .filter(catalog_changes::id.eq_any(ids))
+        .select((catalog_changes::id, catalog_changes::listing_id, catalog_changes::kind))
+        .load(conn)?)
+}
+
+/// Deletes the entries before `before`; answers how many.
+pub fn prune_changes(conn: &mut Conn, before: i64) -> Result<usize, StoreError> {
+    Ok(diesel::delete(catalog_changes::table.filter(catalog_changes::id.lt(before)))
+        .execute(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+struct IndexColumns {
+    id: String,
+    owner_id: UserId,
+    listing_type: ListingType,
+    category: String,
+    price_cents: i64,
+    title: String,
+    description: String,
+    long_description: String,
+    popularity: i64,
+    archived_at: Option<chrono::NaiveDateTime>,
+    live_version_id: Option<String>,
+}
+
+/// A listing as the search index needs it, and whether it is live (unarchived, with a
+/// live version): only live listings are found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    /// Whether it is live.
+    pub live: bool,
+    /// What search knows of it.
+    pub listing: SearchableListing,
+}
+
+fn with_authors(conn: &mut Conn, rows: Vec<IndexColumns>) -> Result<Vec<IndexRow>, StoreError> {
+    let mut owners: Vec<&str> = rows.iter().map(|r| r.owner_id.as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let names: HashMap<UserId, Option<String>> = if owners.is_empty() {
+        HashMap::new()
+    } else {
+        let filter = id_in::<users::table>(conn, "users.id", &owners);
+        users::table
+            .filter(filter)
+            .select((users::id, users::display_name))
+            .load::<(UserId, Option<String>)>(conn)?
+            .into_iter()
+            .collect()
     };
-    Ok(Ranked { ids: ids.into_iter().map(|row| row.id).collect(), total })
+    Ok(rows
+        .into_iter()
+        .map(|r| IndexRow {
+            live: r.archived_at.is_none() && r.live_version_id.is_some(),
+            listing: SearchableListing {
+                author: names.get(&r.owner_id).cloned().flatten().unwrap_or_default(),
+                id: r.id,
+                listing_type: r.listing_type,
+                category: r.category,
+                price_cents: r.price_cents,
+                title: r.title,
+                description: r.description,
+                long_description: r.long_description,
+                popularity: r.popularity,
+            },
+        })
+        .collect())
+}
+
+/// These listings, whatever their state (ids of deleted listings are left out).
+pub fn index_rows(conn: &mut Conn, ids: &[&str]) -> Result<Vec<IndexRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = id_in::<listings::table>(conn, "listings.id", ids);
+    let rows = listings::table.filter(filter).select(IndexColumns::as_select()).load(conn)?;
+    with_authors(conn, rows)
+}
+
+/// Up to `limit` live listings with ids after `after`, in id order (a rebuild reads the
+/// catalog in such pages).
+pub fn live_index_rows(
+    conn: &mut Conn,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<IndexRow>, StoreError> {
+    let mut query = listings::table
+        .filter(listings::archived_at.is_null())
+        .filter(listings::live_version_id.is_not_null())
+        .order(listings::id.asc())
+        .limit(limit)
+        .select(IndexColumns::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(listings::id.gt(after.to_owned()));
+    }
+    let rows = query.load(conn)?;
+    with_authors(conn, rows)
 }

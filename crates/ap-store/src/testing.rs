@@ -35,12 +35,12 @@ impl TestDatabase {
         TestDatabase { db, url, dir, postgres: None }
     }
 
-    /// A second handle on the SQLite database at `url` (another server instance over the
-    /// same file); the file belongs to the first handle.
-    pub fn sqlite_at(url: &str) -> TestDatabase {
-        let db = Db::open(&config(url)).expect("open SQLite");
+    /// A second handle on this database (another server instance over it, with its own
+    /// pool); the database belongs to the first handle, which must outlive this one.
+    pub fn attach(&self) -> TestDatabase {
+        let db = Db::open(&config(&self.url)).expect("open the database again");
         let dir = tempfile::tempdir().expect("temporary folder");
-        TestDatabase { db, url: url.to_owned(), dir, postgres: None }
+        TestDatabase { db, url: self.url.clone(), dir, postgres: None }
     }
 
     /// A fresh migrated PostgreSQL database when `AP_TEST_DATABASE_URL` is set; `None`

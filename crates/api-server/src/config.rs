@@ -232,6 +232,9 @@ pub struct StorageConfig {
     pub url_signing_key: Option<SecretValue>,
     /// Seconds a signed download link works.
     pub download_link_secs: u64,
+    /// Folder of this instance's search index, emptied and rebuilt from the database at
+    /// start (else `<data_dir>/search-index`; instances sharing a data_dir each need one).
+    pub search_index_dir: Option<PathBuf>,
 }
 
 /// Cache settings.
@@ -288,7 +291,12 @@ impl Default for DatabaseConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("data"), url_signing_key: None, download_link_secs: 300 }
+        Self {
+            data_dir: PathBuf::from("data"),
+            url_signing_key: None,
+            download_link_secs: 300,
+            search_index_dir: None,
+        }
     }
 }
 
@@ -325,6 +333,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
   storage.url_signing_key      AP_STORAGE__URL_SIGNING_KEY      download-link key, 32+ chars, same on every instance [kept in data_dir]
   storage.download_link_secs   AP_STORAGE__DOWNLOAD_LINK_SECS   lifetime of a download link [300]
+  storage.search_index_dir     AP_STORAGE__SEARCH_INDEX_DIR     this instance's search index, rebuilt at start [data_dir/search-index]
   cache.ttl_secs               AP_CACHE__TTL_SECS               catalog cache lifetime, 0 = off [10]
   log.level                    AP_LOG__LEVEL                    tracing filter [info]
   log.format                   AP_LOG__FORMAT                   text or json [text]

@@ -2,6 +2,7 @@
 //! subcommands.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -133,19 +134,26 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
 }
 
 /// The marketplace services over `db`, wired to the configured archive store,
-/// download-link signer and payment gateway, with time from `clock` (used by `serve` and
-/// by `cargo xtask`).
-pub fn market(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Market> {
+/// download-link signer and payment gateway, with time from `clock` and the search index
+/// in `search_dir` (`None`: in memory, for tools that never search) (used by `serve`
+/// and by `cargo xtask`).
+pub fn market(
+    config: &Config,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    search_dir: Option<PathBuf>,
+) -> anyhow::Result<Market> {
     let settings = MarketConfig {
         cache_ttl: Duration::from_secs(config.cache.ttl_secs),
         public_url: public_url(config),
         download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
         extra_redirect_origins: config.payments.redirect_origins.clone(),
+        search_dir,
     };
     let signer = UrlSigner::new(signing_key(config)?);
     let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));
     let gateway = gateway(config)?;
-    Ok(Market::new(db, Outside { blobs, signer, clock, gateway }, settings))
+    Ok(Market::new(db, Outside { blobs, signer, clock, gateway }, settings)?)
 }
 
 /// The configured payment gateway: Stripe with its keys, or the sandbox (refused in
@@ -272,7 +280,9 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         sign_in_url: config.auth.sign_in_url.clone(),
         trusted_proxies,
     };
-    let market = market(config, db.clone(), Arc::clone(&auth.clock))?;
+    let search_dir = (config.storage.search_index_dir.clone())
+        .unwrap_or_else(|| config.storage.data_dir.join("search-index"));
+    let market = market(config, db.clone(), Arc::clone(&auth.clock), Some(search_dir))?;
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("binding {}", config.server.bind))?;
     let workers = match config.server.workers {
@@ -285,6 +295,13 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let limiter = limiter(config, clock).await?;
         let backend = db.backend();
+        let started = std::time::Instant::now();
+        market.follow_catalog().await.context("building the search index")?;
+        tracing::info!(
+            listings = market.indexed_listings(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index built"
+        );
         let state = AppState::new(market.clone(), db, api, auth, limiter);
         let address = listener.local_addr()?;
         tracing::info!(%address, workers, ?backend, "serving");

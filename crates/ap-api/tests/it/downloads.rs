@@ -85,7 +85,7 @@ async fn conditional_fetch_and_download_counts(app: TestApp) {
     assert_eq!(res.status, 405);
     // Written behind (every second); the test writes the tally now instead of waiting.
     app.state.market().flush_counts().await.expect("flush");
-    app.state.market().invalidate_caches();
+    app.state.market().catalog_changed().await;
     let after = app.get("/v1/skills/commit-craft").await.json["download_count"].as_i64();
     assert_eq!(after, before.map(|n| n + 1), "one download link was requested");
 }

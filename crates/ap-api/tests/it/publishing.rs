@@ -35,7 +35,7 @@ async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Ve
 
 async fn installs(app: &TestApp, slug: &str) -> i64 {
     // Counts reach cached pages once the catalog cache expires; drop it now.
-    app.state.market().invalidate_caches();
+    app.state.market().catalog_changed().await;
     let res = app.get(&format!("/v1/skills/{slug}")).await;
     res.json["install_count"].as_i64().expect("install_count")
 }

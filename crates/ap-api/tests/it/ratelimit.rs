@@ -221,7 +221,7 @@ async fn two_instances_share_one_budget() {
     }
     let prefix = format!("ap:test:{}:", uuid::Uuid::new_v4().simple());
     let database = ap_store::testing::TestDatabase::sqlite();
-    let shared = ap_store::testing::TestDatabase::sqlite_at(&database.url);
+    let shared = database.attach();
     let limits = |prefix: &str| Limits::Redis { url: Some(url.clone()), prefix: prefix.to_owned() };
     let a = TestApp::with_limits_on(database, limits(&prefix), &[]).await.expect("instance a");
     let b = TestApp::with_limits_on(shared, limits(&prefix), &[]).await.expect("instance b");

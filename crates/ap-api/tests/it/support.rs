@@ -212,7 +212,21 @@ impl TestApp {
 
     fn start(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
-        Self::start_with(database, clock, None, Vec::new(), Payments::Stripe)
+        Self::start_with(database, clock, None, Vec::new(), Payments::Stripe, None)
+    }
+
+    /// Another server instance over this one's database, with its own caches and search
+    /// index (in `search_dir`, else in its own temporary folder). `self` must outlive it.
+    pub fn beside(&self, search_dir: Option<std::path::PathBuf>) -> TestApp {
+        let clock = ManualClock::new(ap_auth::Clock::now(&self.clock));
+        Self::start_with(
+            self.database.attach(),
+            clock,
+            None,
+            Vec::new(),
+            Payments::Stripe,
+            search_dir,
+        )
     }
 
     /// A server over a temporary SQLite database whose payments go through the sandbox
@@ -228,7 +242,7 @@ impl TestApp {
 
     fn sandbox_on(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
-        Self::start_with(database, clock, None, Vec::new(), Payments::Sandbox)
+        Self::start_with(database, clock, None, Vec::new(), Payments::Sandbox, None)
     }
 
     /// A server over SQLite whose requests are rate-limited by `limits` (the default
@@ -269,7 +283,7 @@ impl TestApp {
                 )
             }
         };
-        Some(Self::start_with(database, clock, Some(limiter), trusted, Payments::Stripe))
+        Some(Self::start_with(database, clock, Some(limiter), trusted, Payments::Stripe, None))
     }
 
     fn start_with(
@@ -278,6 +292,7 @@ impl TestApp {
         limiter: Option<Arc<dyn ap_ratelimit::Limiter>>,
         trusted_proxies: Vec<ap_ratelimit::policy::Cidr>,
         payments: Payments,
+        search_dir: Option<std::path::PathBuf>,
     ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
@@ -335,8 +350,9 @@ impl TestApp {
             public_url: base.clone(),
             download_link_ttl: Duration::from_secs(300),
             extra_redirect_origins: Vec::new(),
+            search_dir: Some(search_dir.unwrap_or_else(|| files_dir.path().join("search-index"))),
         };
-        let market = Market::new(database.db.clone(), outside, settings);
+        let market = Market::new(database.db.clone(), outside, settings).expect("search index");
         let state = AppState::new(market, database.db.clone(), config, auth, limiter);
         let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
@@ -577,7 +593,7 @@ impl TestApp {
             })
             .await
             .expect("insert listing");
-        self.state.market().invalidate_caches();
+        self.state.market().catalog_changed().await;
         id
     }
 }

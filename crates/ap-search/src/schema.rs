@@ -1,0 +1,116 @@
+//! The index's fields, the analyzer of its words, and a listing as a document.
+//!
+//! Ranked fields carry term frequencies for BM25: title, category words, description,
+//! author and long description, each weighted at query time. `words` holds all of them
+//! once more, without frequencies, for prefix and typo matching (one automaton per
+//! expanded term instead of one per field). Filters are untokenized terms; the id and
+//! popularity are columns read for each hit.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+use tantivy::{Index, TantivyDocument, Term};
+
+use crate::SearchableListing;
+
+/// Name of the id column.
+pub(crate) const ID: &str = "id";
+/// Name of the popularity column.
+pub(crate) const POPULARITY: &str = "popularity";
+/// Name of the analyzer of every text field.
+pub(crate) const ANALYZER: &str = "words";
+/// Longest word indexed, in bytes (longer ones are dropped, as by the query side).
+const MAX_WORD_BYTES: usize = 64;
+
+/// The index's fields.
+pub(crate) struct Fields {
+    pub id: Field,
+    pub listing_type: Field,
+    pub category: Field,
+    pub price: Field,
+    pub title: Field,
+    pub category_words: Field,
+    pub description: Field,
+    pub author: Field,
+    pub long_description: Field,
+    pub words: Field,
+    pub popularity: Field,
+}
+
+fn text(record: IndexRecordOption) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(record),
+    )
+}
+
+/// The schema and its fields.
+pub(crate) fn build() -> (Schema, Fields) {
+    let mut schema = Schema::builder();
+    let ranked = text(IndexRecordOption::WithFreqs);
+    let fields = Fields {
+        id: schema.add_text_field(ID, STRING | FAST),
+        listing_type: schema.add_text_field("type", STRING),
+        category: schema.add_text_field("category", STRING),
+        price: schema.add_text_field("price", STRING),
+        title: schema.add_text_field("title", ranked.clone()),
+        category_words: schema.add_text_field("category_words", ranked.clone()),
+        description: schema.add_text_field("description", ranked.clone()),
+        author: schema.add_text_field("author", ranked.clone()),
+        long_description: schema.add_text_field("long_description", ranked),
+        words: schema.add_text_field("words", text(IndexRecordOption::Basic)),
+        popularity: schema.add_i64_field(POPULARITY, FAST | INDEXED),
+    };
+    (schema.build(), fields)
+}
+
+/// The analyzer of every text field: words of letters and digits, lower-cased and
+/// folded to ASCII where they have an ASCII form (`café` is `cafe`).
+pub(crate) fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+pub(crate) fn register_analyzer(index: &Index) {
+    index.tokenizers().register(ANALYZER, analyzer());
+}
+
+/// The filter term of a price.
+pub(crate) fn price_term(free: bool) -> &'static str {
+    if free { "free" } else { "paid" }
+}
+
+impl Fields {
+    pub(crate) fn id_term(&self, id: &str) -> Term {
+        Term::from_field_text(self.id, id)
+    }
+
+    pub(crate) fn document(&self, listing: &SearchableListing) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.id, &listing.id);
+        doc.add_text(self.listing_type, listing.listing_type.as_str());
+        doc.add_text(self.category, &listing.category);
+        doc.add_text(self.price, price_term(listing.price_cents == 0));
+        doc.add_text(self.title, &listing.title);
+        doc.add_text(self.category_words, &listing.category);
+        doc.add_text(self.description, &listing.description);
+        doc.add_text(self.author, &listing.author);
+        doc.add_text(self.long_description, &listing.long_description);
+        for part in [
+            &listing.title,
+            &listing.category,
+            &listing.description,
+            &listing.author,
+            &listing.long_description,
+        ] {
+            doc.add_text(self.words, part);
+        }
+        doc.add_i64(self.popularity, listing.popularity);
+        doc
+    }
+}
