@@ -5,7 +5,7 @@ NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 # dev build, shared with the tests).
 XTASK_RELEASE := $(CARGO) run --quiet --release --package xtask --
 
-.PHONY: run test lint fmt bench migrate seed reset
+.PHONY: run test lint fmt bench bench-postgres migrate seed reset
 
 ## Serve on 127.0.0.1:8080 over ./data/agentpowers.db, seeded with the demo marketplace on first start.
 run:
@@ -35,6 +35,11 @@ bench:
 	$(XTASK_RELEASE) bench catalog
 	$(XTASK_RELEASE) bench files
 	$(XTASK_RELEASE) bench sellers
+
+# The catalog suite on PostgreSQL (a scratch database on the server of AP_BENCH_POSTGRES).
+AP_BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+bench-postgres:
+	$(XTASK_RELEASE) bench catalog --postgres $(AP_BENCH_POSTGRES)
 
 migrate:
 	$(CARGO) xtask migrate

@@ -60,8 +60,14 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BenchSuite {
-    /// Catalog reads over 100,000 listings: detail, list pages, narrow and broad search.
-    Catalog,
+    /// Catalog reads over 100,000 listings: detail, list pages, narrow and broad search,
+    /// and mixes of browse, detail and search traffic.
+    Catalog {
+        /// Run on a scratch database created on this PostgreSQL server (admin URL)
+        /// instead of a SQLite file.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+    },
     /// Signed downloads against a bare file read, and scan throughput.
     Files,
     /// A seller's figures over 100,000 sales in two years.
@@ -125,7 +131,9 @@ fn main() -> anyhow::Result<()> {
         Command::Bench { suite } => {
             let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
             match suite {
-                BenchSuite::Catalog => bench::catalog(&workspace)?,
+                BenchSuite::Catalog { postgres } => {
+                    bench::catalog(&workspace, postgres.as_deref())?
+                }
                 BenchSuite::Files => bench_files::files(&workspace)?,
                 BenchSuite::Sellers => bench_sellers::sellers(&workspace)?,
             }

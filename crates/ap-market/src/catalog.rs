@@ -14,6 +14,7 @@ use ap_domain::wire::{
     SecurityResults, SellerListing, SellerProfile, SellerSkill, SellerSummary, UnifiedDetail,
 };
 use ap_domain::{Code, ErrorCode, UserId, VersionId};
+use ap_store::catalog::DetailParts;
 use ap_store::models::User;
 use ap_store::sellers::{self, SellerStats};
 use ap_store::{Db, StoreError, UnitError, catalog};
@@ -191,24 +192,17 @@ impl Catalog {
         }
         let generation = self.cache.current_generation();
         let key = slug.as_str().to_owned();
-        let (card, extra, owner, versions) = self
+        let parts = self
             .db
-            .run(move |conn| {
-                let Some((card, extra)) = catalog::listing_by_slug(conn, slug.as_str(), kind)?
-                    .filter(|(c, _)| c.is_live())
-                else {
-                    return Ok(None);
-                };
-                let owner = catalog::author(conn, card.owner_id.as_str())?;
-                let versions = catalog::live_versions(conn, card.id.as_str())?;
-                Ok::<_, StoreError>(Some((card, extra, owner, versions)))
-            })
+            .run(move |conn| catalog::detail_by_slug(conn, slug.as_str(), kind))
             .await?
+            .filter(|parts| parts.card.is_live())
             .ok_or(CatalogError::ListingNotFound)?;
+        let DetailParts { card, extra, author, versions } = &parts;
         let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
         let detail = Arc::new(LiveDetail {
             listing_id: card.id.clone().into_string(),
-            detail: present::detail(&card, &extra, &owner, &versions)?,
+            detail: present::detail(card, extra, author, versions)?,
             created_at: present::utc(extra.created_at),
             scan_hash: live.and_then(|v| v.content_hash.clone()),
             scanned_at: live.and_then(|v| v.scanned_at).map(present::utc),
@@ -240,21 +234,13 @@ impl Catalog {
         kind: Option<ListingType>,
         viewer: UserId,
     ) -> Result<ListingDetail, CatalogError> {
-        let (card, extra, owner, versions) = self
+        let parts = self
             .db
-            .run(move |conn| {
-                let Some((card, extra)) = catalog::listing_by_slug(conn, &slug, kind)?
-                    .filter(|(c, _)| c.owner_id == viewer)
-                else {
-                    return Ok(None);
-                };
-                let owner = catalog::author(conn, card.owner_id.as_str())?;
-                let versions = catalog::live_versions(conn, card.id.as_str())?;
-                Ok::<_, StoreError>(Some((card, extra, owner, versions)))
-            })
+            .run(move |conn| catalog::detail_by_slug(conn, &slug, kind))
             .await?
+            .filter(|parts| parts.card.owner_id == viewer)
             .ok_or(CatalogError::ListingNotFound)?;
-        Ok(present::detail(&card, &extra, &owner, &versions)?)
+        Ok(present::detail(&parts.card, &parts.extra, &parts.author, &parts.versions)?)
     }
 
     /// `GET /v1/detail/{slug}`: the flat unified detail of a live listing; counts a view

@@ -150,9 +150,37 @@ pub fn listing_by_slug(
     Ok(query.first(conn).optional()?)
 }
 
-/// The author columns of a user.
-pub fn author(conn: &mut Conn, user_id: &str) -> Result<AuthorRow, StoreError> {
-    Ok(users::table.find(user_id).select(AuthorRow::as_select()).first(conn)?)
+/// The parts of a listing's detail page: the listing by slug (whatever its state,
+/// optionally of one type) with its author, in one query, then its live versions.
+pub fn detail_by_slug(
+    conn: &mut Conn,
+    slug: &str,
+    kind: Option<ListingType>,
+) -> Result<Option<DetailParts>, StoreError> {
+    let mut query = listings::table
+        .inner_join(users::table)
+        .filter(listings::slug.eq(slug))
+        .select((ListingCard::as_select(), ListingExtra::as_select(), AuthorRow::as_select()))
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(listings::listing_type.eq(kind.as_str()));
+    }
+    let Some((card, extra, author)) = query.first(conn).optional()? else { return Ok(None) };
+    let versions = live_versions(conn, card.id.as_str())?;
+    Ok(Some(DetailParts { card, extra, author, versions }))
+}
+
+/// What a listing's detail is made of.
+#[derive(Debug, Clone)]
+pub struct DetailParts {
+    /// The listing's list columns.
+    pub card: ListingCard,
+    /// The columns only the detail shows.
+    pub extra: ListingExtra,
+    /// Its author.
+    pub author: AuthorRow,
+    /// Its live versions, newest first.
+    pub versions: Vec<ListingVersion>,
 }
 
 /// The live versions of a listing, newest first.

@@ -13,6 +13,7 @@ pub mod purchases;
 pub mod reviews;
 pub mod scans;
 pub mod schema;
+pub mod scratch;
 pub mod search;
 pub mod sellers;
 #[cfg(any(test, feature = "test-support"))]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use crate::db::{Db, DbConfig};
+use crate::scratch::ScratchDatabase;
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const PG_ENV: &str = "AP_TEST_DATABASE_URL";
@@ -18,7 +19,8 @@ pub struct TestDatabase {
     pub url: String,
     /// Temporary folder (SQLite file, archives).
     pub dir: tempfile::TempDir,
-    postgres: Option<(String, String)>,
+    /// The PostgreSQL database this handle owns (dropped with it).
+    postgres: Option<ScratchDatabase>,
 }
 
 fn config(url: &str) -> DbConfig {
@@ -49,16 +51,12 @@ impl TestDatabase {
     pub fn postgres() -> Option<TestDatabase> {
         let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
         let name = format!("ap_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url)
+        let scratch = ScratchDatabase::create(&admin_url, &name)
             .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .expect("create test database");
-        let url = database_url(&admin_url, &name);
-        let db = Db::open(&config(&url)).expect("open PostgreSQL");
+        let db = Db::open(&config(&scratch.url)).expect("open PostgreSQL");
         db.migrate().expect("migrate PostgreSQL");
         let dir = tempfile::tempdir().expect("temporary folder");
-        Some(TestDatabase { db, url, dir, postgres: Some((admin_url, name)) })
+        Some(TestDatabase { db, url: scratch.url.clone(), dir, postgres: Some(scratch) })
     }
 }
 
@@ -66,42 +64,9 @@ impl TestDatabase {
     /// PostgreSQL only: makes the database unreachable (no new connections, existing
     /// ones terminated), as if its server went away. Answers `false` on SQLite.
     pub fn cut_off(&self) -> bool {
-        let Some((admin_url, name)) = &self.postgres else { return false };
-        let mut admin = PgConnection::establish(admin_url).expect("admin connection");
-        diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-            .execute(&mut admin)
-            .expect("disallow connections");
-        diesel::sql_query(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .execute(&mut admin)
-        .expect("terminate connections");
+        let Some(scratch) = &self.postgres else { return false };
+        scratch.cut_off().expect("cut the database off");
         true
-    }
-}
-
-/// The URL of database `name` on the server of `admin_url`.
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.postgres
-            && let Ok(mut admin) = PgConnection::establish(admin_url)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
-        }
     }
 }
 
@@ -165,21 +130,4 @@ pub fn dump_rows(db: &Db) -> Vec<String> {
         Ok::<_, crate::StoreError>(rows)
     })
     .expect("dump tables")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::database_url;
-
-    #[test]
-    fn database_urls() {
-        assert_eq!(
-            database_url("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            database_url("postgres://h/db?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
-    }
 }
