@@ -62,8 +62,10 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
 pub struct SearchKey {
     /// Normalised search terms.
     pub terms: Vec<String>,
-    /// Type and category filters.
+    /// Type, category and price filters.
     pub filter: CatalogFilter,
+    /// Whether the window reaches past the first pages.
+    pub deep: bool,
 }
 
 /// A live listing's detail with what the unified detail adds to it.

@@ -24,6 +24,9 @@ use crate::counters::ListingCounts;
 use crate::indexer::{IndexError, Indexer};
 use crate::present;
 
+/// Matches ranked for the first pages of a search (most searches never page further).
+const SHALLOW_WINDOW: i64 = 100;
+
 /// Most listings shown on a seller's profile; the rest page through `/skills`.
 const PROFILE_SKILLS: i64 = 100;
 
@@ -143,23 +146,28 @@ impl Catalog {
                 (NATIVE_SOURCE.to_owned(), self.page(filter, SortOrder::default(), page).await?)
             }
             SearchSource::Native => {
-                (NATIVE_SOURCE.to_owned(), self.ranked(SearchKey { terms, filter }, page).await?)
+                (NATIVE_SOURCE.to_owned(), self.ranked(terms, filter, page).await?)
             }
         };
         Ok(BTreeMap::from([(name, section)]))
     }
 
-    /// A page of a ranked window: the best [`MAX_SEARCH_WINDOW`] matches are ranked once
-    /// and cached, so paging and repeated queries cost two primary-key reads. Pages
-    /// beyond the window are empty; `total` still counts every match.
+    /// A page of a ranked window: the best [`SHALLOW_WINDOW`] matches (or, for a page
+    /// beyond them, the best [`MAX_SEARCH_WINDOW`]) are ranked once and cached, so paging
+    /// and repeated queries cost one read of the page's rows. Pages beyond the window are
+    /// empty; `total` still counts every match.
     async fn ranked(
         &self,
-        key: SearchKey,
+        terms: Vec<String>,
+        filter: CatalogFilter,
         page: PageRequest,
     ) -> Result<Page<Arc<ListingSummary>>, CatalogError> {
+        let deep = page.offset + page.limit > SHALLOW_WINDOW;
+        let key = SearchKey { terms, filter, deep };
         let query_key = key.clone();
         let indexer = Arc::clone(&self.indexer);
-        let window = usize::try_from(MAX_SEARCH_WINDOW).unwrap_or(usize::MAX);
+        let window = if deep { MAX_SEARCH_WINDOW } else { SHALLOW_WINDOW };
+        let window = usize::try_from(window).unwrap_or(usize::MAX);
         let ranked = self
             .cache
             .search(key, async move {

@@ -106,7 +106,7 @@ fn rebuild(conn: &mut Conn, index: &SearchIndex) -> Result<Position, IndexError>
         let full = rows.len() as i64 == BATCH;
         after = rows.last().map(|r| r.listing.id.clone());
         for row in rows {
-            update.upsert(&row.listing)?;
+            update.insert(&row.listing)?;
         }
         if !full {
             break;

@@ -3,6 +3,7 @@
 mod query;
 mod schema;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -29,6 +30,9 @@ pub enum SearchError {
     /// Another thread panicked while it held the writer.
     #[error("search index writer poisoned")]
     Poisoned,
+    /// A listing id is not a UUID (every id the store makes is one).
+    #[error("listing id {0:?} is not a UUID")]
+    Id(String),
     /// Another process (another server instance) uses the directory.
     #[error("search index directory {0} is in use by another process; give each instance its own")]
     InUse(String),
@@ -140,27 +144,32 @@ impl SearchIndex {
                 move |doc, score| (score, popularity.as_ref().map_or(0, |c| c.get_val(doc)))
             });
         let (hits, total) = searcher.search(&query, &(top, Count))?;
-        let mut ids = Vec::with_capacity(hits.len().min(window));
-        for (_, address) in hits.into_iter().take(window) {
-            if let Some(id) = self.id_of(&searcher, address)? {
-                ids.push(id);
-            }
-        }
-        Ok(Ranked { ids, total: total as i64 })
+        let addresses: Vec<DocAddress> =
+            hits.into_iter().take(window).map(|(_, address)| address).collect();
+        Ok(Ranked { ids: ids_of(&searcher, &addresses)?, total: total as i64 })
     }
+}
 
-    fn id_of(
-        &self,
-        searcher: &tantivy::Searcher,
-        address: DocAddress,
-    ) -> Result<Option<String>, SearchError> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let Some(column) = segment.fast_fields().str(schema::ID)? else { return Ok(None) };
-        let Some(ord) = column.term_ords(address.doc_id).next() else { return Ok(None) };
-        let mut id = String::new();
-        column.ord_to_str(ord, &mut id)?;
-        Ok(Some(id))
+/// The listing ids of `hits`, in order, read from the id columns of their segments.
+fn ids_of(searcher: &tantivy::Searcher, hits: &[DocAddress]) -> Result<Vec<String>, SearchError> {
+    let mut columns = BTreeMap::new();
+    let mut ids = Vec::with_capacity(hits.len());
+    for address in hits {
+        let (high, low) = match columns.entry(address.segment_ord) {
+            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                entry.insert((
+                    fast.u64(schema::ID_HIGH)?.first_or_default_col(0),
+                    fast.u64(schema::ID_LOW)?.first_or_default_col(0),
+                ))
+            }
+        };
+        let id =
+            uuid::Uuid::from_u64_pair(high.get_val(address.doc_id), low.get_val(address.doc_id));
+        ids.push(id.hyphenated().to_string());
     }
+    Ok(ids)
 }
 
 /// Changes to the index under its writer; [`Update::commit`] makes them visible.
@@ -190,7 +199,14 @@ impl Update<'_> {
     /// Adds a listing, or replaces what the index held of it.
     pub fn upsert(&mut self, doc: &SearchableListing) -> Result<(), SearchError> {
         self.remove(&doc.id);
-        self.writer.add_document(self.index.fields.document(doc))?;
+        self.insert(doc)
+    }
+
+    /// Adds a listing the index does not hold (after [`Update::clear`]: a rebuild).
+    pub fn insert(&mut self, doc: &SearchableListing) -> Result<(), SearchError> {
+        let document =
+            self.index.fields.document(doc).ok_or_else(|| SearchError::Id(doc.id.clone()))?;
+        self.writer.add_document(document)?;
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 //! Ranked fields carry term frequencies for BM25: title, category words, description,
 //! author and long description, each weighted at query time. `words` holds all of them
 //! once more, without frequencies, for prefix and typo matching (one automaton per
-//! expanded term instead of one per field). Filters are untokenized terms; the id and
-//! popularity are columns read for each hit.
+//! expanded term instead of one per field). Filters are untokenized terms; the id (a
+//! UUID, as two halves) and popularity are columns read for each hit.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -16,8 +16,10 @@ use tantivy::{Index, TantivyDocument, Term};
 
 use crate::SearchableListing;
 
-/// Name of the id column.
-pub(crate) const ID: &str = "id";
+/// Names of the id's columns: a listing id is a UUID, kept as its two halves so a hit's
+/// id is read in constant time (a string column decodes a dictionary block per hit).
+pub(crate) const ID_HIGH: &str = "id_high";
+pub(crate) const ID_LOW: &str = "id_low";
 /// Name of the popularity column.
 pub(crate) const POPULARITY: &str = "popularity";
 /// Name of the analyzer of every text field.
@@ -28,6 +30,8 @@ const MAX_WORD_BYTES: usize = 64;
 /// The index's fields.
 pub(crate) struct Fields {
     pub id: Field,
+    pub id_high: Field,
+    pub id_low: Field,
     pub listing_type: Field,
     pub category: Field,
     pub price: Field,
@@ -51,7 +55,9 @@ pub(crate) fn build() -> (Schema, Fields) {
     let mut schema = Schema::builder();
     let ranked = text(IndexRecordOption::WithFreqs);
     let fields = Fields {
-        id: schema.add_text_field(ID, STRING | FAST),
+        id: schema.add_text_field("id", STRING),
+        id_high: schema.add_u64_field(ID_HIGH, FAST),
+        id_low: schema.add_u64_field(ID_LOW, FAST),
         listing_type: schema.add_text_field("type", STRING),
         category: schema.add_text_field("category", STRING),
         price: schema.add_text_field("price", STRING),
@@ -90,9 +96,13 @@ impl Fields {
         Term::from_field_text(self.id, id)
     }
 
-    pub(crate) fn document(&self, listing: &SearchableListing) -> TantivyDocument {
+    /// The listing as a document; `None` when its id is not a UUID.
+    pub(crate) fn document(&self, listing: &SearchableListing) -> Option<TantivyDocument> {
+        let (high, low) = uuid::Uuid::parse_str(&listing.id).ok()?.as_u64_pair();
         let mut doc = TantivyDocument::default();
         doc.add_text(self.id, &listing.id);
+        doc.add_u64(self.id_high, high);
+        doc.add_u64(self.id_low, low);
         doc.add_text(self.listing_type, listing.listing_type.as_str());
         doc.add_text(self.category, &listing.category);
         doc.add_text(self.price, price_term(listing.price_cents == 0));
@@ -111,6 +121,6 @@ impl Fields {
             doc.add_text(self.words, part);
         }
         doc.add_i64(self.popularity, listing.popularity);
-        doc
+        Some(doc)
     }
 }

@@ -4,9 +4,29 @@ use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter};
 
 use super::*;
 
+/// The UUID standing for a short test name (ids in the index are UUIDs).
+fn uid(name: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..name.len()].copy_from_slice(name.as_bytes());
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+}
+
+/// The test names of a result's ids.
+fn named(ranked: Ranked) -> Ranked {
+    let ids = ranked
+        .ids
+        .iter()
+        .map(|id| {
+            let bytes = uuid::Uuid::parse_str(id).expect("uuid").into_bytes();
+            String::from_utf8_lossy(&bytes).trim_end_matches('\0').to_owned()
+        })
+        .collect();
+    Ranked { ids, total: ranked.total }
+}
+
 fn doc(id: &str, title: &str, description: &str) -> SearchableListing {
     SearchableListing {
-        id: id.to_owned(),
+        id: uid(id),
         listing_type: ListingType::Skill,
         category: "testing".to_owned(),
         price_cents: 0,
@@ -30,7 +50,7 @@ fn index_of(docs: &[SearchableListing]) -> SearchIndex {
 
 fn search(index: &SearchIndex, query: &str) -> Ranked {
     let terms = ap_domain::search::terms(query);
-    index.search(&terms, &CatalogFilter::default(), 100).expect("search")
+    named(index.search(&terms, &CatalogFilter::default(), 100).expect("search"))
 }
 
 #[test]
@@ -81,16 +101,16 @@ fn filters_restrict_and_total_counts_every_match() {
     docs[2].category = "devops".to_owned();
     let index = index_of(&docs);
     let terms = vec!["deploy".to_owned()];
-    let all = index.search(&terms, &CatalogFilter::default(), 10).expect("search");
+    let all = named(index.search(&terms, &CatalogFilter::default(), 10).expect("search"));
     assert_eq!((all.ids.len(), all.total), (10, 30));
     let agents = CatalogFilter { listing_type: Some(ListingType::Agent), ..Default::default() };
-    assert_eq!(index.search(&terms, &agents, 10).expect("search").ids, ["s00"]);
+    assert_eq!(named(index.search(&terms, &agents, 10).expect("search")).ids, ["s00"]);
     let paid = CatalogFilter { price: Some(PriceFilter::Paid), ..Default::default() };
-    assert_eq!(index.search(&terms, &paid, 10).expect("search").ids, ["s01"]);
+    assert_eq!(named(index.search(&terms, &paid, 10).expect("search")).ids, ["s01"]);
     let free = CatalogFilter { price: Some(PriceFilter::Free), ..Default::default() };
-    assert_eq!(index.search(&terms, &free, 10).expect("search").total, 29);
+    assert_eq!(named(index.search(&terms, &free, 10).expect("search")).total, 29);
     let devops = CatalogFilter { category: Some("devops".to_owned()), ..Default::default() };
-    assert_eq!(index.search(&terms, &devops, 10).expect("search").ids, ["s02"]);
+    assert_eq!(named(index.search(&terms, &devops, 10).expect("search")).ids, ["s02"]);
 }
 
 #[test]
@@ -98,7 +118,7 @@ fn upserts_replace_and_removals_remove() {
     let index = index_of(&[doc("a", "Alpha", "x"), doc("b", "Beta", "x")]);
     let mut update = index.update().expect("writer");
     update.upsert(&doc("a", "Gamma", "x")).expect("upsert");
-    update.remove("b");
+    update.remove(&uid("b"));
     update.commit().expect("commit");
     assert_eq!(index.len(), 1);
     assert!(search(&index, "alpha").ids.is_empty());
@@ -146,6 +166,15 @@ fn a_directory_index_starts_empty_whatever_was_there() {
     std::fs::write(path.join("stray"), b"junk").expect("write");
     let index = SearchIndex::create(Some(&path)).expect("reopened");
     assert!(index.is_empty());
+}
+
+#[test]
+fn an_id_that_is_not_a_uuid_is_refused() {
+    let index = SearchIndex::create(None).expect("index");
+    let mut update = index.update().expect("writer");
+    let mut odd = doc("a", "Alpha", "x");
+    odd.id = "not-a-uuid".to_owned();
+    assert!(matches!(update.upsert(&odd), Err(SearchError::Id(_))));
 }
 
 #[test]

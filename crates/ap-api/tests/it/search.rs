@@ -256,7 +256,7 @@ async fn a_deleted_or_stale_index_is_rebuilt_on_start(app: TestApp) {
         let mut update = earlier.update().expect("writer");
         update
             .upsert(&ap_search::SearchableListing {
-                id: "ghost".to_owned(),
+                id: uuid::Uuid::new_v4().to_string(),
                 listing_type: ap_domain::listing::ListingType::Skill,
                 category: "development".to_owned(),
                 price_cents: 0,
