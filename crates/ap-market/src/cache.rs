@@ -1,6 +1,11 @@
-//! Short-lived caches of one server instance: list totals, ranked search windows and
-//! category counts (computed once per key at a time: concurrent misses wait for the
-//! first computation instead of repeating it), and hot listing summaries and details.
+//! Short-lived caches of one server instance: list totals, the ids of list pages, ranked
+//! search windows and category counts (computed once per key at a time: concurrent misses
+//! wait for the first computation instead of repeating it), and listing summaries and
+//! details.
+//!
+//! Each cache is bounded by the bytes its entries take (an estimate per entry, see
+//! [`Footprint`]), not by their number, so the server's memory stays bounded whatever
+//! the traffic: [`CACHE_BUDGET`] in all.
 //!
 //! Entries expire after a TTL and are dropped at once when this instance changes the
 //! catalog ([`CatalogCache::invalidate`]); other instances see such a change within the
@@ -12,7 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ap_domain::listing::{CatalogFilter, ListingType};
+use ap_domain::listing::{CatalogFilter, ListingType, SortOrder};
+use ap_domain::page::PageRequest;
 use ap_domain::wire::{CategoriesResponse, ListingDetail, ListingSummary};
 use ap_search::Ranked;
 use quick_cache::sync::EntryAction;
@@ -46,14 +52,83 @@ enum Lookup<V> {
     RefreshAhead(Arc<AtomicBool>),
 }
 
-/// A bounded map whose entries expire after the TTL or when the generation moves on.
-struct TtlCache<K, V> {
-    entries: quick_cache::sync::Cache<K, Entry<V>>,
+/// Bytes all the caches of an instance may hold, split below.
+pub const CACHE_BUDGET: u64 = 48 << 20;
+
+/// About how many bytes a cached value takes (its heap parts included).
+pub trait Footprint {
+    /// The estimate.
+    fn footprint(&self) -> u64;
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
-    fn new(capacity: usize) -> Self {
-        Self { entries: quick_cache::sync::Cache::new(capacity.max(1)) }
+fn text(s: &str) -> u64 {
+    s.len() as u64 + 24
+}
+
+impl Footprint for i64 {
+    fn footprint(&self) -> u64 {
+        64
+    }
+}
+
+impl Footprint for Arc<[String]> {
+    fn footprint(&self) -> u64 {
+        64 + self.iter().map(|id| text(id)).sum::<u64>()
+    }
+}
+
+impl Footprint for Arc<Ranked> {
+    fn footprint(&self) -> u64 {
+        64 + self.ids.iter().map(|id| text(id)).sum::<u64>()
+    }
+}
+
+impl Footprint for Arc<CategoriesResponse> {
+    fn footprint(&self) -> u64 {
+        self.categories.len() as u64 * 512
+    }
+}
+
+impl Footprint for Arc<ListingSummary> {
+    fn footprint(&self) -> u64 {
+        let s = &**self;
+        256 + [&s.slug, &s.title, &s.description, &s.category, &s.author.display_name]
+            .iter()
+            .map(|t| text(t))
+            .sum::<u64>()
+    }
+}
+
+impl Footprint for Arc<LiveDetail> {
+    fn footprint(&self) -> u64 {
+        let d = &self.detail;
+        1024 + Arc::new(d.summary.clone()).footprint()
+            + text(&d.long_description)
+            + 512 * (d.versions.len() + d.security_findings.len()) as u64
+    }
+}
+
+/// Weighs cache entries by their values' footprint.
+#[derive(Clone, Copy, Default)]
+struct ByFootprint;
+
+impl<K, V: Footprint> quick_cache::Weighter<K, Entry<V>> for ByFootprint {
+    fn weight(&self, _key: &K, entry: &Entry<V>) -> u64 {
+        entry.value.footprint().max(1)
+    }
+}
+
+/// A map bounded by bytes whose entries expire after the TTL or when the generation
+/// moves on.
+struct TtlCache<K, V> {
+    entries: quick_cache::sync::Cache<K, Entry<V>, ByFootprint>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone + Footprint> TtlCache<K, V> {
+    /// A cache of at most `bytes`, expecting entries of about `typical` bytes.
+    fn new(bytes: u64, typical: u64) -> Self {
+        let items = usize::try_from(bytes / typical.max(1)).unwrap_or(1).max(1);
+        Self { entries: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), ByFootprint) }
     }
 }
 
@@ -67,6 +142,9 @@ pub struct SearchKey {
     /// Whether the window reaches past the first pages.
     pub deep: bool,
 }
+
+/// The key of a list page: filter, order, page.
+pub type PageKey = (CatalogFilter, SortOrder, PageRequest);
 
 /// A live listing's detail with what the unified detail adds to it.
 #[derive(Debug, Clone)]
@@ -88,6 +166,7 @@ pub struct CatalogCache {
     ttl: Duration,
     generation: AtomicU64,
     totals: TtlCache<CatalogFilter, i64>,
+    pages: TtlCache<PageKey, Arc<[String]>>,
     searches: TtlCache<SearchKey, Arc<Ranked>>,
     categories: TtlCache<(), Arc<CategoriesResponse>>,
     summaries: TtlCache<String, Arc<ListingSummary>>,
@@ -106,11 +185,12 @@ impl CatalogCache {
         Self {
             ttl,
             generation: AtomicU64::new(0),
-            totals: TtlCache::new(1_000),
-            searches: TtlCache::new(2_000),
-            categories: TtlCache::new(1),
-            summaries: TtlCache::new(10_000),
-            details: TtlCache::new(2_000),
+            totals: TtlCache::new(CACHE_BUDGET / 64, 64),
+            pages: TtlCache::new(CACHE_BUDGET / 16, 1_200),
+            searches: TtlCache::new(CACHE_BUDGET / 8, 6_000),
+            categories: TtlCache::new(64 << 10, 8 << 10),
+            summaries: TtlCache::new(CACHE_BUDGET / 2, 500),
+            details: TtlCache::new(CACHE_BUDGET / 4, 4_000),
         }
     }
 
@@ -127,11 +207,15 @@ impl CatalogCache {
         entry.generation == self.generation() && entry.stored_at.elapsed() < self.ttl
     }
 
-    fn get<K: Eq + Hash + Clone, V: Clone>(&self, cache: &TtlCache<K, V>, key: &K) -> Option<V> {
+    fn get<K: Eq + Hash + Clone, V: Clone + Footprint>(
+        &self,
+        cache: &TtlCache<K, V>,
+        key: &K,
+    ) -> Option<V> {
         cache.entries.get(key).filter(|e| self.fresh(e)).map(|e| e.value)
     }
 
-    fn put<K: Eq + Hash + Clone, V: Clone>(
+    fn put<K: Eq + Hash + Clone, V: Clone + Footprint>(
         &self,
         cache: &TtlCache<K, V>,
         key: K,
@@ -155,7 +239,7 @@ impl CatalogCache {
     ) -> Result<V, E>
     where
         K: Eq + Hash + Clone,
-        V: Clone,
+        V: Clone + Footprint,
     {
         if self.ttl.is_zero() {
             return load.await;
@@ -201,6 +285,15 @@ impl CatalogCache {
         load: impl Future<Output = Result<i64, E>>,
     ) -> Result<i64, E> {
         self.get_or_load(&self.totals, filter, load).await
+    }
+
+    /// The ids of a list page, cached.
+    pub async fn page<E>(
+        &self,
+        key: PageKey,
+        load: impl Future<Output = Result<Arc<[String]>, E>>,
+    ) -> Result<Arc<[String]>, E> {
+        self.get_or_load(&self.pages, key, load).await
     }
 
     /// A ranked search window, cached.

@@ -105,7 +105,9 @@ impl Catalog {
         Self { db, cache, counts, indexer }
     }
 
-    /// One page of live listings with their total.
+    /// One page of live listings with their total. The page's ids are cached per
+    /// filter, order and page, and its summaries per listing, so a page asked for again
+    /// within the TTL needs no query at all.
     pub async fn page(
         &self,
         filter: CatalogFilter,
@@ -120,15 +122,30 @@ impl Catalog {
                 self.db.run(move |conn| catalog::count_live(conn, &count_filter)),
             )
             .await?;
-        let cache = Arc::clone(&self.cache);
-        let items = self
-            .db
-            .run(move |conn| {
-                let ids = catalog::page_ids(conn, &filter, sort, page)?;
-                present::summaries(&cache, conn, &ids)
-            })
+        let page_filter = filter.clone();
+        let ids = self
+            .cache
+            .page(
+                (filter, sort, page),
+                self.db.run(move |conn| {
+                    catalog::page_ids(conn, &page_filter, sort, page).map(Arc::<[String]>::from)
+                }),
+            )
             .await?;
+        let items = self.summaries(ids.to_vec()).await?;
         Ok(Page::new(items, total, page))
+    }
+
+    /// Summaries of these listings, in order: from the cache, reading the store only
+    /// for those it lacks.
+    async fn summaries(&self, ids: Vec<String>) -> Result<Vec<Arc<ListingSummary>>, StoreError> {
+        let cached: Vec<Arc<ListingSummary>> =
+            ids.iter().map_while(|id| self.cache.summary(id)).collect();
+        if cached.len() == ids.len() {
+            return Ok(cached);
+        }
+        let cache = Arc::clone(&self.cache);
+        self.db.run(move |conn| present::summaries(&cache, conn, &ids)).await
     }
 
     /// `GET /v1/search`: the native section ranks `terms` (no terms: the default
@@ -178,13 +195,7 @@ impl Catalog {
         let start = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.ids.len());
         let end =
             start.saturating_add(usize::try_from(page.limit).unwrap_or(0)).min(ranked.ids.len());
-        let ids = ranked.ids[start..end].to_vec();
-        let cache = Arc::clone(&self.cache);
-        let items = if ids.is_empty() {
-            Vec::new()
-        } else {
-            self.db.run(move |conn| present::summaries(&cache, conn, &ids)).await?
-        };
+        let items = self.summaries(ranked.ids[start..end].to_vec()).await?;
         Ok(Page::new(items, ranked.total, page))
     }
 

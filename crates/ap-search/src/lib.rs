@@ -130,10 +130,10 @@ impl SearchIndex {
         filter: &CatalogFilter,
         window: usize,
     ) -> Result<Ranked, SearchError> {
-        let Some(query) = query::build(&self.index, &self.fields, terms, filter) else {
+        let searcher = self.reader.searcher();
+        let Some(query) = query::build(&self.index, &searcher, &self.fields, terms, filter) else {
             return Ok(Ranked { ids: Vec::new(), total: 0 });
         };
-        let searcher = self.reader.searcher();
         let top =
             TopDocs::with_limit(window.max(1)).tweak_score(|segment: &tantivy::SegmentReader| {
                 let popularity = segment

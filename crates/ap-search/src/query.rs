@@ -2,10 +2,12 @@
 //!
 //! Every term is required. A term matches exactly in any ranked field, scored with BM25
 //! and that field's weight; the last term also matches as a prefix (the word being
-//! typed), and a term of five letters or more also with one typo (an insertion,
-//! deletion, substitution or transposition). Such expanded matches score a constant,
-//! higher in a title than elsewhere, so an exact word outranks a guessed one. Filters
-//! restrict without scoring.
+//! typed). A term of five letters or more that the catalog does not know as typed (as a
+//! word, or for the last term as the start of one) also matches with one typo (an
+//! insertion, deletion, substitution or transposition): a word spelled right is not
+//! second-guessed, which keeps a common word from dragging in its neighbours and the
+//! cost of matching them. Expanded matches score a constant, higher in a title than
+//! elsewhere, so an exact word outranks a guessed one. Filters restrict without scoring.
 
 use ap_domain::listing::{CatalogFilter, PriceFilter};
 use tantivy::query::{
@@ -13,7 +15,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
-use tantivy::{Index, Term};
+use tantivy::{Index, Searcher, Term};
 
 use crate::schema::{self, Fields};
 
@@ -61,8 +63,22 @@ fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
     (Occur::Must, boxed(ConstScoreQuery::new(boxed(term), 0.0)))
 }
 
+/// Whether some indexed word of `field` is `word` or, for a prefix, starts with it.
+fn known(searcher: &Searcher, field: Field, word: &str, prefix: bool) -> bool {
+    searcher.segment_readers().iter().any(|segment| {
+        let Ok(inverted) = segment.inverted_index(field) else { return false };
+        if !prefix {
+            return inverted.terms().get(word).ok().flatten().is_some();
+        }
+        let Ok(mut stream) = inverted.terms().range().ge(word).into_stream() else {
+            return false;
+        };
+        stream.advance() && stream.key().starts_with(word.as_bytes())
+    })
+}
+
 /// The clause of one word.
-fn word_clause(fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
+fn word_clause(searcher: &Searcher, fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = weighted(fields)
         .into_iter()
         .map(|(field, weight)| {
@@ -72,8 +88,8 @@ fn word_clause(fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
         })
         .collect();
     let chars = word.chars().count();
-    let typos = u8::from(chars >= TYPO_MIN_CHARS);
     let prefix = last && chars >= PREFIX_MIN_CHARS;
+    let typos = u8::from(chars >= TYPO_MIN_CHARS && !known(searcher, fields.words, word, prefix));
     if prefix || typos > 0 {
         for (field, score) in [(fields.title, EXPANDED_TITLE), (fields.words, EXPANDED_ELSEWHERE)] {
             let term = Term::from_field_text(field, word);
@@ -91,6 +107,7 @@ fn word_clause(fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
 /// The query of `terms` under `filter`; `None` when no term has a word to look for.
 pub(crate) fn build(
     index: &Index,
+    searcher: &Searcher,
     fields: &Fields,
     terms: &[String],
     catalog_filter: &CatalogFilter,
@@ -102,7 +119,7 @@ pub(crate) fn build(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
         .iter()
         .enumerate()
-        .map(|(i, word)| (Occur::Must, word_clause(fields, word, i + 1 == words.len())))
+        .map(|(i, word)| (Occur::Must, word_clause(searcher, fields, word, i + 1 == words.len())))
         .collect();
     if let Some(kind) = catalog_filter.listing_type {
         clauses.push(filter(fields.listing_type, kind.as_str()));

@@ -76,6 +76,14 @@ fn the_last_word_matches_as_a_prefix_and_long_words_forgive_one_typo() {
 }
 
 #[test]
+fn a_word_spelled_right_is_not_second_guessed() {
+    let index = index_of(&[doc("w", "Writer", "x"), doc("t", "Writes", "x")]);
+    assert_eq!(search(&index, "writer tool").ids, Vec::<String>::new(), "every word is required");
+    assert_eq!(search(&index, "writer x").ids, ["w"], "writes is one typo away, but writer exists");
+    assert_eq!(search(&index, "wirter x").ids, ["w"], "an unknown word gets its neighbours");
+}
+
+#[test]
 fn an_exact_word_outranks_a_guessed_one() {
     let index =
         index_of(&[doc("typo", "Reviews", "Guessed from review"), doc("exact", "Review", "x")]);
