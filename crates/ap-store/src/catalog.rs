@@ -157,15 +157,19 @@ pub fn detail_by_slug(
     slug: &str,
     kind: Option<ListingType>,
 ) -> Result<Option<DetailParts>, StoreError> {
-    let mut query = listings::table
-        .inner_join(users::table)
-        .filter(listings::slug.eq(slug))
-        .select((ListingCard::as_select(), ListingExtra::as_select(), AuthorRow::as_select()))
-        .into_boxed();
-    if let Some(kind) = kind {
-        query = query.filter(listings::listing_type.eq(kind.as_str()));
-    }
-    let Some((card, extra, author)) = query.first(conn).optional()? else { return Ok(None) };
+    // Not boxed: a boxed query is prepared anew on every call.
+    let query = listings::table.inner_join(users::table).filter(listings::slug.eq(slug)).select((
+        ListingCard::as_select(),
+        ListingExtra::as_select(),
+        AuthorRow::as_select(),
+    ));
+    let row = match kind {
+        Some(kind) => {
+            query.filter(listings::listing_type.eq(kind.as_str())).first(conn).optional()?
+        }
+        None => query.first(conn).optional()?,
+    };
+    let Some((card, extra, author)) = row else { return Ok(None) };
     let versions = live_versions(conn, card.id.as_str())?;
     Ok(Some(DetailParts { card, extra, author, versions }))
 }
