@@ -232,17 +232,22 @@ impl Indexer {
     }
 
     /// The best `window` matches of `terms` under `filter`, building the index first if
-    /// it never was.
+    /// it never was. The search runs on the blocking pool: a broad query scores every
+    /// match, and on a server worker it would hold up every request behind it.
     pub async fn search(
         &self,
-        terms: &[String],
-        filter: &CatalogFilter,
+        terms: Vec<String>,
+        filter: CatalogFilter,
         window: usize,
     ) -> Result<Ranked, IndexError> {
         if !self.built.load(Ordering::Acquire) {
             self.catch_up().await?;
         }
-        Ok(self.index.search(terms, filter, window)?)
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.search(&terms, &filter, window))
+            .await
+            .map_err(|e| IndexError::Store(StoreError::Task(e.to_string())))?
+            .map_err(IndexError::from)
     }
 
     /// How many listings the index holds.
