@@ -188,7 +188,7 @@ impl Catalog {
         let ranked = self
             .cache
             .search(key, async move {
-                let ranked = indexer.search(query_key.terms, query_key.filter, window).await?;
+                let ranked = indexer.search(&query_key.terms, &query_key.filter, window).await?;
                 Ok::<_, IndexError>(Arc::new(ranked))
             })
             .await?;

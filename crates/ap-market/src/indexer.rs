@@ -232,22 +232,17 @@ impl Indexer {
     }
 
     /// The best `window` matches of `terms` under `filter`, building the index first if
-    /// it never was. The search runs on the blocking pool: a broad query scores every
-    /// match, and on a server worker it would hold up every request behind it.
+    /// it never was.
     pub async fn search(
         &self,
-        terms: Vec<String>,
-        filter: CatalogFilter,
+        terms: &[String],
+        filter: &CatalogFilter,
         window: usize,
     ) -> Result<Ranked, IndexError> {
         if !self.built.load(Ordering::Acquire) {
             self.catch_up().await?;
         }
-        let index = Arc::clone(&self.index);
-        tokio::task::spawn_blocking(move || index.search(&terms, &filter, window))
-            .await
-            .map_err(|e| IndexError::Store(StoreError::Task(e.to_string())))?
-            .map_err(IndexError::from)
+        Ok(self.index.search(terms, filter, window)?)
     }
 
     /// How many listings the index holds.
