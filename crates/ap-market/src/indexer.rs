@@ -162,10 +162,14 @@ fn follow(
         ids.dedup();
         let rows = log::index_rows(conn, &ids)?;
         let mut update = index.update()?;
-        for id in &ids {
+        // One delete per listing: an upsert replaces a live one; the rest (unpublished,
+        // gone) are removed.
+        let live: HashSet<&str> =
+            rows.iter().filter(|r| r.live).map(|r| r.listing.id.as_str()).collect();
+        for id in ids.iter().filter(|id| !live.contains(*id)) {
             update.remove(id);
         }
-        for row in rows.into_iter().filter(|r| r.live) {
+        for row in rows.iter().filter(|r| r.live) {
             update.upsert(&row.listing)?;
         }
         update.commit()?;
