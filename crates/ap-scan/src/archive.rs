@@ -1,8 +1,8 @@
 //! Reading a ZIP archive safely: every cap is checked from the central directory first and
 //! enforced again while inflating, so a lying header cannot make the reader allocate more
-//! than the caps allow.
+//! than the caps allow. Before any of that, the archive's structure is checked byte by
+//! byte (`layout`), so the entries read here are the ones any extractor would write.
 
-use std::collections::HashSet;
 use std::io::{Cursor, Read};
 
 use crate::report::{Finding, Severity};
@@ -43,6 +43,27 @@ pub struct File {
     pub bytes: Vec<u8>,
 }
 
+impl File {
+    /// The file as text: UTF-8, or UTF-16 (little- or big-endian) announced by its byte
+    /// order mark, so text in either is scanned alike. `None` for anything else.
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if let Ok(text) = std::str::from_utf8(&self.bytes) {
+            return Some(std::borrow::Cow::Borrowed(text));
+        }
+        type Unit = fn([u8; 2]) -> u16;
+        let (rest, from): (&[u8], Unit) = match self.bytes.as_slice() {
+            [0xff, 0xfe, rest @ ..] => (rest, u16::from_le_bytes),
+            [0xfe, 0xff, rest @ ..] => (rest, u16::from_be_bytes),
+            _ => return None,
+        };
+        if rest.len() % 2 != 0 {
+            return None;
+        }
+        let units = rest.chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+        char::decode_utf16(units).collect::<Result<String, _>>().ok().map(std::borrow::Cow::Owned)
+    }
+}
+
 /// At most this many archive findings are reported (the first ones tell the story).
 const MAX_FINDINGS: usize = 20;
 
@@ -74,16 +95,6 @@ fn unsafe_name(name: &str) -> Option<(&'static str, &'static str)> {
     None
 }
 
-/// The entry count the end-of-central-directory record declares (`None` for ZIP64 or when
-/// the record cannot be found).
-fn declared_entries(bytes: &[u8]) -> Option<usize> {
-    const SIGNATURE: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let at = bytes[search_from..].windows(4).rposition(|w| w == SIGNATURE)? + search_from;
-    let count = u16::from_le_bytes(bytes.get(at + 10..at + 12)?.try_into().ok()?);
-    (count != u16::MAX).then_some(usize::from(count))
-}
-
 /// Reads every regular file; answers the files and the findings of the archive layer. When
 /// a finding blocks, the files are not (all) read.
 pub fn read(bytes: &[u8], limits: &Limits) -> (Vec<File>, Vec<Finding>) {
@@ -94,6 +105,11 @@ pub fn read(bytes: &[u8], limits: &Limits) -> (Vec<File>, Vec<Finding>) {
             "archive_size",
             format!("The archive is larger than {} bytes.", limits.max_archive_bytes),
         ));
+        return (Vec::new(), findings);
+    }
+    // The structure first: what the reader below sees is what any extractor would.
+    if let Some(finding) = crate::layout::check(bytes) {
+        findings.push(finding);
         return (Vec::new(), findings);
     }
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
@@ -107,16 +123,6 @@ pub fn read(bytes: &[u8], limits: &Limits) -> (Vec<File>, Vec<Finding>) {
             return (Vec::new(), findings);
         }
     };
-    // The ZIP reader keeps one entry per name: compare with what the archive declares, so
-    // a second entry of the same name cannot hide from the scan.
-    if declared_entries(bytes).is_some_and(|declared| declared != archive.len()) {
-        findings.push(block(
-            "archive.duplicate",
-            "duplicate_name",
-            "The archive lists an entry name more than once.",
-        ));
-        return (Vec::new(), findings);
-    }
     if archive.len() > limits.max_entries {
         findings.push(block(
             "archive.too_many_entries",
@@ -131,8 +137,6 @@ pub fn read(bytes: &[u8], limits: &Limits) -> (Vec<File>, Vec<Finding>) {
     }
 
     // First pass: names and declared sizes, from the central directory only.
-    let mut seen = HashSet::new();
-    let mut offsets = HashSet::new();
     let mut regular = Vec::new();
     for index in 0..archive.len() {
         if findings.len() >= MAX_FINDINGS {
@@ -169,25 +173,6 @@ pub fn read(bytes: &[u8], limits: &Limits) -> (Vec<File>, Vec<Finding>) {
                     "The entry is encrypted and cannot be scanned.",
                 )
                 .in_file(&name),
-            );
-            continue;
-        }
-        if !offsets.insert(entry.header_start()) {
-            findings.push(
-                block(
-                    "archive.overlapping",
-                    "overlapping_entries",
-                    "Several entries share the same data (a zip bomb).",
-                )
-                .in_file(&name),
-            );
-            continue;
-        }
-        let normalized = name.trim_end_matches('/').to_lowercase();
-        if !seen.insert(normalized) {
-            findings.push(
-                block("archive.duplicate", "duplicate_name", "Two entries have the same name.")
-                    .in_file(&name),
             );
             continue;
         }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod archive;
+mod layout;
 pub mod manifest;
 pub mod report;
 pub mod rules;
@@ -11,7 +12,7 @@ pub use report::{ContextLine, Finding, Layer, Report, Severity, Status};
 use rules::TextLayer;
 
 /// Version of the rules; cached verdicts of older versions are stale.
-pub const SCANNER_VERSION: &str = "1";
+pub const SCANNER_VERSION: &str = "2";
 
 /// What a package installs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,45 @@ const EXECUTABLE_MAGIC: &[(&[u8], &str)] = &[
     (b"\0asm", "a WebAssembly module"),
 ];
 
+/// Extensions of archives: a package holds files, not packages the scan cannot see into.
+const ARCHIVE_EXTENSIONS: &[&str] = &[
+    "zip", "jar", "war", "ear", "apk", "whl", "egg", "nupkg", "tar", "tgz", "tbz", "tbz2", "txz",
+    "tzst", "gz", "bz2", "xz", "zst", "lz", "lzma", "7z", "rar", "cab",
+];
+
+/// Archive formats, by their first bytes.
+const ARCHIVE_MAGIC: &[&[u8]] = &[
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"\x1f\x8b",
+    b"\xfd7zXZ\x00",
+    b"\x28\xb5\x2f\xfd",
+];
+
+/// Extensions of compiled code, which cannot be reviewed as source.
+const COMPILED_EXTENSIONS: &[&str] =
+    &["pyc", "pyo", "pyd", "class", "so", "dll", "exe", "dylib", "o", "obj", "a", "lib", "wasm"];
+
+/// Whether the file is an archive, by name or content (a tar file names its format at
+/// byte 257).
+fn is_archive(path: &str, bytes: &[u8]) -> bool {
+    let lower = path.to_lowercase();
+    let extension = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    ARCHIVE_EXTENSIONS.contains(&extension)
+        || lower.contains(".tar.")
+        || ARCHIVE_MAGIC.iter().any(|magic| bytes.starts_with(magic))
+        || bytes.get(257..262) == Some(b"ustar".as_slice())
+}
+
+/// Whether the file is compiled code, by name (executables are also found by content).
+fn is_compiled(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    let extension = file_name(&lower).rsplit_once('.').map_or("", |(_, e)| e);
+    COMPILED_EXTENSIONS.contains(&extension) || lower.split('/').any(|part| part == "__pycache__")
+}
+
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -98,10 +138,35 @@ fn is_env_file(path: &str) -> bool {
         || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"))
 }
 
-/// The file-type layer: executables block, other binaries warn, unknown text formats are noted.
+/// The file-type layer: executables, compiled code and nested archives block, other
+/// binaries warn, unknown text formats are noted.
 fn file_types(files: &[File]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for file in files {
+        if is_archive(&file.path, &file.bytes) {
+            findings.push(
+                Finding::new(
+                    Severity::High,
+                    "nested_archive",
+                    "file_type.archive",
+                    "The file is an archive: its contents cannot be scanned.",
+                )
+                .in_file(&file.path),
+            );
+            continue;
+        }
+        if is_compiled(&file.path) {
+            findings.push(
+                Finding::new(
+                    Severity::High,
+                    "compiled_code",
+                    "file_type.compiled",
+                    "The file is compiled code, which cannot be reviewed as source.",
+                )
+                .in_file(&file.path),
+            );
+            continue;
+        }
         if let Some((_, what)) =
             EXECUTABLE_MAGIC.iter().find(|(magic, _)| file.bytes.starts_with(magic))
         {
@@ -116,13 +181,13 @@ fn file_types(files: &[File]) -> Vec<Finding> {
             );
             continue;
         }
-        if file.bytes.contains(&0) || std::str::from_utf8(&file.bytes).is_err() {
+        if file.text().is_none_or(|text| text.contains('\0')) {
             findings.push(
                 Finding::new(
                     Severity::Medium,
                     "binary",
                     "file_type.binary",
-                    "The file is not UTF-8 text.",
+                    "The file is not UTF-8 or UTF-16 text.",
                 )
                 .in_file(&file.path),
             );
@@ -149,8 +214,9 @@ fn file_types(files: &[File]) -> Vec<Finding> {
     findings
 }
 
-fn texts(files: &[File]) -> impl Iterator<Item = (&str, &str)> {
-    files.iter().filter_map(|f| std::str::from_utf8(&f.bytes).ok().map(|t| (f.path.as_str(), t)))
+/// The text files, decoded (UTF-8 or UTF-16), with their paths.
+fn texts(files: &[File]) -> Vec<(&str, std::borrow::Cow<'_, str>)> {
+    files.iter().filter_map(|f| f.text().map(|t| (f.path.as_str(), t))).collect()
 }
 
 fn is_markdown(path: &str) -> bool {
@@ -193,15 +259,18 @@ pub fn scan(bytes: &[u8], kind: PackageKind, limits: &Limits) -> Report {
             .in_file(&f.path)
         })
         .collect();
+    let texts = texts(&files);
     secrets.extend(
-        texts(&files).flat_map(|(path, text)| rules::scan(TextLayer::Secrets, Some(path), text)),
+        texts.iter().flat_map(|(path, text)| rules::scan(TextLayer::Secrets, Some(path), text)),
     );
     layers.push(Layer::ran("secrets", secrets));
-    let dangerous = texts(&files)
+    let dangerous = texts
+        .iter()
         .flat_map(|(path, text)| rules::scan(TextLayer::DangerousCode, Some(path), text))
         .collect();
     layers.push(Layer::ran("dangerous_code", dangerous));
-    let injection = texts(&files)
+    let injection = texts
+        .iter()
         .filter(|(path, _)| is_markdown(path))
         .flat_map(|(path, text)| rules::scan(TextLayer::PromptInjection, Some(path), text))
         .collect();

@@ -2,6 +2,7 @@
 //! archives (each rejected with the right finding, in bounded memory), and packages with
 //! secrets, dangerous code and hidden instructions.
 
+mod structure;
 mod zipraw;
 
 use std::io::Write;

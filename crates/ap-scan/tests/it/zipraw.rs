@@ -8,6 +8,8 @@ pub struct Entry {
     flags: u16,
     external_attr: u32,
     declared: Option<u32>,
+    local_name: Option<Vec<u8>>,
+    listed: bool,
 }
 
 impl Entry {
@@ -19,6 +21,8 @@ impl Entry {
             flags: 0,
             external_attr: 0o100644 << 16,
             declared: None,
+            local_name: None,
+            listed: true,
         }
     }
 
@@ -35,6 +39,16 @@ impl Entry {
     /// The same, declaring another uncompressed size than it holds.
     pub fn declaring(self, size: u32) -> Entry {
         Entry { declared: Some(size), ..self }
+    }
+
+    /// The same, under another name in its local header than in the central directory.
+    pub fn locally_named(self, name: &[u8]) -> Entry {
+        Entry { local_name: Some(name.to_vec()), ..self }
+    }
+
+    /// The same, written as a local entry that the central directory does not list.
+    pub fn unlisted(self) -> Entry {
+        Entry { listed: false, ..self }
     }
 }
 
@@ -62,10 +76,14 @@ pub fn raw_zip(entries: &[Entry]) -> Vec<u8> {
         for v in [crc, size, declared] {
             u32le(&mut out, v);
         }
-        u16le(&mut out, entry.name.len() as u16);
+        let local_name = entry.local_name.as_ref().unwrap_or(&entry.name);
+        u16le(&mut out, local_name.len() as u16);
         u16le(&mut out, 0);
-        out.extend_from_slice(&entry.name);
+        out.extend_from_slice(local_name);
         out.extend_from_slice(&entry.data);
+        if !entry.listed {
+            continue;
+        }
 
         u32le(&mut central, 0x0201_4b50);
         for v in [(3 << 8) | 20, 20, entry.flags, 0, 0, 0] {
@@ -84,7 +102,8 @@ pub fn raw_zip(entries: &[Entry]) -> Vec<u8> {
     let central_offset = out.len() as u32;
     let central_size = central.len() as u32;
     out.extend_from_slice(&central);
-    end_of_central_directory(&mut out, entries.len() as u16, central_size, central_offset);
+    let listed = entries.iter().filter(|e| e.listed).count() as u16;
+    end_of_central_directory(&mut out, listed, central_size, central_offset);
     out
 }
 
@@ -122,4 +141,33 @@ pub fn overlap(single: &[u8], copies: usize) -> Vec<u8> {
     out.extend_from_slice(&central);
     end_of_central_directory(&mut out, copies as u16, size, offset);
     out
+}
+
+/// Offset of the end-of-central-directory record of an archive without a comment.
+fn end_record(archive: &[u8]) -> usize {
+    archive.len() - 22
+}
+
+/// The same archive declaring `here` entries on this disk and `total` in all.
+pub fn with_counts(mut archive: Vec<u8>, here: u16, total: u16) -> Vec<u8> {
+    let end = end_record(&archive);
+    archive[end + 8..end + 10].copy_from_slice(&here.to_le_bytes());
+    archive[end + 10..end + 12].copy_from_slice(&total.to_le_bytes());
+    archive
+}
+
+/// The same archive claiming to be disk `disk` of a set.
+pub fn on_disk(mut archive: Vec<u8>, disk: u16) -> Vec<u8> {
+    let end = end_record(&archive);
+    archive[end + 4..end + 6].copy_from_slice(&disk.to_le_bytes());
+    archive[end + 6..end + 8].copy_from_slice(&disk.to_le_bytes());
+    archive
+}
+
+/// The same archive with ZIP64's marker in its end record (the directory's offset "in
+/// the ZIP64 record").
+pub fn zip64_marked(mut archive: Vec<u8>) -> Vec<u8> {
+    let end = end_record(&archive);
+    archive[end + 16..end + 20].copy_from_slice(&u32::MAX.to_le_bytes());
+    archive
 }
