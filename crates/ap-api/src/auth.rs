@@ -25,7 +25,7 @@ pub fn unauthorized() -> ApiError {
 
 /// The bearer token of a request: `Ok(None)` without an Authorization header, an error
 /// for any other scheme or an empty token.
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| unauthorized())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(unauthorized)?;

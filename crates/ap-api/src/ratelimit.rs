@@ -20,7 +20,7 @@ use ap_domain::Code;
 use ap_ratelimit::policy::client_ip;
 use ap_ratelimit::{Decision, Key, Tier};
 
-use crate::auth::resolve_caller;
+use crate::auth::{bearer, resolve_caller};
 use crate::error::coded_response;
 use crate::state::AppState;
 
@@ -68,13 +68,23 @@ pub async fn rate_limit(
         (true, Reads::Public) => Tier::PublicRead,
         (true, Reads::SignedIn) => Tier::AuthenticatedRead,
     };
-    let caller = resolve_caller(req.request()).await.ok().flatten();
     let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     // Every X-Forwarded-For line, in order (a proxy may add its own line).
     let forwarded: Vec<&str> =
         req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
     let ip = client_ip(peer, forwarded.as_deref(), &state.config().trusted_proxies);
+    // A token this instance would have to look up is paid for by the client's IP first,
+    // so a flood of made-up tokens is refused before it costs a query.
+    if bearer(req.request()).ok().flatten().is_some_and(|token| state.auth().needs_lookup(&token)) {
+        let decision = limiter.check(&Key::new(Tier::TokenLookup, None, ip)).await;
+        if !decision.allowed {
+            let mut response = coded_response(Code::RateLimited, "Rate limit exceeded");
+            set_headers(response.headers_mut(), &decision);
+            return Ok(req.into_response(response));
+        }
+    }
+    let caller = resolve_caller(req.request()).await.ok().flatten();
     let key = Key::new(tier, caller.as_ref().map(|c| c.user_id.as_str()), ip);
     let decision = limiter.check(&key).await;
     if !decision.allowed {

@@ -51,11 +51,12 @@ pub struct Authenticator<S> {
     store: S,
     sessions: SessionVerifier,
     clock: Arc<dyn Clock>,
-    /// Recently looked-up CLI tokens by hash, with the time of the lookup. Expiry and
-    /// revocation are still checked on every request; the cache only spares the query.
-    /// Cleared whenever this instance mints or revokes a token; another instance's
-    /// revocation is seen within `token_cache_ttl`.
-    tokens: quick_cache::sync::Cache<String, (StoredCliToken, DateTime<Utc>)>,
+    /// Recently looked-up CLI tokens by hash, with the time of the lookup; `None` for a
+    /// hash the store did not know (so a repeated bad token costs no query either).
+    /// Expiry and revocation are still checked on every request; the cache only spares
+    /// the query. Cleared whenever this instance mints or revokes a token; another
+    /// instance's revocation is seen within `token_cache_ttl`.
+    tokens: quick_cache::sync::Cache<String, (Option<StoredCliToken>, DateTime<Utc>)>,
     /// Moves on at every local mint and revoke.
     token_epoch: AtomicU64,
     token_cache_ttl: Duration,
@@ -85,22 +86,33 @@ impl<S: IdentityStore> Authenticator<S> {
         }
     }
 
+    /// The recent lookup of `hash`, if there is one.
+    fn remembered(&self, hash: &str, now: DateTime<Utc>) -> Option<Option<StoredCliToken>> {
+        self.tokens.get(hash).filter(|(_, at)| now - *at < self.token_cache_ttl).map(|(s, _)| s)
+    }
+
     async fn lookup(&self, hash: String, now: DateTime<Utc>) -> Result<StoredCliToken, AuthError> {
-        if let Some((stored, at)) = self.tokens.get(&hash)
-            && now - at < self.token_cache_ttl
-        {
-            return Ok(stored);
+        if let Some(stored) = self.remembered(&hash, now) {
+            return stored.ok_or(AuthError::Unauthorized);
         }
         let epoch = self.token_epoch.load(Ordering::Acquire);
-        let stored =
-            self.store.cli_token_by_hash(hash.clone()).await?.ok_or(AuthError::Unauthorized)?;
+        let stored = self.store.cli_token_by_hash(hash.clone()).await?;
         // A mint or revoke that finished meanwhile makes this read stale: do not keep it.
         if self.token_cache_ttl > Duration::zero()
             && self.token_epoch.load(Ordering::Acquire) == epoch
         {
             self.tokens.insert(hash, (stored.clone(), now));
         }
-        Ok(stored)
+        stored.ok_or(AuthError::Unauthorized)
+    }
+
+    /// Whether authenticating `bearer` would query the store for a CLI token: a
+    /// well-formed one this instance has not looked up recently. (A malformed token is
+    /// refused without a query; sessions are verified by signature first.)
+    pub fn needs_lookup(&self, bearer: &str) -> bool {
+        bearer.starts_with(cli_token::PREFIX)
+            && CliToken::parse(bearer)
+                .is_ok_and(|token| self.remembered(&token.hash(), self.clock.now()).is_none())
     }
 
     /// The clock everything here compares against.

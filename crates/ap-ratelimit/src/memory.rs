@@ -42,6 +42,7 @@ pub struct MemoryLimiter {
     public_read: Keyed,
     authenticated_read: Keyed,
     write: Keyed,
+    token_lookup: Keyed,
     checks: AtomicU64,
 }
 
@@ -63,6 +64,7 @@ impl MemoryLimiter {
             public_read: keyed(quotas.public_read, quotas.period, &clock),
             authenticated_read: keyed(quotas.authenticated_read, quotas.period, &clock),
             write: keyed(quotas.write, quotas.period, &clock),
+            token_lookup: keyed(quotas.token_lookup, quotas.period, &clock),
             quotas,
             clock,
             checks: AtomicU64::new(0),
@@ -75,6 +77,7 @@ impl MemoryLimiter {
             Tier::PublicRead => &self.public_read,
             Tier::AuthenticatedRead => &self.authenticated_read,
             Tier::Write => &self.write,
+            Tier::TokenLookup => &self.token_lookup,
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             limiter.retain_recent();

@@ -15,6 +15,9 @@ pub enum Tier {
     AuthenticatedRead,
     /// POST/PATCH/PUT/DELETE, by user or (anonymous) client IP.
     Write,
+    /// Bearer tokens this instance must look up in the store (not recently seen), by
+    /// client IP, checked before the lookup: a flood of made-up tokens costs no queries.
+    TokenLookup,
 }
 
 impl Tier {
@@ -24,6 +27,7 @@ impl Tier {
             Tier::PublicRead => "public",
             Tier::AuthenticatedRead => "auth",
             Tier::Write => "write",
+            Tier::TokenLookup => "lookup",
         }
     }
 }
@@ -37,13 +41,21 @@ pub struct Quotas {
     pub authenticated_read: u32,
     /// Writes per period (20).
     pub write: u32,
+    /// Token lookups per period and client IP (60).
+    pub token_lookup: u32,
     /// The period (one minute).
     pub period: Duration,
 }
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { public_read: 60, authenticated_read: 10, write: 20, period: Duration::from_secs(60) }
+        Self {
+            public_read: 60,
+            authenticated_read: 10,
+            write: 20,
+            token_lookup: 60,
+            period: Duration::from_secs(60),
+        }
     }
 }
 
@@ -54,6 +66,7 @@ impl Quotas {
             Tier::PublicRead => self.public_read,
             Tier::AuthenticatedRead => self.authenticated_read,
             Tier::Write => self.write,
+            Tier::TokenLookup => self.token_lookup,
         }
         .max(1)
     }

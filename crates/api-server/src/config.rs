@@ -89,6 +89,8 @@ pub struct RateLimitConfig {
     pub authenticated_read_per_minute: u32,
     /// Writes per minute and user (or client IP).
     pub write_per_minute: u32,
+    /// Lookups of bearer tokens not seen recently, per minute and client IP.
+    pub token_lookups_per_minute: u32,
     /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -114,6 +116,7 @@ impl Default for RateLimitConfig {
             public_read_per_minute: 60,
             authenticated_read_per_minute: 10,
             write_per_minute: 20,
+            token_lookups_per_minute: 60,
             trusted_proxies: Vec::new(),
         }
     }
@@ -129,11 +132,13 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
-    /// Serve the benchmark yardsticks under `/_bench/` (for `cargo xtask bench` only).
+    /// Serve the benchmark yardsticks under `/_bench/` (for `cargo xtask bench` only;
+    /// refused in production mode).
     pub bench_routes: bool,
     /// Absolute URL browsers use to reach this server; default `http://<bind>`.
     pub public_url: Option<String>,
-    /// Production mode: refuses to start with development sign-in on.
+    /// Production mode: refuses to start with development sign-in, the sandbox gateway,
+    /// a per-instance link-signing key or the benchmark routes.
     pub production: bool,
 }
 
@@ -155,7 +160,8 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
     /// The provider's sign-in page, where the login bridge sends browsers not signed in.
     pub sign_in_url: Option<String>,
-    /// Development sign-in; default: on exactly when no provider is configured.
+    /// Development sign-in; default: on when no provider is configured and the server
+    /// binds to loopback only (otherwise the server refuses to start without a choice).
     pub dev_sign_in: Option<bool>,
     /// Key for development sessions (at least 32 characters); default: random per start.
     pub dev_signing_key: Option<SecretValue>,
@@ -323,7 +329,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.bind                  AP_SERVER__BIND                  address to listen on [127.0.0.1:8080]
   server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
   server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
-  server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ [false]
+  server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ (not in production) [false]
   server.public_url            AP_PUBLIC_URL or AP_SERVER__PUBLIC_URL  URL clients use to reach the server [http://<bind>]
   server.production            AP_SERVER__PRODUCTION            production mode: no development sign-in [false]
   database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
@@ -344,7 +350,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   auth.algorithms              AP_AUTH__ALGORITHMS              accepted algorithms [RS256]
   auth.leeway_secs             AP_AUTH__LEEWAY_SECS             clock skew allowed on exp/nbf [30]
   auth.sign_in_url             AP_AUTH__SIGN_IN_URL             provider sign-in page for the CLI login bridge [none]
-  auth.dev_sign_in             AP_AUTH__DEV_SIGN_IN             development sign-in [on when no issuer is set]
+  auth.dev_sign_in             AP_AUTH__DEV_SIGN_IN             development sign-in [on when no issuer is set and bind is loopback]
   auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
   auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]
   auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]
@@ -356,6 +362,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   rate_limit.public_read_per_minute AP_RATE_LIMIT__PUBLIC_READ_PER_MINUTE reads of public endpoints, per user or IP [60]
   rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads of signed-in endpoints, per user [10]
   rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
+  rate_limit.token_lookups_per_minute AP_RATE_LIMIT__TOKEN_LOOKUPS_PER_MINUTE lookups of tokens not seen recently, per IP [60]
   rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]
   payments.gateway             AP_PAYMENTS__GATEWAY             sandbox or stripe [sandbox]
   payments.stripe_secret_key   AP_PAYMENTS__STRIPE_SECRET_KEY   Stripe secret API key [none]

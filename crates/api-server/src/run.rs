@@ -63,8 +63,20 @@ pub fn public_url(config: &Config) -> String {
         .to_owned()
 }
 
-/// Session verification from the `auth` settings; refuses development sign-in in
-/// production mode.
+/// Whether every address `bind` resolves to is a loopback address (only this machine
+/// can connect).
+fn binds_loopback_only(bind: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    bind.to_socket_addrs().is_ok_and(|addresses| {
+        let addresses: Vec<_> = addresses.collect();
+        !addresses.is_empty() && addresses.iter().all(|a| a.ip().is_loopback())
+    })
+}
+
+/// Session verification from the `auth` settings. Development sign-in is on when
+/// configured so, or by default when no provider is configured and the server listens
+/// on loopback only; with neither a provider nor that setting, a server reachable from
+/// other machines refuses to start. Production mode refuses development sign-in.
 pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup> {
     let auth = &config.auth;
     let external = match &auth.issuer {
@@ -99,7 +111,18 @@ pub fn auth_setup(config: &Config, public_url: &str) -> anyhow::Result<AuthSetup
             })
         }
     };
-    let dev_on = auth.dev_sign_in.unwrap_or(external.is_none());
+    let dev_on = match auth.dev_sign_in {
+        Some(on) => on,
+        None if external.is_some() => false,
+        None if binds_loopback_only(&config.server.bind) => true,
+        None => bail!(
+            "no identity provider is configured and the server listens on {} beyond this \
+             machine, where development sign-in would let anyone sign in as anyone: set \
+             auth.issuer (AP_AUTH__ISSUER) for real sign-in, or auth.dev_sign_in \
+             (AP_AUTH__DEV_SIGN_IN) to true to accept that, or false to serve without sign-in",
+            config.server.bind
+        ),
+    };
     if dev_on && config.server.production {
         bail!(
             "development sign-in is on in production mode: configure an identity provider \
@@ -246,6 +269,7 @@ async fn limiter(
         public_read: rl.public_read_per_minute,
         authenticated_read: rl.authenticated_read_per_minute,
         write: rl.write_per_minute,
+        token_lookup: rl.token_lookups_per_minute,
         period: Duration::from_secs(60),
     };
     Ok(Some(match rl.backend {
@@ -263,9 +287,12 @@ async fn limiter(
 
 /// `api-server serve`: migrates, then serves until SIGINT/SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
-    let db = open_and_migrate(config)?;
+    if config.server.bench_routes && config.server.production {
+        bail!("server.bench_routes (AP_SERVER__BENCH_ROUTES) is refused in production mode");
+    }
     let public_url = public_url(config);
     let auth = auth_setup(config, &public_url)?;
+    let db = open_and_migrate(config)?;
     let trusted_proxies = config
         .rate_limit
         .trusted_proxies
@@ -334,5 +361,43 @@ mod tests {
         }
         std::fs::write(&path, "short").expect("truncate");
         assert!(local_signing_key(&path).is_err(), "a damaged key file is refused");
+    }
+
+    fn bound(bind: &str, dev_sign_in: Option<bool>) -> Config {
+        let mut config = Config::default();
+        config.server.bind = bind.to_owned();
+        config.auth.dev_sign_in = dev_sign_in;
+        config
+    }
+
+    fn dev_sign_in_on(config: &Config) -> anyhow::Result<bool> {
+        Ok(auth_setup(config, "http://example.test")?.dev_issuer.is_some())
+    }
+
+    #[test]
+    fn development_sign_in_is_on_by_default_only_on_loopback() {
+        for bind in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080"] {
+            assert!(dev_sign_in_on(&bound(bind, None)).expect(bind), "{bind}");
+        }
+        for bind in ["0.0.0.0:8080", "[::]:8080", "192.0.2.10:8080"] {
+            let error = dev_sign_in_on(&bound(bind, None)).expect_err(bind).to_string();
+            assert!(error.contains("AP_AUTH__ISSUER"), "{error}");
+            assert!(error.contains("AP_AUTH__DEV_SIGN_IN"), "{error}");
+        }
+        assert!(dev_sign_in_on(&bound("0.0.0.0:8080", Some(true))).expect("explicitly on"));
+        assert!(!dev_sign_in_on(&bound("0.0.0.0:8080", Some(false))).expect("explicitly off"));
+        assert!(!dev_sign_in_on(&bound("127.0.0.1:8080", Some(false))).expect("off"));
+        let mut production = bound("127.0.0.1:8080", None);
+        production.server.production = true;
+        assert!(dev_sign_in_on(&production).is_err(), "never in production");
+    }
+
+    #[test]
+    fn benchmark_routes_are_refused_in_production() {
+        let mut config = bound("127.0.0.1:0", Some(false));
+        config.server.production = true;
+        config.server.bench_routes = true;
+        let error = serve(&config).expect_err("refused").to_string();
+        assert!(error.contains("bench_routes"), "{error}");
     }
 }

@@ -379,7 +379,34 @@ async fn profile_patch_accepts_only_its_fields(app: TestApp) {
     text.assert_coded(415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
+async fn an_unknown_token_is_remembered_briefly(app: TestApp) {
+    use ap_auth::store::{IdentityStore, NewCliToken};
+    let first = app.cli_token("uma").await;
+    let me = app.get_as("/v1/auth/me", &first).await;
+    let user_id = me.json["id"].as_str().expect("id").to_owned();
+    let token = ap_auth::cli_token::CliToken::generate().expect("token");
+    app.get_as("/v1/auth/me", token.expose()).await.assert_coded(401, "UNAUTHORIZED");
+    // The token comes to exist behind this instance's back (as if minted on another).
+    let now = ap_auth::Clock::now(&app.clock);
+    let record = NewCliToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id,
+        token_hash: token.hash(),
+        created_at: now,
+        expires_at: now + chrono::Duration::days(90),
+    };
+    app.db().replace_cli_token(record).await.expect("stored");
+    // Remembered as unknown: refused again without asking the store...
+    app.get_as("/v1/auth/me", token.expose()).await.assert_coded(401, "UNAUTHORIZED");
+    // ...for as long as a known token's lookup is reused, then asked again.
+    app.clock.advance(chrono::Duration::seconds(10));
+    let me = app.get_as("/v1/auth/me", token.expose()).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.json["email"], "uma@example.com");
+}
+
 both_backends!(
+    an_unknown_token_is_remembered_briefly,
     cli_token_lifetime_follows_the_clock,
     a_new_login_revokes_the_previous_token,
     concurrent_mints_leave_one_active_token,

@@ -205,7 +205,40 @@ where
         .assert_coded(429, "RATE_LIMITED");
 }
 
+/// A made-up token (well formed, so it cannot be refused by its shape) that no one holds.
+fn made_up_token() -> String {
+    ap_auth::cli_token::CliToken::generate().expect("token").expose().to_owned()
+}
+
+async fn made_up_tokens_are_refused_before_any_lookup<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    // A real token, minted (so not yet looked up by this instance) before the flood.
+    let real = app.cli_token("vera").await;
+    for i in 0..60 {
+        let res = app.get_as("/v1/skills", &made_up_token()).await;
+        assert_eq!(res.status, 401, "made-up token {i}: {}", res.text);
+    }
+    // The IP's lookups are spent: a token it would have to look up is refused before the
+    // query, even a real one (whose user's own budget is untouched).
+    let refused = app.get_as("/v1/auth/me", &real).await;
+    refused.assert_coded(429, "RATE_LIMITED");
+    assert_eq!(header_u64(&refused, "x-ratelimit-limit"), 60);
+    assert!(header_u64(&refused, "retry-after") >= 1, "{:?}", refused.headers);
+    app.clock.advance(chrono::Duration::seconds(2));
+    let me = app.get_as("/v1/auth/me", &real).await;
+    assert_eq!(me.status, 200, "one lookup refilled: {}", me.text);
+    // Now known to this instance, the real token needs no lookup (and spends none).
+    for _ in 0..3 {
+        assert_eq!(app.get_as("/v1/auth/me", &real).await.status, 200);
+    }
+}
+
 both_limiters!(
+    made_up_tokens_are_refused_before_any_lookup,
     anonymous_reads_count_down_and_refill,
     users_have_their_own_budgets,
     signing_in_never_lowers_the_catalog_budget,
