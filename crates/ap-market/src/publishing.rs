@@ -573,7 +573,7 @@ impl Publisher {
                         )?;
                     }
                     if let Some(hash) = &record.content_hash {
-                        scans::store(conn, &cached_scan(hash, &record, now))?;
+                        scans::store(conn, &cached_scan(hash, kind, &record, now))?;
                     }
                     Ok(())
                 })
@@ -710,10 +710,16 @@ fn verdict(report: &Report) -> SecurityStatus {
     }
 }
 
-/// The scan-cache row of a verdict.
-pub fn cached_scan(hash: &str, scan: &ScannedArchive, now: NaiveDateTime) -> CachedScan {
+/// The scan-cache row of a verdict of a package of `kind`.
+pub fn cached_scan(
+    hash: &str,
+    kind: PackageKind,
+    scan: &ScannedArchive,
+    now: NaiveDateTime,
+) -> CachedScan {
     CachedScan {
         content_hash: hash.to_owned(),
+        kind: kind.as_str().to_owned(),
         security_status: scan.security_status.as_str().to_owned(),
         security_score: scan.security_score,
         findings: scan.findings.clone(),

@@ -121,24 +121,24 @@ impl Scans {
         }
     }
 
-    /// `POST /v1/security/scan-package`: scans a staged package and caches its verdict
-    /// by content hash (an unreadable archive has none and is not cached).
+    /// `POST /v1/security/scan-package`: scans a staged package; when `on_record` (the
+    /// caller is signed in) its verdict is cached by content hash and kind. An anonymous
+    /// scan is answered but not recorded, so no one can seed the shared verdicts without
+    /// an account; an unreadable archive has no content hash and is never cached.
     pub async fn scan_package(
         &self,
         staged: Staged,
         kind: PackageKind,
+        on_record: bool,
     ) -> Result<PackageScan, ScanError> {
         let (staged_sha, size) = (staged.sha256().to_owned(), staged.size() as i64);
         let (_, report) = self.publisher.scan(staged, kind).await?;
         let (scanned, findings, layers) = scanned_archive(&report, staged_sha, size)?;
-        let content_hash = match &scanned.content_hash {
-            Some(hash) => {
-                let row = cached_scan(hash, &scanned, self.clock.now().naive_utc());
-                self.db.run(move |conn| scans::store(conn, &row)).await?;
-                hash.clone()
-            }
-            None => String::new(),
-        };
+        let content_hash = scanned.content_hash.clone().unwrap_or_default();
+        if on_record && !content_hash.is_empty() {
+            let row = cached_scan(&content_hash, kind, &scanned, self.clock.now().naive_utc());
+            self.db.run(move |conn| scans::store(conn, &row)).await?;
+        }
         Ok(PackageScan {
             content_hash,
             security_status: scanned.security_status,

@@ -23,6 +23,16 @@ pub enum PackageKind {
     Agent,
 }
 
+impl PackageKind {
+    /// The kind as the API and the store spell it (`skill`, `agent`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageKind::Skill => "skill",
+            PackageKind::Agent => "agent",
+        }
+    }
+}
+
 /// File extensions accepted as text (lowercase, without the dot).
 const TEXT_EXTENSIONS: &[&str] = &[
     "md",

@@ -1,4 +1,5 @@
-//! Scan verdicts cached by content hash (`GET /v1/security/check/{content_hash}`).
+//! Scan verdicts cached by content hash and package kind
+//! (`GET /v1/security/check/{content_hash}`).
 
 use ap_domain::listing::SecurityStatus;
 use chrono::NaiveDateTime;
@@ -13,6 +14,8 @@ use crate::schema::scan_cache;
 #[diesel(table_name = scan_cache)]
 pub struct CachedScan {
     pub content_hash: String,
+    /// The package kind it was scanned as (`skill`, `agent`).
+    pub kind: String,
     pub security_status: String,
     pub security_score: i32,
     /// JSON array of findings.
@@ -31,18 +34,20 @@ impl CachedScan {
     }
 }
 
-/// The verdict for a content hash by the given rules version.
+/// The verdict for a content hash by the given rules version: of its kinds, the worst
+/// (the check names no kind, and a verdict must never be better than one on record).
 pub fn cached(
     conn: &mut Conn,
     content_hash: &str,
     scanner_version: &str,
 ) -> Result<Option<CachedScan>, StoreError> {
-    Ok(scan_cache::table
-        .find(content_hash)
+    let verdicts: Vec<CachedScan> = scan_cache::table
+        .filter(scan_cache::content_hash.eq(content_hash))
         .filter(scan_cache::scanner_version.eq(scanner_version))
+        .order(scan_cache::kind.asc())
         .select(CachedScan::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?;
+    Ok(verdicts.into_iter().max_by_key(|v| rank(&v.security_status)))
 }
 
 /// How bad a verdict is (`block` worst).
@@ -54,13 +59,14 @@ fn rank(status: &str) -> u8 {
     }
 }
 
-/// Stores a verdict. For the same rules version the worst verdict stays: the content
-/// hash (docs/API.md, Content hash) does not separate paths from bytes, so two different packages can
-/// share it, and a harmless twin must not whitewash a harmful one. A verdict of other
-/// rules replaces the stored one.
+/// Stores a verdict of its content hash and kind. For the same rules version the worst
+/// verdict stays: the content hash (docs/API.md, Content hash) does not separate paths
+/// from bytes, so two different packages can share it, and a harmless twin must not
+/// whitewash a harmful one. A verdict of other rules replaces the stored one.
 pub fn store(conn: &mut Conn, scan: &CachedScan) -> Result<(), StoreError> {
+    let key = (&scan.content_hash, &scan.kind);
     let current: Option<(String, String)> = scan_cache::table
-        .find(&scan.content_hash)
+        .find(key)
         .select((scan_cache::security_status, scan_cache::scanner_version))
         .first(conn)
         .optional()?;
@@ -70,8 +76,7 @@ pub fn store(conn: &mut Conn, scan: &CachedScan) -> Result<(), StoreError> {
     {
         return Ok(());
     }
-    let updated =
-        diesel::update(scan_cache::table.find(&scan.content_hash)).set(scan).execute(conn)?;
+    let updated = diesel::update(scan_cache::table.find(key)).set(scan).execute(conn)?;
     if updated == 0 {
         // A concurrent store of the same content is as good as ours.
         let inserted =

@@ -215,8 +215,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    scan_cache (content_hash) {
+    scan_cache (content_hash, kind) {
         content_hash -> Text,
+        kind -> Text,
         security_status -> Text,
         security_score -> Integer,
         findings -> Text,

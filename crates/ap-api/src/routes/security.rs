@@ -7,6 +7,7 @@ use ap_domain::FieldError;
 use ap_domain::wire::{PackageScan, ScanVerdict, SecurityResults};
 use ap_market::scans::Scans;
 
+use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upload;
@@ -19,11 +20,12 @@ pub async fn check_hash(
     Ok(Json(state.market().scans().verdict(hash.into_inner()).await?))
 }
 
-/// `POST /v1/security/scan-package` (multipart, file part `package`): scans it and
-/// caches the verdict by content hash.
+/// `POST /v1/security/scan-package` (multipart, file part `package`): scans it; for a
+/// signed-in caller the verdict is cached by content hash and kind.
 pub async fn scan_package(
     req: HttpRequest,
     state: Data<AppState>,
+    caller: MaybeAuthenticated,
     payload: Payload,
 ) -> Result<Json<PackageScan>, ApiError> {
     let market = state.market();
@@ -33,7 +35,7 @@ pub async fn scan_package(
     let staged = received
         .file
         .ok_or_else(|| ApiError::field(FieldError::body("package", "missing", "Field required")))?;
-    Ok(Json(market.scans().scan_package(staged, kind).await?))
+    Ok(Json(market.scans().scan_package(staged, kind, caller.0.is_some()).await?))
 }
 
 /// `GET /v1/security/results/{slug}`: the verdict of a live listing.

@@ -70,8 +70,13 @@ fn installations_count_once_per_installer(db: &Db) {
 }
 
 fn verdict(status: &str, rules: &str) -> CachedScan {
+    verdict_of("skill", status, rules)
+}
+
+fn verdict_of(kind: &str, status: &str, rules: &str) -> CachedScan {
     CachedScan {
         content_hash: "sha256:abc".to_owned(),
+        kind: kind.to_owned(),
         security_status: status.to_owned(),
         security_score: if status == "pass" { 10 } else { 0 },
         findings: "[]".to_owned(),
@@ -95,8 +100,32 @@ fn the_worst_verdict_of_the_same_rules_stays(db: &Db) {
     assert_eq!((status("1"), status("2")), (None, Some(Pass)));
 }
 
+/// The same content scanned as another kind is a verdict of its own: it neither replaces
+/// nor hides behind the other, and the check (which names no kind) answers the worst.
+fn verdicts_are_kept_per_kind(db: &Db) {
+    use ap_domain::listing::SecurityStatus::{Block, Warn};
+    let status =
+        || db.run_blocking(|c| cached(c, "sha256:abc", "2")).expect("cached").map(|c| c.status());
+    db.run_blocking(|c| store(c, &verdict_of("agent", "warn", "2"))).expect("store");
+    assert_eq!(status(), Some(Warn));
+    db.run_blocking(|c| store(c, &verdict_of("skill", "block", "2"))).expect("store");
+    assert_eq!(status(), Some(Block));
+    let kinds: Vec<String> = db
+        .run_blocking(|c| {
+            use diesel::prelude::*;
+            ap_store::schema::scan_cache::table
+                .select(ap_store::schema::scan_cache::kind)
+                .order(ap_store::schema::scan_cache::kind.asc())
+                .load(c)
+                .map_err(ap_store::StoreError::from)
+        })
+        .expect("kinds");
+    assert_eq!(kinds, ["agent", "skill"]);
+}
+
 both_backends!(
     users_are_upserted_by_identity,
     installations_count_once_per_installer,
     the_worst_verdict_of_the_same_rules_stays,
+    verdicts_are_kept_per_kind,
 );
