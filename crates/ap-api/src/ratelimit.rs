@@ -10,6 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use actix_web::HttpRequest;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -35,6 +36,17 @@ pub enum Reads {
     Public,
     /// Authentication required: the authenticated read tier.
     SignedIn,
+}
+
+/// The client's address: the socket peer, or the right-most `X-Forwarded-For` address
+/// that is not a trusted proxy when the peer is one.
+pub(crate) fn client_address(req: &HttpRequest, state: &AppState) -> IpAddr {
+    let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    // Every X-Forwarded-For line, in order (a proxy may add its own line).
+    let forwarded: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    client_ip(peer, forwarded.as_deref(), &state.config().trusted_proxies)
 }
 
 fn set_headers(headers: &mut HeaderMap, decision: &Decision) {
@@ -68,12 +80,7 @@ pub async fn rate_limit(
         (true, Reads::Public) => Tier::PublicRead,
         (true, Reads::SignedIn) => Tier::AuthenticatedRead,
     };
-    let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    // Every X-Forwarded-For line, in order (a proxy may add its own line).
-    let forwarded: Vec<&str> =
-        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
-    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
-    let ip = client_ip(peer, forwarded.as_deref(), &state.config().trusted_proxies);
+    let ip = client_address(req.request(), &state);
     // A token this instance would have to look up is paid for by the client's IP first,
     // so a flood of made-up tokens is refused before it costs a query.
     if bearer(req.request()).ok().flatten().is_some_and(|token| state.auth().needs_lookup(&token)) {

@@ -20,7 +20,7 @@ use ap_store::sellers::{self, SellerStats};
 use ap_store::{Db, StoreError, UnitError, catalog};
 
 use crate::cache::{CatalogCache, LiveDetail, SearchKey};
-use crate::counters::ListingCounts;
+use crate::counters::{ListingCounts, Visitor};
 use crate::indexer::{IndexError, Indexer};
 use crate::present;
 
@@ -263,12 +263,16 @@ impl Catalog {
     }
 
     /// `GET /v1/detail/{slug}`: the flat unified detail of a live listing; counts a view
-    /// (written behind with the next batch).
-    pub async fn unified(&self, slug: &str) -> Result<UnifiedDetail, CatalogError> {
+    /// once per visitor and day (written behind with the next batch).
+    pub async fn unified(
+        &self,
+        slug: &str,
+        visitor: &Visitor,
+    ) -> Result<UnifiedDetail, CatalogError> {
         let live = self.live(slug, None).await?;
         let listing_id = live.listing_id.clone();
         let stored = self.db.run(move |conn| catalog::view_count(conn, &listing_id)).await?;
-        let view_count = stored + self.counts.view(&live.listing_id);
+        let view_count = stored + self.counts.view(&live.listing_id, visitor);
         let detail = live.detail.clone();
         let author = &detail.summary.author;
         Ok(UnifiedDetail {

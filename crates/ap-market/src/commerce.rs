@@ -24,6 +24,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 use url::{Host, Url};
 
+use crate::counters::Visitor;
 use crate::downloads::{DownloadError, Downloads};
 use crate::payments::{CheckoutRequest, GatewayError, GatewayEvent, PaymentGateway, SessionState};
 use crate::present::utc;
@@ -616,7 +617,9 @@ impl Commerce {
             .run(move |conn| catalog::slug_by_id(conn, listing_id.as_str()))
             .await?
             .ok_or(CommerceError::ListingNotFound)?;
-        let link = self.downloads.link(slug.clone(), None, None, Some(purchase.buyer_id)).await?;
+        let buyer = Visitor::user(purchase.buyer_id.as_str());
+        let link =
+            self.downloads.link(slug.clone(), None, None, Some(purchase.buyer_id), &buyer).await?;
         Ok(Ok(PurchaseDownload {
             download_url: link.url.clone(),
             url: link.url,

@@ -17,7 +17,7 @@ use ap_domain::{Code, ErrorCode, UserId};
 use ap_store::{Db, StoreError, UnitError, catalog, usage};
 
 use crate::blobs::{Blob, BlobStore};
-use crate::counters::ListingCounts;
+use crate::counters::{ListingCounts, Visitor};
 use crate::signing::{FileLink, LinkError, UrlSigner};
 
 /// Why a download was refused.
@@ -136,6 +136,7 @@ impl Downloads {
         kind: Option<ListingType>,
         requested: Option<Version>,
         caller: Option<UserId>,
+        visitor: &Visitor,
     ) -> Result<DownloadLink, DownloadError> {
         let granted = self
             .db
@@ -181,7 +182,7 @@ impl Downloads {
                 })
             })
             .await?;
-        self.counts.download(&granted.listing_id);
+        self.counts.download(&granted.listing_id, visitor);
         let expires = self.clock.now().timestamp() + self.link_ttl.as_secs() as i64;
         let expires_at = chrono::DateTime::from_timestamp(expires, 0)
             .ok_or_else(|| DownloadError::Inconsistent("link expiry out of range".to_owned()))?;

@@ -106,10 +106,10 @@ impl Market {
     /// the first [`Market::follow_catalog`] (or search) builds.
     pub fn new(db: Db, outside: Outside, config: MarketConfig) -> Result<Self, SearchError> {
         let cache = Arc::new(CatalogCache::new(config.cache_ttl));
-        let counts = Arc::new(ListingCounts::default());
         let index = SearchIndex::create(config.search_dir.as_deref())?;
         let indexer = Arc::new(Indexer::new(db.clone(), index, Arc::clone(&cache)));
         let Outside { blobs, signer, clock, gateway } = outside;
+        let counts = Arc::new(ListingCounts::new(signer.clone(), Arc::clone(&clock)));
         let publisher = Publisher::new(
             db.clone(),
             Arc::clone(&blobs),

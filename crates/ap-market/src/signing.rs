@@ -63,6 +63,15 @@ impl UrlSigner {
         mac
     }
 
+    /// A stable pseudonym of `who` under the server key (the same on every instance), so
+    /// counts can tell visitors apart without keeping who they are.
+    pub fn pseudonym(&self, who: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        mac.update(b"visitor\n");
+        mac.update(who.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
     /// The absolute URL of a link under `base` (no trailing slash).
     pub fn url(&self, base: &str, link: &FileLink<'_>) -> String {
         let signature = hex::encode(self.mac(link).finalize().into_bytes());

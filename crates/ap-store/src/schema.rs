@@ -228,6 +228,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    count_marks (listing_id, kind, visitor, day) {
+        listing_id -> Text,
+        kind -> Text,
+        visitor -> Text,
+        day -> Text,
+    }
+}
+
+diesel::table! {
     catalog_changes (id) {
         id -> BigInt,
         listing_id -> Text,
@@ -254,4 +263,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cli_tokens,
     stripe_events,
     scan_cache,
+    count_marks,
 );

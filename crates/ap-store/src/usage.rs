@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::conn::Conn;
 use crate::error::StoreError;
-use crate::schema::{installations, license_codes, listings, purchases};
+use crate::schema::{count_marks, installations, license_codes, listings, purchases};
 
 /// Downloads and views to add to a listing's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,6 +16,54 @@ pub struct CountDelta {
     pub downloads: i64,
     /// Detail views.
     pub views: i64,
+}
+
+/// What a count mark counts.
+pub const DOWNLOAD: &str = "download";
+/// See [`DOWNLOAD`].
+pub const VIEW: &str = "view";
+
+/// A visitor's download or view of a listing on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Insertable)]
+#[diesel(table_name = count_marks)]
+pub struct CountMark {
+    pub listing_id: String,
+    /// [`DOWNLOAD`] or [`VIEW`].
+    pub kind: &'static str,
+    /// A pseudonym of the user or client address (never the address itself).
+    pub visitor: String,
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+}
+
+/// Adds each mark not already recorded to its listing's counts, so a visitor counts once
+/// per listing, kind and day, whichever instance saw them first. Run it in a transaction.
+pub fn count_once(conn: &mut Conn, marks: &[CountMark]) -> Result<(), StoreError> {
+    let mut deltas: std::collections::HashMap<&str, CountDelta> = Default::default();
+    for mark in marks {
+        // In a savepoint, so a repeat (unique violation) leaves the transaction usable.
+        let inserted =
+            conn.transaction(|c| diesel::insert_into(count_marks::table).values(mark).execute(c));
+        match inserted.map_err(StoreError::from) {
+            Ok(_) => {
+                let delta = deltas.entry(mark.listing_id.as_str()).or_default();
+                match mark.kind {
+                    VIEW => delta.views += 1,
+                    _ => delta.downloads += 1,
+                }
+            }
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    let deltas: Vec<(String, CountDelta)> =
+        deltas.into_iter().map(|(id, delta)| (id.to_owned(), delta)).collect();
+    add_counts(conn, &deltas)
+}
+
+/// Forgets the marks of days before `day` (`YYYY-MM-DD`); answers how many.
+pub fn prune_count_marks(conn: &mut Conn, day: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(count_marks::table.filter(count_marks::day.lt(day))).execute(conn)?)
 }
 
 /// Adds counts to listings (`(listing id, delta)`); run it in a transaction to write a

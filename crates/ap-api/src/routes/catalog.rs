@@ -17,11 +17,13 @@ use ap_domain::wire::{
 };
 use ap_domain::{FieldError, FieldErrors, platform};
 use ap_market::catalog::{CatalogError, SearchSource};
+use ap_market::counters::Visitor;
 
 use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
 use crate::kind::Kind;
 use crate::query::{RawQuery, param};
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 
 /// The parsed parameters of a catalog list.
@@ -143,16 +145,20 @@ pub async fn search_listings(
 }
 
 /// `GET /v1/detail/{slug}?source=`: the unified detail of a live listing of this server
-/// (other sources are 404 here); counts a view.
+/// (other sources are 404 here); counts a view (once per visitor and day).
 pub async fn get_detail(
+    req: HttpRequest,
     state: Data<AppState>,
+    MaybeAuthenticated(caller): MaybeAuthenticated,
     slug: Path<String>,
     query: RawQuery,
 ) -> Result<Json<UnifiedDetail>, ApiError> {
     if !matches!(param(&query, "source").map(str::trim), None | Some("") | Some(NATIVE_SOURCE)) {
         return Err(CatalogError::ListingNotFound.into());
     }
-    Ok(Json(state.market().catalog().unified(&slug).await?))
+    let visitor =
+        Visitor::new(caller.as_ref().map(|c| c.user_id.as_str()), client_address(&req, &state));
+    Ok(Json(state.market().catalog().unified(&slug, &visitor).await?))
 }
 
 /// Whether the client prefers plain text (asks for `text/plain` and not for JSON).

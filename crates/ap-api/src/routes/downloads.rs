@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use ap_domain::FieldError;
 use ap_domain::version::Version;
 use ap_domain::wire::DownloadLink;
+use ap_market::counters::Visitor;
 use ap_market::downloads::DownloadError;
 use ap_market::signing::FileLink;
 use futures_util::StreamExt;
@@ -20,10 +21,12 @@ use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
 use crate::kind::Kind;
 use crate::query::{RawQuery, param};
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 
 /// `GET /v1/skills/{slug}/download[?version=X.Y.Z]` (and the agents twin).
 pub async fn download_listing(
+    req: HttpRequest,
     state: Data<AppState>,
     Kind(forced): Kind,
     MaybeAuthenticated(caller): MaybeAuthenticated,
@@ -36,8 +39,11 @@ pub async fn download_listing(
             ApiError::field(FieldError::query("version", "version_format", e.to_string()))
         })?),
     };
+    let visitor =
+        Visitor::new(caller.as_ref().map(|c| c.user_id.as_str()), client_address(&req, &state));
     let caller = caller.map(|c| c.user_id.into());
-    Ok(Json(state.market().downloads().link(slug.into_inner(), forced, requested, caller).await?))
+    let downloads = state.market().downloads();
+    Ok(Json(downloads.link(slug.into_inner(), forced, requested, caller, &visitor).await?))
 }
 
 /// `GET /v1/files/{version_id}/{file_name}?sha256=&expires=&signature=`: the archive of a

@@ -240,12 +240,27 @@ async fn unified_detail_counts_views(app: TestApp) {
     assert_eq!(first.json["ap_security_status"], "warn");
     assert_eq!(first.json["ap_scan_hash"], format!("sha256:{}", "cd".repeat(32)));
     assert_eq!(first.json["view_count"], 1);
-    let second = app.get("/v1/detail/git-helper?source=agentpowers").await;
-    assert_eq!(second.json["view_count"], 2);
-    // Views are written behind; a written batch and new views add up.
+    // A view counts once per visitor (user, or else client address) and day.
+    let again = app.get("/v1/detail/git-helper?source=agentpowers").await;
+    assert_eq!(again.json["view_count"], 1, "the same address again");
+    let reader = app.cli_token("reader").await;
+    let signed_in = app.get_as("/v1/detail/git-helper", &reader).await;
+    assert_eq!(signed_in.json["view_count"], 2, "another visitor");
+    // Views are written behind; a written batch and new views add up, and a visitor
+    // already written is not counted again that day (by this or any instance).
     app.state.market().flush_counts().await.expect("flush");
+    assert_eq!(app.get("/v1/detail/git-helper").await.json["view_count"], 2);
+    assert_eq!(app.get_as("/v1/detail/git-helper", &reader).await.json["view_count"], 2);
+    app.state.market().flush_counts().await.expect("flush");
+    // Another instance does not know this visitor was counted (its answer may show the
+    // view at once), but the written count never holds it twice.
+    let beside = app.beside(None);
+    assert_eq!(beside.get("/v1/detail/git-helper").await.status, 200);
+    beside.state.market().flush_counts().await.expect("flush");
+    assert_eq!(app.get("/v1/detail/git-helper").await.json["view_count"], 2);
+    app.clock.advance(chrono::Duration::days(1));
     let third = app.get("/v1/detail/git-helper").await;
-    assert_eq!(third.json["view_count"], 3);
+    assert_eq!(third.json["view_count"], 3, "the next day counts again");
     app.get("/v1/detail/git-helper?source=clawhub").await.assert_coded(404, "SKILL_NOT_FOUND");
 }
 

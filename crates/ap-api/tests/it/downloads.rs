@@ -88,6 +88,15 @@ async fn conditional_fetch_and_download_counts(app: TestApp) {
     app.state.market().catalog_changed().await;
     let after = app.get("/v1/skills/commit-craft").await.json["download_count"].as_i64();
     assert_eq!(after, before.map(|n| n + 1), "one download link was requested");
+    // The same visitor asking again the same day counts nothing more; another does.
+    link(&app, "").await;
+    let token = app.cli_token("downloader").await;
+    let res = app.get_as("/v1/skills/commit-craft/download", &token).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    app.state.market().flush_counts().await.expect("flush");
+    app.state.market().catalog_changed().await;
+    let later = app.get("/v1/skills/commit-craft").await.json["download_count"].as_i64();
+    assert_eq!(later, before.map(|n| n + 2), "once per visitor and day");
 }
 
 async fn paid_listings_need_a_purchase(app: TestApp) {
