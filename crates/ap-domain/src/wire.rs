@@ -19,7 +19,8 @@ pub const NATIVE_SOURCE: &str = "agentpowers";
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// Always `ok` when the process answers.
+    /// `ok` when the process answers (`/health`); `ready` when the database does too
+    /// (`/ready`).
     pub status: String,
     /// Crate version of the server.
     pub version: String,

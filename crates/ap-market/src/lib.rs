@@ -229,6 +229,11 @@ impl Market {
         self.indexer.len()
     }
 
+    /// Whether the database answers (readiness).
+    pub async fn store_answers(&self) -> Result<(), StoreError> {
+        self.db.ping().await
+    }
+
     /// Writes the pending download and view counts now (the server does it every second
     /// and when it stops).
     pub async fn flush_counts(&self) -> Result<(), StoreError> {

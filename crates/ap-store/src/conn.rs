@@ -100,10 +100,42 @@ pub struct ConnManager {
 }
 
 impl ConnManager {
-    /// A manager for `url`.
+    /// A manager for `url` (for PostgreSQL, with [`pg_url`]'s defaults).
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), backend: Backend::from_url(url) }
+        let backend = Backend::from_url(url);
+        let url = match backend {
+            Backend::Postgres => pg_url(url),
+            Backend::Sqlite => url.to_owned(),
+        };
+        Self { url, backend }
     }
+}
+
+/// Connection parameters a PostgreSQL URL gets unless it sets them itself: a connect
+/// timeout, TCP keepalives, and a TCP user timeout (unacknowledged data fails the
+/// connection instead of waiting for the kernel's retransmissions, minutes), so a
+/// server that stops answering is noticed in seconds.
+const PG_DEFAULTS: [(&str, &str); 6] = [
+    ("connect_timeout", "5"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "30"),
+    ("keepalives_interval", "10"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "10000"),
+];
+
+/// `url` with [`PG_DEFAULTS`] added where it does not set them.
+pub fn pg_url(url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let set: Vec<&str> = query.split('&').filter_map(|p| p.split('=').next()).collect();
+    let mut out = url.to_owned();
+    for (name, value) in PG_DEFAULTS {
+        if !set.contains(&name) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{name}={value}"));
+        }
+    }
+    out
 }
 
 impl ManageConnection for ConnManager {
@@ -137,15 +169,25 @@ impl ManageConnection for ConnManager {
     }
 }
 
-/// Per-connection SQLite settings, applied when the pool opens a connection.
+/// Per-connection settings, applied when the pool opens a connection.
 #[derive(Debug, Clone, Copy)]
-pub struct SqlitePragmas {
-    /// How long a writer waits for the lock before failing with "database is locked".
+pub struct SessionSettings {
+    /// SQLite: how long a writer waits for the lock before failing with "database is
+    /// locked".
     pub busy_timeout: Duration,
+    /// PostgreSQL: how long a statement may run before the server cancels it.
+    pub statement_timeout: Duration,
 }
 
-impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let Conn::Pg(c) = &mut pooled.conn {
+            c.batch_execute(&format!(
+                "SET statement_timeout = {}",
+                self.statement_timeout.as_millis().max(1)
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         if let Conn::Sqlite(c) = &mut pooled.conn {
             // WAL lets readers run beside the single writer. synchronous=FULL: a committed
             // purchase or token must survive a power cut, and writes are rare next to reads.
@@ -186,5 +228,26 @@ pub fn write_tx<T, E: From<StoreError>>(
         (Ok(value), Ok(())) => Ok(value),
         (Ok(_), Err(commit_error)) => Err(StoreError::from(commit_error).into()),
         (Err(error), _) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pg_url;
+
+    #[test]
+    fn postgres_urls_get_timeouts_they_do_not_set() {
+        let url = pg_url("postgres://u@db:5432/app");
+        for part in
+            ["connect_timeout=5", "keepalives=1", "keepalives_idle=30", "tcp_user_timeout=10000"]
+        {
+            assert!(url.contains(part), "{url}");
+        }
+        assert!(url.starts_with("postgres://u@db:5432/app?connect_timeout=5&"), "{url}");
+        let own = pg_url("postgres://u@db/app?sslmode=require&connect_timeout=2");
+        assert!(own.contains("connect_timeout=2") && !own.contains("connect_timeout=5"), "{own}");
+        assert!(
+            own.starts_with("postgres://u@db/app?sslmode=require&connect_timeout=2&keepalives=1")
+        );
     }
 }

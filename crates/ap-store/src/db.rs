@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::r2d2::Pool;
 
-use crate::conn::{Backend, Conn, ConnManager, SqlitePragmas, sqlite_path};
+use crate::conn::{Backend, Conn, ConnManager, SessionSettings, sqlite_path};
 use crate::error::{StoreError, UnitError};
 use crate::migrate;
 
@@ -20,16 +20,21 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// SQLite only: how long a writer waits for the write lock.
     pub busy_timeout: Duration,
+    /// PostgreSQL only: the longest a statement may run before the server cancels it
+    /// (its unit of work then fails and answers 503).
+    pub statement_timeout: Duration,
 }
 
 impl DbConfig {
-    /// Defaults for `url`: 8 connections, 5 s acquire timeout, 5 s busy timeout.
+    /// Defaults for `url`: 8 connections, 5 s acquire timeout, 5 s busy timeout, 30 s
+    /// statement timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -70,7 +75,10 @@ impl Db {
             .test_on_check_out(false)
             .min_idle(Some(1))
             .connection_timeout(config.acquire_timeout)
-            .connection_customizer(Box::new(SqlitePragmas { busy_timeout: config.busy_timeout }))
+            .connection_customizer(Box::new(SessionSettings {
+                busy_timeout: config.busy_timeout,
+                statement_timeout: config.statement_timeout,
+            }))
             .build(ConnManager::new(&config.url))?;
         let permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
         Ok(Db { pool: Arc::new(pool), permits, acquire_timeout: config.acquire_timeout, backend })
@@ -117,6 +125,16 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Whether the database answers: one trivial statement, within the acquire timeout
+    /// (`GET /ready`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")?;
+            Ok::<_, StoreError>(())
+        })
+        .await
     }
 
     /// Runs one unit of work on the current thread (for tools and start-up, never on an

@@ -225,6 +225,8 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
     /// SQLite only: milliseconds a writer waits for the write lock.
     pub busy_timeout_ms: u64,
+    /// PostgreSQL only: milliseconds a statement may run before it is cancelled.
+    pub statement_timeout_ms: u64,
 }
 
 /// File storage settings.
@@ -291,6 +293,7 @@ impl Default for DatabaseConfig {
             max_connections: 8,
             acquire_timeout_ms: 5_000,
             busy_timeout_ms: 5_000,
+            statement_timeout_ms: 30_000,
         }
     }
 }
@@ -336,6 +339,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
   database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
+  database.statement_timeout_ms AP_DATABASE__STATEMENT_TIMEOUT_MS PostgreSQL statement limit [30000]
   storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
   storage.url_signing_key      AP_STORAGE__URL_SIGNING_KEY      download-link key, 32+ chars, same on every instance [kept in data_dir]
   storage.download_link_secs   AP_STORAGE__DOWNLOAD_LINK_SECS   lifetime of a download link [300]
@@ -402,6 +406,7 @@ impl Config {
             max_connections: self.database.max_connections,
             acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             busy_timeout: Duration::from_millis(self.database.busy_timeout_ms),
+            statement_timeout: Duration::from_millis(self.database.statement_timeout_ms),
         }
     }
 }

@@ -117,6 +117,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Neither limited nor authenticated: liveness, and signed file links (the signature
     // is the capability).
     cfg.service(web::resource("/health").route(read().to(health::get_health)))
+        .service(web::resource("/ready").route(read().to(health::get_ready)))
         .service(
             web::resource("/v1/files/{version_id}/{file_name}")
                 .route(read().to(downloads::get_file)),

@@ -4,6 +4,7 @@
 
 mod fixtures;
 mod search;
+mod sessions;
 mod upserts;
 
 /// Runs each named story (a `fn(&Db)`) on SQLite and on PostgreSQL.
