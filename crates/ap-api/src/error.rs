@@ -7,7 +7,7 @@
 //! Errors that answer 5xx show the client a generic message and log their whole source
 //! chain under the request id.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use ap_domain::wire::CodedError;
 use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, Refusal};
@@ -94,8 +94,17 @@ impl ResponseError for ApiError {
             return HttpResponse::UnprocessableEntity().json(Envelope { detail: &errors.0 });
         }
         if code.http_status() >= 500 {
-            tracing::error!(code = code.as_str(), cause = %chain(&*self.0), "request failed");
-            return coded_response(code, message_for_code(code));
+            let mut response = coded_response(code, message_for_code(code));
+            match self.0.retry_after() {
+                Some(seconds) => {
+                    tracing::warn!(code = code.as_str(), cause = %chain(&*self.0), "busy");
+                    response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+                }
+                None => {
+                    tracing::error!(code = code.as_str(), cause = %chain(&*self.0), "request failed");
+                }
+            }
+            return response;
         }
         HttpResponse::build(status_of(code)).json(Envelope {
             detail: CodedError {

@@ -28,6 +28,12 @@ pub trait ErrorCode: std::error::Error + Send + Sync + 'static {
     fn field_errors(&self) -> Option<&FieldErrors> {
         None
     }
+
+    /// Seconds after which a refused request may be tried again (a `Retry-After`
+    /// header), for a service that is busy rather than broken.
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A refusal that needs no enum of its own: a code and the message the client reads.

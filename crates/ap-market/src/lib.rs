@@ -13,6 +13,7 @@ pub mod payments;
 pub mod present;
 pub mod publishing;
 pub mod reviews;
+pub mod scan_queue;
 pub mod scans;
 pub mod sellers;
 pub mod signing;

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::blobs::{BlobStore, Staged};
 use crate::indexer::Indexer;
+use crate::scan_queue::ScanQueue;
 
 /// How long an upload's claim on its pending version holds: the scan of the largest
 /// allowed archive takes well under a second, so a claim this old belongs to an upload
@@ -74,6 +75,9 @@ pub enum PublishError {
     /// The scan could not run.
     #[error("scan failed: {0}")]
     Scan(String),
+    /// Too many scans are waiting already.
+    #[error("the scan queue is full")]
+    Busy,
     /// The archive store failed.
     #[error("archive storage: {0}")]
     Archive(#[from] std::io::Error),
@@ -112,6 +116,7 @@ impl ErrorCode for PublishError {
             PublishError::VersionExists(_) => Code::VersionExists,
             PublishError::Invalid(e) => e.code(),
             PublishError::Scan(_) | PublishError::Archive(_) => Code::Internal,
+            PublishError::Busy => Code::ServiceUnavailable,
             PublishError::Store(e) => e.code(),
         }
     }
@@ -136,7 +141,14 @@ impl ErrorCode for PublishError {
             _ => None,
         }
     }
+
+    fn retry_after(&self) -> Option<u64> {
+        matches!(self, PublishError::Busy).then_some(SCAN_RETRY_AFTER_SECS)
+    }
 }
+
+/// When a scan refused by a full queue may be tried again.
+const SCAN_RETRY_AFTER_SECS: u64 = 5;
 
 /// Publishing over a database and an archive store.
 #[derive(Debug, Clone)]
@@ -145,8 +157,9 @@ pub struct Publisher {
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     indexer: Arc<Indexer>,
-    /// Scans running at once (one per core): each may inflate up to the scan's caps.
-    scans: Arc<tokio::sync::Semaphore>,
+    /// Scans running at once (one per core: each may inflate up to the scan's caps) and
+    /// waiting (a bounded line).
+    scans: Arc<ScanQueue>,
 }
 
 fn package_kind(kind: ListingType) -> PackageKind {
@@ -319,8 +332,7 @@ impl Publisher {
         clock: Arc<dyn Clock>,
         indexer: Arc<Indexer>,
     ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { db, blobs, clock, indexer, scans: Arc::new(tokio::sync::Semaphore::new(cores)) }
+        Self { db, blobs, clock, indexer, scans: Arc::new(ScanQueue::per_core()) }
     }
 
     fn now(&self) -> NaiveDateTime {
@@ -328,14 +340,14 @@ impl Publisher {
     }
 
     /// Scans a staged archive on the blocking pool, at most one scan per core at a time
-    /// (others wait their turn), so memory stays bounded however many uploads arrive.
+    /// (others wait their turn in a bounded line; beyond it [`PublishError::Busy`]), so
+    /// memory and waiting stay bounded however many uploads arrive.
     pub async fn scan(
         &self,
         staged: Staged,
         kind: PackageKind,
     ) -> Result<(Staged, Report), PublishError> {
-        let _permit =
-            self.scans.acquire().await.map_err(|e| PublishError::Scan(format!("permits: {e}")))?;
+        let _permit = self.scans.enter().await.map_err(|_| PublishError::Busy)?;
         tokio::task::spawn_blocking(move || {
             let bytes = staged.read()?;
             let report = ap_scan::scan(&bytes, kind, &ap_scan::Limits::default());

@@ -63,6 +63,13 @@ impl ErrorCode for ScanError {
             _ => None,
         }
     }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ScanError::Scan(e) => e.retry_after(),
+            _ => None,
+        }
+    }
 }
 
 /// Verdicts by content hash, and scans on demand.
