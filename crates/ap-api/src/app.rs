@@ -1,6 +1,7 @@
 //! Building the actix application and its HTTP server.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -12,7 +13,7 @@ use ap_domain::{Code, FieldError};
 use ap_market::counters::FLUSH_INTERVAL;
 
 use crate::error::{ApiError, coded_response};
-use crate::middleware::observe;
+use crate::middleware::{body_timed_out, bound_body, observe};
 use crate::routes;
 use crate::state::AppState;
 
@@ -28,6 +29,8 @@ pub struct ServerOptions {
     pub workers: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// How long a request body may take to arrive in full (408 after that).
+    pub body_timeout: Duration,
 }
 
 fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -37,6 +40,9 @@ fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         }
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::coded(Code::PayloadTooLarge, "Request body too large")
+        }
+        JsonPayloadError::Payload(e) if body_timed_out(e) => {
+            ApiError::coded(Code::RequestTimeout, "The request body did not arrive in time")
         }
         JsonPayloadError::Deserialize(e) => ApiError::field(FieldError::body(
             "",
@@ -110,8 +116,12 @@ pub fn server(
 ) -> std::io::Result<Server> {
     actix_web::rt::spawn(write_counts_behind(state.clone()));
     actix_web::rt::spawn(follow_catalog_behind(state.clone()));
+    let body_timeout = options.body_timeout;
     let server = HttpServer::new(move || {
-        App::new().wrap(from_fn(observe)).configure(configure(state.clone()))
+        App::new()
+            .wrap(from_fn(move |req, next| bound_body(body_timeout, req, next)))
+            .wrap(from_fn(observe))
+            .configure(configure(state.clone()))
     })
     .workers(options.workers.max(1))
     .shutdown_timeout(options.shutdown_timeout_secs)

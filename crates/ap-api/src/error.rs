@@ -123,6 +123,7 @@ pub fn code_for_status(status: StatusCode) -> Code {
         403 => Code::Forbidden,
         404 => Code::NotFound,
         405 => Code::MethodNotAllowed,
+        408 => Code::RequestTimeout,
         409 => Code::Conflict,
         413 => Code::PayloadTooLarge,
         415 => Code::UnsupportedMediaType,
@@ -139,6 +140,7 @@ pub fn message_for_code(code: Code) -> &'static str {
     match code {
         Code::NotFound => "Not found",
         Code::MethodNotAllowed => "Method not allowed",
+        Code::RequestTimeout => "The request body did not arrive in time",
         Code::PayloadTooLarge => "Request body too large",
         Code::UnsupportedMediaType => "Unsupported content type",
         Code::ServiceUnavailable => "Service temporarily unavailable",

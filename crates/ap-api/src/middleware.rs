@@ -1,16 +1,27 @@
-//! The outermost middleware: request ids, request logs and the error envelope.
+//! The outermost middleware: request ids, request logs, the error envelope, and the
+//! request-body deadline.
 //!
 //! Every response leaves with `X-Request-Id` (the client's, when it sent a sane one) and
 //! one structured log line. Error responses the framework produced without a JSON body
 //! (routing 404, 405, payload errors) are rewritten into the contract's coded envelope.
+//! A request body must arrive in full within the body deadline: a client that stops
+//! sending (or trickles) gets 408 `REQUEST_TIMEOUT` instead of holding a worker's
+//! buffers and a staging file open.
 
-use std::time::Instant;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
+use futures_util::Stream;
 use tracing::Instrument;
 
 use crate::error::{code_for_status, coded_response, message_for_code};
@@ -79,4 +90,57 @@ pub async fn observe(
         }
     });
     Ok(res)
+}
+
+/// A request body that fails with a timed-out I/O error once its deadline passes.
+struct Deadline {
+    inner: Payload,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    expired: bool,
+}
+
+impl Stream for Deadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        match self.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.expired = true;
+                let error = std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the request body did not arrive in time",
+                );
+                Poll::Ready(Some(Err(PayloadError::Io(error))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Whether a body read failed because its deadline passed (answered 408).
+pub fn body_timed_out(error: &PayloadError) -> bool {
+    matches!(error, PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
+}
+
+/// Gives the body of every request that may carry one `limit` to arrive in full, counted
+/// from when its headers were read.
+pub async fn bound_body(
+    limit: Duration,
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let inner = req.take_payload();
+        let timer = Box::pin(tokio::time::sleep(limit));
+        let bounded: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+            Box::pin(Deadline { inner, timer, expired: false });
+        req.set_payload(Payload::from(bounded));
+    }
+    next.call(req).await
 }

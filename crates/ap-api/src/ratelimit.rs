@@ -36,6 +36,9 @@ pub enum Reads {
     Public,
     /// Authentication required: the authenticated read tier.
     SignedIn,
+    /// Signed file links: their own tier, by client IP only (the signature is the
+    /// capability; no bearer token is looked at).
+    Files,
 }
 
 /// The client's address: the socket peer, or the right-most `X-Forwarded-For` address
@@ -76,11 +79,16 @@ pub async fn rate_limit(
     };
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let tier = match (is_read, reads) {
+        (_, Reads::Files) => Tier::Files,
         (false, _) => Tier::Write,
         (true, Reads::Public) => Tier::PublicRead,
         (true, Reads::SignedIn) => Tier::AuthenticatedRead,
     };
     let ip = client_address(req.request(), &state);
+    if tier == Tier::Files {
+        let decision = limiter.check(&Key::new(tier, None, ip)).await;
+        return answer(req, next, decision).await;
+    }
     // A token this instance would have to look up is paid for by the client's IP first,
     // so a flood of made-up tokens is refused before it costs a query.
     if bearer(req.request()).ok().flatten().is_some_and(|token| state.auth().needs_lookup(&token)) {
@@ -94,6 +102,16 @@ pub async fn rate_limit(
     let caller = resolve_caller(req.request()).await.ok().flatten();
     let key = Key::new(tier, caller.as_ref().map(|c| c.user_id.as_str()), ip);
     let decision = limiter.check(&key).await;
+    answer(req, next, decision).await
+}
+
+/// 429 when `decision` refuses the request, else the handler's response; the budget
+/// headers either way.
+async fn answer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    decision: Decision,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if !decision.allowed {
         let mut response = coded_response(Code::RateLimited, "Rate limit exceeded");
         set_headers(response.headers_mut(), &decision);

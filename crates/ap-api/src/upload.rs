@@ -14,6 +14,7 @@ use ap_market::blobs::{BlobStore, Staged, Staging};
 use futures_util::StreamExt;
 
 use crate::error::ApiError;
+use crate::middleware::body_timed_out;
 
 /// Largest archive accepted, bytes (docs/API.md, Publishing).
 pub const MAX_ARCHIVE_BYTES: u64 = 10 * 1024 * 1024;
@@ -57,6 +58,9 @@ fn malformed(error: MultipartError) -> ApiError {
         | MultipartError::ContentTypeParse
         | MultipartError::ContentTypeIncompatible => {
             ApiError::coded(Code::UnsupportedMediaType, "Expected a multipart/form-data body")
+        }
+        MultipartError::Payload(e) if body_timed_out(&e) => {
+            ApiError::coded(Code::RequestTimeout, "The request body did not arrive in time")
         }
         other => {
             tracing::info!(error = %other, "malformed multipart body");

@@ -28,6 +28,8 @@ pub enum Code {
     SellerNotFound,
     /// The route exists but not for this method.
     MethodNotAllowed,
+    /// The client stopped sending its request body before it was complete.
+    RequestTimeout,
     /// A uniqueness rule was violated.
     Conflict,
     /// The slug belongs to an existing listing.
@@ -94,7 +96,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 40] = [
+    pub const ALL: [Code; 41] = [
         Code::BadRequest,
         Code::DisplayNameRequired,
         Code::NotForSale,
@@ -115,6 +117,7 @@ impl Code {
         Code::SkillNotFound,
         Code::SellerNotFound,
         Code::MethodNotAllowed,
+        Code::RequestTimeout,
         Code::Conflict,
         Code::SlugTaken,
         Code::SkillArchived,
@@ -167,6 +170,7 @@ impl Code {
             | Code::SellerNotReady
             | Code::LicenseAlreadyRedeemed
             | Code::PurchaseRefunded => 409,
+            Code::RequestTimeout => 408,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
             Code::ValidationError | Code::ListingTextRejected | Code::ReviewTextRejected => 422,
@@ -189,6 +193,7 @@ impl Code {
             Code::SkillNotFound => "SKILL_NOT_FOUND",
             Code::SellerNotFound => "SELLER_NOT_FOUND",
             Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Code::RequestTimeout => "REQUEST_TIMEOUT",
             Code::Conflict => "CONFLICT",
             Code::SlugTaken => "SLUG_TAKEN",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",

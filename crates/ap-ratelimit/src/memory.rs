@@ -43,6 +43,7 @@ pub struct MemoryLimiter {
     authenticated_read: Keyed,
     write: Keyed,
     token_lookup: Keyed,
+    files: Keyed,
     checks: AtomicU64,
 }
 
@@ -65,6 +66,7 @@ impl MemoryLimiter {
             authenticated_read: keyed(quotas.authenticated_read, quotas.period, &clock),
             write: keyed(quotas.write, quotas.period, &clock),
             token_lookup: keyed(quotas.token_lookup, quotas.period, &clock),
+            files: keyed(quotas.files, quotas.period, &clock),
             quotas,
             clock,
             checks: AtomicU64::new(0),
@@ -78,6 +80,7 @@ impl MemoryLimiter {
             Tier::AuthenticatedRead => &self.authenticated_read,
             Tier::Write => &self.write,
             Tier::TokenLookup => &self.token_lookup,
+            Tier::Files => &self.files,
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             limiter.retain_recent();

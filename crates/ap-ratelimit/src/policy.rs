@@ -18,6 +18,10 @@ pub enum Tier {
     /// Bearer tokens this instance must look up in the store (not recently seen), by
     /// client IP, checked before the lookup: a flood of made-up tokens costs no queries.
     TokenLookup,
+    /// GET/HEAD of signed file links (`/v1/files/…`), by client IP: generous, since one
+    /// install fetches several files, but bounded, so a leaked link cannot be replayed
+    /// without limit.
+    Files,
 }
 
 impl Tier {
@@ -28,6 +32,7 @@ impl Tier {
             Tier::AuthenticatedRead => "auth",
             Tier::Write => "write",
             Tier::TokenLookup => "lookup",
+            Tier::Files => "files",
         }
     }
 }
@@ -43,6 +48,8 @@ pub struct Quotas {
     pub write: u32,
     /// Token lookups per period and client IP (60).
     pub token_lookup: u32,
+    /// Signed file link reads per period and client IP (600).
+    pub files: u32,
     /// The period (one minute).
     pub period: Duration,
 }
@@ -54,6 +61,7 @@ impl Default for Quotas {
             authenticated_read: 10,
             write: 20,
             token_lookup: 60,
+            files: 600,
             period: Duration::from_secs(60),
         }
     }
@@ -67,6 +75,7 @@ impl Quotas {
             Tier::AuthenticatedRead => self.authenticated_read,
             Tier::Write => self.write,
             Tier::TokenLookup => self.token_lookup,
+            Tier::Files => self.files,
         }
         .max(1)
     }

@@ -4,6 +4,8 @@
 //! backend. The few that differ (full-text search, some upserts) match on the variant
 //! with [`with_backend!`](crate::with_backend) so both arms stand side by side.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -64,6 +66,8 @@ pub struct Pooled {
     pub conn: Conn,
     /// Set when a failed unit of work found the connection no longer answering.
     pub broken: bool,
+    /// The pool generation it was opened in (see [`ConnManager::new`]).
+    pub generation: u64,
 }
 
 impl Pooled {
@@ -72,12 +76,12 @@ impl Pooled {
     pub fn classify<T, E: UnitError>(&mut self, result: Result<T, E>) -> Result<T, E> {
         match result {
             Err(error) => {
-                let lost = match error.store_error() {
-                    Some(StoreError::Database(cause)) => {
-                        self.conn.batch_execute("SELECT 1").is_err().then(|| cause.to_string())
-                    }
+                let cause = match error.store_error() {
+                    Some(StoreError::Database(cause)) => Some(cause.to_string()),
+                    Some(StoreError::Unavailable(cause)) => Some(cause.clone()),
                     _ => None,
                 };
+                let lost = cause.filter(|_| self.conn.batch_execute("SELECT 1").is_err());
                 match lost {
                     Some(cause) => {
                         self.broken = true;
@@ -97,17 +101,19 @@ impl Pooled {
 pub struct ConnManager {
     url: String,
     backend: Backend,
+    generation: Arc<AtomicU64>,
 }
 
 impl ConnManager {
-    /// A manager for `url` (for PostgreSQL, with [`pg_url`]'s defaults).
-    pub fn new(url: &str) -> Self {
+    /// A manager for `url` (for PostgreSQL, with [`pg_url`]'s defaults). Each connection
+    /// remembers the value of `generation` when it was opened.
+    pub fn new(url: &str, generation: Arc<AtomicU64>) -> Self {
         let backend = Backend::from_url(url);
         let url = match backend {
             Backend::Postgres => pg_url(url),
             Backend::Sqlite => url.to_owned(),
         };
-        Self { url, backend }
+        Self { url, backend, generation }
     }
 }
 
@@ -149,7 +155,11 @@ impl ManageConnection for ConnManager {
                 SqliteConnection::establish(sqlite_path(&self.url)).map(Conn::Sqlite)
             }
         }
-        .map(|conn| Pooled { conn, broken: false })
+        .map(|conn| Pooled {
+            conn,
+            broken: false,
+            generation: self.generation.load(Ordering::SeqCst),
+        })
         .map_err(diesel::r2d2::Error::ConnectionError)
     }
 

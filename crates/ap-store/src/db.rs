@@ -1,11 +1,12 @@
 //! The connection pool and [`Db::run`], the one way a unit of work reaches the database.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::r2d2::Pool;
+use diesel::r2d2::{Pool, PooledConnection};
 
-use crate::conn::{Backend, Conn, ConnManager, SessionSettings, sqlite_path};
+use crate::conn::{Backend, Conn, ConnManager, Pooled, SessionSettings, sqlite_path};
 use crate::error::{StoreError, UnitError};
 use crate::migrate;
 
@@ -23,11 +24,14 @@ pub struct DbConfig {
     /// PostgreSQL only: the longest a statement may run before the server cancels it
     /// (its unit of work then fails and answers 503).
     pub statement_timeout: Duration,
+    /// The longest a unit of work may take from its start (waiting included) before its
+    /// caller is answered 503; the connection it holds is discarded when it finishes.
+    pub work_timeout: Duration,
 }
 
 impl DbConfig {
     /// Defaults for `url`: 8 connections, 5 s acquire timeout, 5 s busy timeout, 30 s
-    /// statement timeout.
+    /// statement timeout, 15 s work timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -35,6 +39,7 @@ impl DbConfig {
             acquire_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            work_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -47,6 +52,10 @@ pub struct Db {
     /// instead of parking a blocking thread each on the pool's lock.
     permits: Arc<tokio::sync::Semaphore>,
     acquire_timeout: Duration,
+    work_timeout: Duration,
+    /// Bumped when a connection is found lost: connections opened before that are
+    /// discarded at checkout instead of each failing one request.
+    generation: Arc<AtomicU64>,
     backend: Backend,
 }
 
@@ -68,6 +77,7 @@ impl Db {
             }
         }
         let size = config.max_connections.max(1);
+        let generation = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(size)
             // Broken connections show as failing queries (and `has_broken`); a `SELECT 1`
@@ -79,9 +89,16 @@ impl Db {
                 busy_timeout: config.busy_timeout,
                 statement_timeout: config.statement_timeout,
             }))
-            .build(ConnManager::new(&config.url))?;
+            .build(ConnManager::new(&config.url, Arc::clone(&generation)))?;
         let permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
-        Ok(Db { pool: Arc::new(pool), permits, acquire_timeout: config.acquire_timeout, backend })
+        Ok(Db {
+            pool: Arc::new(pool),
+            permits,
+            acquire_timeout: config.acquire_timeout,
+            work_timeout: config.work_timeout,
+            generation,
+            backend,
+        })
     }
 
     /// Which backend this handle talks to.
@@ -99,32 +116,71 @@ impl Db {
     ///
     /// The unit of work answers the caller's own error type, so a refusal inside a
     /// transaction is a plain `Err` that rolls it back.
+    ///
+    /// Deadlines: waiting for a connection is bounded by the acquire timeout, the whole
+    /// unit by the work timeout. Past the work deadline the caller is answered
+    /// `Unavailable` at once; the blocking thread cannot be interrupted, so it keeps its
+    /// permit (the pool is never oversubscribed) and marks its connection broken when
+    /// it returns, and the pool opens a fresh one.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: UnitError,
     {
-        // The whole wait (for a permit, then a connection) is bounded by the acquire
-        // timeout, so a database that is down answers 503 in time instead of queueing.
-        let deadline = tokio::time::Instant::now() + self.acquire_timeout;
-        let permit = tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for a connection".into()))?
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        let pool = Arc::clone(&self.pool);
-        tokio::task::spawn_blocking(move || {
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let mut pooled = pool
-                .get_timeout(remaining.max(Duration::from_millis(1)))
-                .map_err(StoreError::from)?;
+        let started = tokio::time::Instant::now();
+        let acquire_deadline = started + self.acquire_timeout.min(self.work_timeout);
+        let permit =
+            tokio::time::timeout_at(acquire_deadline, self.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| StoreError::Unavailable("timed out waiting for a connection".into()))?
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let db = self.clone();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let gave_up = Arc::clone(&abandoned);
+        let work = tokio::task::spawn_blocking(move || {
+            let remaining = acquire_deadline.saturating_duration_since(tokio::time::Instant::now());
+            let mut pooled = db.checkout(remaining)?;
             let result = f(&mut pooled.conn);
-            let result = pooled.classify(result);
+            let result = db.classify(&mut pooled, result);
+            if gave_up.load(Ordering::SeqCst) {
+                pooled.broken = true;
+            }
+            drop(pooled);
             drop(permit);
             result
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        });
+        match tokio::time::timeout_at(started + self.work_timeout, work).await {
+            Ok(joined) => joined.map_err(|e| StoreError::Task(e.to_string()))?,
+            Err(_) => {
+                abandoned.store(true, Ordering::SeqCst);
+                Err(StoreError::Unavailable("the unit of work outlived its deadline".into()).into())
+            }
+        }
+    }
+
+    /// A pooled connection within `wait`, skipping (and discarding) connections opened
+    /// before the last loss was noticed.
+    fn checkout(&self, wait: Duration) -> Result<PooledConnection<ConnManager>, StoreError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let mut pooled = self.pool.get_timeout(left.max(Duration::from_millis(1)))?;
+            if pooled.generation >= self.generation.load(Ordering::SeqCst) {
+                return Ok(pooled);
+            }
+            pooled.broken = true;
+        }
+    }
+
+    /// [`Pooled::classify`], and when the connection turned out lost, retires every
+    /// connection opened before it.
+    fn classify<T, E: UnitError>(&self, pooled: &mut Pooled, result: Result<T, E>) -> Result<T, E> {
+        let result = pooled.classify(result);
+        if pooled.broken {
+            self.generation.fetch_max(pooled.generation + 1, Ordering::SeqCst);
+        }
+        result
     }
 
     /// Whether the database answers: one trivial statement, within the acquire timeout
@@ -143,8 +199,8 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut pooled = self.pool.get().map_err(StoreError::from)?;
+        let mut pooled = self.checkout(self.acquire_timeout)?;
         let result = f(&mut pooled.conn);
-        pooled.classify(result)
+        self.classify(&mut pooled, result)
     }
 }

@@ -45,6 +45,15 @@ impl ScratchDatabase {
         .execute(&mut admin)?;
         Ok(())
     }
+
+    /// Lets connections in again after [`ScratchDatabase::cut_off`].
+    pub fn restore(&self) -> Result<(), StoreError> {
+        let mut admin = PgConnection::establish(&self.admin_url)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        diesel::sql_query(format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.name))
+            .execute(&mut admin)?;
+        Ok(())
+    }
 }
 
 impl Drop for ScratchDatabase {

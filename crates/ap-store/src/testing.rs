@@ -68,6 +68,47 @@ impl TestDatabase {
         scratch.cut_off().expect("cut the database off");
         true
     }
+
+    /// PostgreSQL only: lets connections in again after [`TestDatabase::cut_off`], as if
+    /// the server came back. Answers `false` on SQLite.
+    pub fn restore(&self) -> bool {
+        let Some(scratch) = &self.postgres else { return false };
+        scratch.restore().expect("let connections in again");
+        true
+    }
+
+    /// PostgreSQL only: a second handle on this database that connects to
+    /// `address` (`host:port`, e.g. a proxy in front of the server) instead of the
+    /// server itself, with `work_timeout` as its work deadline. `self` must outlive it.
+    pub fn attach_through(&self, address: &str, work_timeout: Duration) -> Option<TestDatabase> {
+        self.postgres.as_ref()?;
+        let url = through(&self.url, address);
+        let db = Db::open(&DbConfig { work_timeout, ..config(&url) }).expect("open through");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        Some(TestDatabase { db, url, dir, postgres: None })
+    }
+
+    /// PostgreSQL only: the `host:port` its server listens on.
+    pub fn server_address(&self) -> Option<String> {
+        self.postgres.as_ref()?;
+        Some(split_server(&self.url).1.to_owned())
+    }
+}
+
+/// A PostgreSQL URL's parts around its `host:port`: (`postgres://user@`, `host:port`,
+/// `/db?query`).
+fn split_server(url: &str) -> (&str, &str, &str) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let end = rest.find(['/', '?']).map_or(url.len(), |i| start + i);
+    let host_start = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
+    (&url[..host_start], &url[host_start..end], &url[end..])
+}
+
+/// `url` with its `host:port` replaced by `address`.
+fn through(url: &str, address: &str) -> String {
+    let (head, _, tail) = split_server(url);
+    format!("{head}{address}{tail}")
 }
 
 /// Every row of every table as a JSON object (text), for tests that look for secrets.
@@ -130,4 +171,19 @@ pub fn dump_rows(db: &Db) -> Vec<String> {
         Ok::<_, crate::StoreError>(rows)
     })
     .expect("dump tables")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_server, through};
+
+    #[test]
+    fn urls_are_split_around_their_server() {
+        assert_eq!(
+            split_server("postgres://postgres@127.0.0.1:5432/x?a=b"),
+            ("postgres://postgres@", "127.0.0.1:5432", "/x?a=b")
+        );
+        assert_eq!(split_server("postgres://db/x"), ("postgres://", "db", "/x"));
+        assert_eq!(through("postgres://u:p@h:1/x", "127.0.0.1:9"), "postgres://u:p@127.0.0.1:9/x");
+    }
 }

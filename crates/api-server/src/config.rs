@@ -91,6 +91,8 @@ pub struct RateLimitConfig {
     pub write_per_minute: u32,
     /// Lookups of bearer tokens not seen recently, per minute and client IP.
     pub token_lookups_per_minute: u32,
+    /// Reads of signed file links (`/v1/files/…`) per minute and client IP.
+    pub files_per_minute: u32,
     /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -117,6 +119,7 @@ impl Default for RateLimitConfig {
             authenticated_read_per_minute: 10,
             write_per_minute: 20,
             token_lookups_per_minute: 60,
+            files_per_minute: 600,
             trusted_proxies: Vec::new(),
         }
     }
@@ -132,6 +135,8 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Seconds a request body may take to arrive in full (then 408).
+    pub body_timeout_secs: u64,
     /// Serve the benchmark yardsticks under `/_bench/` (for `cargo xtask bench` only;
     /// refused in production mode).
     pub bench_routes: bool,
@@ -227,6 +232,9 @@ pub struct DatabaseConfig {
     pub busy_timeout_ms: u64,
     /// PostgreSQL only: milliseconds a statement may run before it is cancelled.
     pub statement_timeout_ms: u64,
+    /// Milliseconds a unit of work may take (waiting included) before the request is
+    /// answered 503 and its connection discarded.
+    pub work_timeout_ms: u64,
 }
 
 /// File storage settings.
@@ -279,6 +287,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".to_owned(),
             workers: 0,
             shutdown_timeout_secs: 30,
+            body_timeout_secs: 120,
             bench_routes: false,
             public_url: None,
             production: false,
@@ -294,6 +303,7 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 5_000,
             busy_timeout_ms: 5_000,
             statement_timeout_ms: 30_000,
+            work_timeout_ms: 15_000,
         }
     }
 }
@@ -332,6 +342,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.bind                  AP_SERVER__BIND                  address to listen on [127.0.0.1:8080]
   server.workers               AP_SERVER__WORKERS               worker threads, 0 = one per core [0]
   server.shutdown_timeout_secs AP_SERVER__SHUTDOWN_TIMEOUT_SECS grace period on shutdown [30]
+  server.body_timeout_secs     AP_SERVER__BODY_TIMEOUT_SECS     a request body must arrive within this, then 408 [120]
   server.bench_routes          AP_SERVER__BENCH_ROUTES          benchmark yardsticks under /_bench/ (not in production) [false]
   server.public_url            AP_PUBLIC_URL or AP_SERVER__PUBLIC_URL  URL clients use to reach the server [http://<bind>]
   server.production            AP_SERVER__PRODUCTION            production mode: no development sign-in [false]
@@ -340,6 +351,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
   database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
   database.statement_timeout_ms AP_DATABASE__STATEMENT_TIMEOUT_MS PostgreSQL statement limit [30000]
+  database.work_timeout_ms     AP_DATABASE__WORK_TIMEOUT_MS     a unit of work's deadline, then 503 [15000]
   storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
   storage.url_signing_key      AP_STORAGE__URL_SIGNING_KEY      download-link key, 32+ chars, same on every instance [kept in data_dir]
   storage.download_link_secs   AP_STORAGE__DOWNLOAD_LINK_SECS   lifetime of a download link [300]
@@ -367,6 +379,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   rate_limit.authenticated_read_per_minute AP_RATE_LIMIT__AUTHENTICATED_READ_PER_MINUTE reads of signed-in endpoints, per user [10]
   rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
   rate_limit.token_lookups_per_minute AP_RATE_LIMIT__TOKEN_LOOKUPS_PER_MINUTE lookups of tokens not seen recently, per IP [60]
+  rate_limit.files_per_minute  AP_RATE_LIMIT__FILES_PER_MINUTE  signed file link reads, per IP [600]
   rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]
   payments.gateway             AP_PAYMENTS__GATEWAY             sandbox or stripe [sandbox]
   payments.stripe_secret_key   AP_PAYMENTS__STRIPE_SECRET_KEY   Stripe secret API key [none]
@@ -407,6 +420,7 @@ impl Config {
             acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             busy_timeout: Duration::from_millis(self.database.busy_timeout_ms),
             statement_timeout: Duration::from_millis(self.database.statement_timeout_ms),
+            work_timeout: Duration::from_millis(self.database.work_timeout_ms),
         }
     }
 }

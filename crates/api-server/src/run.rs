@@ -270,6 +270,7 @@ async fn limiter(
         authenticated_read: rl.authenticated_read_per_minute,
         write: rl.write_per_minute,
         token_lookup: rl.token_lookups_per_minute,
+        files: rl.files_per_minute,
         period: Duration::from_secs(60),
     };
     Ok(Some(match rl.backend {
@@ -316,8 +317,11 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let options =
-        ServerOptions { workers, shutdown_timeout_secs: config.server.shutdown_timeout_secs };
+    let options = ServerOptions {
+        workers,
+        shutdown_timeout_secs: config.server.shutdown_timeout_secs,
+        body_timeout: Duration::from_secs(config.server.body_timeout_secs.max(1)),
+    };
     let clock = Arc::clone(&auth.clock);
     actix_web::rt::System::new().block_on(async move {
         let limiter = limiter(config, clock).await?;

@@ -114,12 +114,12 @@ fn listing_routes(cfg: &mut web::ServiceConfig) {
 /// answers 405 and an unknown path 404 (both enveloped by the middleware).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use Reads::{Public, SignedIn};
-    // Neither limited nor authenticated: liveness, and signed file links (the signature
-    // is the capability).
+    // Neither limited nor authenticated: liveness and readiness. Signed file links are
+    // not authenticated (the signature is the capability) and have their own tier.
     cfg.service(web::resource("/health").route(read().to(health::get_health)))
         .service(web::resource("/ready").route(read().to(health::get_ready)))
         .service(
-            web::resource("/v1/files/{version_id}/{file_name}")
+            limited("/v1/files/{version_id}/{file_name}", Reads::Files)
                 .route(read().to(downloads::get_file)),
         )
         .service(web::scope("/v1/skills").app_data(Kind(None)).configure(listing_routes))

@@ -1,6 +1,7 @@
 //! HTTP integration tests: the real server on `127.0.0.1:0`, a fresh database per test,
 //! every story on SQLite and (when `AP_TEST_DATABASE_URL` is set) on PostgreSQL.
 
+mod gate;
 mod support;
 
 mod auth;
@@ -10,6 +11,7 @@ mod downloads;
 mod errors;
 mod login;
 mod onboarding;
+mod outages;
 mod publishing;
 mod ratelimit;
 mod reviews;

@@ -237,7 +237,37 @@ where
     }
 }
 
+/// Signed file links count against their own, generous tier by client IP alone: neither
+/// a bearer token nor the catalog budget changes that, and past it they answer 429.
+async fn signed_file_links_have_their_own_tier<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    let link = "/v1/files/v1/package.zip?sha256=00&expires=1&signature=00";
+    let res = app.get(link).await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    assert_eq!(header_u64(&res, "x-ratelimit-limit"), 600);
+    assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 599);
+    let catalog = app.get("/v1/skills").await;
+    assert_eq!(header_u64(&catalog, "x-ratelimit-limit"), 60);
+    assert_eq!(header_u64(&catalog, "x-ratelimit-remaining"), 59);
+    // A bearer token is not looked at: still by IP, still the same budget, no 401.
+    let res = app.get_as(link, "ap_made_up_token").await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 598);
+    for _ in 0..598 {
+        assert_eq!(app.get(link).await.status, 403);
+    }
+    let res = app.get(link).await;
+    res.assert_coded(429, "RATE_LIMITED");
+    assert!(header_u64(&res, "retry-after") >= 1);
+    assert_eq!(app.get("/v1/skills").await.status, 200, "the catalog budget is its own");
+}
+
 both_limiters!(
+    signed_file_links_have_their_own_tier,
     made_up_tokens_are_refused_before_any_lookup,
     anonymous_reads_count_down_and_refill,
     users_have_their_own_budgets,

@@ -167,6 +167,9 @@ impl JwksServer {
     }
 }
 
+/// How long a test server waits for a request body to arrive in full.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The webhook signing secret of test servers.
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
@@ -196,7 +199,9 @@ pub struct TestApp {
     pub stripe: Option<FakeStripe>,
     handle: ServerHandle,
     database: TestDatabase,
-    _files: tempfile::TempDir,
+    /// The database `database` is a second handle on, when it is one (dropped last).
+    origin: Option<TestDatabase>,
+    files: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -213,6 +218,14 @@ impl TestApp {
     fn start(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
         Self::start_with(database, clock, None, Vec::new(), Payments::Stripe, None)
+    }
+
+    /// A server over `handle`, a second handle on `origin` (e.g. one that reaches it
+    /// through a proxy); `origin` lives as long as the server.
+    pub fn on(handle: TestDatabase, origin: TestDatabase) -> TestApp {
+        let mut app = Self::start(handle);
+        app.origin = Some(origin);
+        app
     }
 
     /// Another server instance over this one's database, with its own caches and search
@@ -354,7 +367,8 @@ impl TestApp {
         };
         let market = Market::new(database.db.clone(), outside, settings).expect("search index");
         let state = AppState::new(market, database.db.clone(), config, auth, limiter);
-        let options = ServerOptions { workers: 1, shutdown_timeout_secs: 1 };
+        let options =
+            ServerOptions { workers: 1, shutdown_timeout_secs: 1, body_timeout: BODY_TIMEOUT };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
@@ -372,7 +386,8 @@ impl TestApp {
             stripe,
             handle,
             database,
-            _files: files_dir,
+            origin: None,
+            files: files_dir,
         }
     }
 
@@ -431,6 +446,16 @@ impl TestApp {
     /// PostgreSQL only: takes the database away (see `TestDatabase::cut_off`).
     pub fn cut_off_database(&self) -> bool {
         self.database.cut_off()
+    }
+
+    /// PostgreSQL only: lets the database be reached again (see `TestDatabase::restore`).
+    pub fn restore_database(&self) -> bool {
+        self.database.restore()
+    }
+
+    /// Where uploads are staged before they are kept or thrown away.
+    pub fn staging_dir(&self) -> std::path::PathBuf {
+        self.files.path().join("archives").join("tmp")
     }
 
     /// The database.
