@@ -75,7 +75,8 @@ pub fn verify(
     now: DateTime<Utc>,
 ) -> Result<(), SignatureError> {
     let header = parse(header.ok_or(SignatureError::Malformed)?)?;
-    if (now.timestamp() - header.timestamp).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a timestamp near `i64::MIN` must be stale, not an overflow.
+    if now.timestamp().abs_diff(header.timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let expected = mac(secret, header.timestamp, payload);
@@ -106,6 +107,18 @@ mod tests {
         assert_eq!(verify(Some(&header), b"{}", SECRET, at(1_300)), Ok(()));
         assert_eq!(verify(Some(&header), b"{}", SECRET, at(1_301)), Err(SignatureError::Stale));
         assert_eq!(verify(Some(&header), b"{}", SECRET, at(699)), Err(SignatureError::Stale));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let header = format!("t={t},v1={}", "00".repeat(32));
+            assert_eq!(
+                verify(Some(&header), b"{}", SECRET, at(1_000)),
+                Err(SignatureError::Stale),
+                "{header}"
+            );
+        }
     }
 
     #[test]
