@@ -5,7 +5,7 @@ NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 # dev build, shared with the tests).
 XTASK_RELEASE := $(CARGO) run --quiet --release --package xtask --
 
-.PHONY: run test lint fmt bench bench-postgres migrate seed reset
+.PHONY: run test contract lint fmt bench bench-postgres migrate seed reset
 
 ## Serve on 127.0.0.1:8080 over ./data/agentpowers.db, seeded with the demo marketplace on first start.
 run:
@@ -19,6 +19,10 @@ ifeq ($(NEXTEST),yes)
 else
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 endif
+
+## Schemathesis against a running server and its /openapi.json (needs `pip install schemathesis`).
+contract:
+	.ci/schemathesis
 
 ## Formatting, clippy and the workspace invariants (cargo xtask tidy), as CI runs them.
 lint:

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod kind;
 pub mod middleware;
+pub mod openapi;
 pub mod pages;
 pub mod query;
 pub mod ratelimit;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A machine-readable error code (serialised in `SCREAMING_SNAKE_CASE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
     /// Malformed request that is not a field-validation failure.

@@ -24,7 +24,7 @@ pub fn split(price_cents: i64) -> Split {
 }
 
 /// Where a purchase stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PurchaseStatus {
     /// Checkout started, not paid (yet).

@@ -9,7 +9,7 @@ use crate::validation::FieldError;
 pub const MAX_QUERY_CHARS: usize = 200;
 
 /// What a listing installs as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ListingType {
     /// A folder with a `SKILL.md`.
@@ -38,7 +38,9 @@ impl ListingType {
 }
 
 /// Order of a catalog page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// Downloads plus installs, highest first (the default).
@@ -69,7 +71,7 @@ impl SortOrder {
 }
 
 /// Filter on price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PriceFilter {
     /// `price_cents = 0`.
@@ -90,7 +92,7 @@ impl PriceFilter {
 }
 
 /// Verdict of the security scan, as shown on listings. `pending` until a version passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SecurityStatus {
     /// Not scanned yet.
@@ -127,7 +129,7 @@ impl SecurityStatus {
 }
 
 /// Lifecycle of one uploaded version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum VersionStatus {
     /// Created by a PATCH or a first upload, waiting for its archive.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One install target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Platform {
     /// Stable identifier, e.g. `claude-code`.
     pub id: String,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One failed field: where it is, what is wrong, and a stable error type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Location, e.g. `["query", "limit"]` or `["body", "price_cents"]`.
     pub loc: Vec<String>,

@@ -17,7 +17,7 @@ use crate::platform::Platform;
 pub const NATIVE_SOURCE: &str = "agentpowers";
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok` when the process answers (`/health`); `ready` when the database does too
     /// (`/ready`).
@@ -27,7 +27,7 @@ pub struct Health {
 }
 
 /// The inner object of a coded error: `{"detail": {"detail": "...", "code": "..."}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CodedError {
     /// Human-readable message.
     pub detail: String,
@@ -39,7 +39,7 @@ pub struct CodedError {
 }
 
 /// The public face of a listing's author.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Author {
     /// Display name.
     pub display_name: String,
@@ -54,7 +54,7 @@ pub struct Author {
 }
 
 /// A listing in lists, search results and seller pages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListingSummary {
     /// Unique slug.
     pub slug: String,
@@ -94,7 +94,7 @@ pub struct ListingSummary {
 }
 
 /// One published version in a listing's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionInfo {
     /// `X.Y.Z`.
     pub version: String,
@@ -107,7 +107,7 @@ pub struct VersionInfo {
 }
 
 /// `GET /v1/skills/{slug}` and `GET /v1/agents/{slug}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListingDetail {
     /// Everything a summary holds.
     #[serde(flatten)]
@@ -131,7 +131,7 @@ pub struct ListingDetail {
 }
 
 /// `GET /v1/detail/{slug}`: the detail flattened with author and scan twins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnifiedDetail {
     /// Everything the listing detail holds.
     #[serde(flatten)]
@@ -166,7 +166,7 @@ pub struct UnifiedDetail {
 pub type SearchResponse = BTreeMap<String, Page<std::sync::Arc<ListingSummary>>>;
 
 /// One category with its live-listing count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CategoryInfo {
     /// Category slug.
     pub category: String,
@@ -184,7 +184,7 @@ pub struct CategoryInfo {
 }
 
 /// `GET /v1/categories`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CategoriesResponse {
     /// Every category.
     pub categories: Vec<CategoryInfo>,
@@ -193,7 +193,7 @@ pub struct CategoriesResponse {
 }
 
 /// `GET /v1/platforms`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlatformsResponse {
     /// Supported install targets.
     pub platforms: Vec<Platform>,
@@ -202,7 +202,7 @@ pub struct PlatformsResponse {
 }
 
 /// A seller in `GET /v1/sellers`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SellerSummary {
     /// Display name.
     pub display_name: String,
@@ -221,7 +221,7 @@ pub struct SellerSummary {
 }
 
 /// A listing on a seller's profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SellerSkill {
     /// Slug.
     pub slug: String,
@@ -234,7 +234,7 @@ pub struct SellerSkill {
 }
 
 /// `GET /v1/sellers/{slug}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SellerProfile {
     /// The summary fields.
     #[serde(flatten)]
@@ -254,7 +254,7 @@ pub struct SellerProfile {
 }
 
 /// An item of `GET /v1/sellers/{slug}/skills`: a summary plus its scan result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SellerListing {
     /// The summary fields.
     #[serde(flatten)]
@@ -266,7 +266,7 @@ pub struct SellerListing {
 }
 
 /// `POST /v1/auth/cli-token` (201).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CliTokenResponse {
     /// `ap_cli_…`, shown once.
     pub token: String,
@@ -277,14 +277,14 @@ pub struct CliTokenResponse {
 }
 
 /// `POST /v1/auth/revoke-cli-token`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevokeResponse {
     /// Always `true`: the token is revoked (revoking twice is harmless).
     pub revoked: bool,
 }
 
 /// `GET /v1/auth/me`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     /// User id.
     pub id: String,
@@ -303,7 +303,7 @@ pub struct Me {
 }
 
 /// `GET`/`PATCH /v1/users/profile`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Profile {
     /// User id.
     pub id: String,
@@ -338,7 +338,7 @@ pub struct Profile {
 }
 
 /// `POST /v1/skills`: the listing exists, waiting for its first upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListingCreated {
     /// Its slug.
     pub slug: String,
@@ -351,7 +351,7 @@ pub struct ListingCreated {
 }
 
 /// `PATCH /v1/skills/{slug}`: a new version waits for its upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionCreated {
     /// The listing's slug.
     pub slug: String,
@@ -368,7 +368,7 @@ pub struct VersionCreated {
 }
 
 /// `POST /v1/skills/{slug}/upload` and `POST /v1/security/scan-package`: a scanned package.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadResult {
     /// The listing's slug.
     pub slug: String,
@@ -391,7 +391,7 @@ pub struct UploadResult {
 }
 
 /// `POST /v1/skills/{slug}/unpublish` and `…/republish`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ArchiveState {
     /// The listing's slug.
     pub slug: String,
@@ -402,7 +402,7 @@ pub struct ArchiveState {
 }
 
 /// `GET /v1/skills/{slug}/download`: where to fetch the archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DownloadLink {
     /// Absolute, signed, expiring URL of the ZIP.
     pub url: String,
@@ -421,7 +421,7 @@ pub struct DownloadLink {
 }
 
 /// `POST /v1/installations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InstallationRecorded {
     /// Id of the installation record.
     pub id: String,
@@ -438,7 +438,7 @@ pub struct InstallationRecorded {
 }
 
 /// `GET /v1/security/check/{content_hash}`: a cached verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScanVerdict {
     /// `pass`, `warn` or `block`.
     pub security_status: SecurityStatus,
@@ -449,7 +449,7 @@ pub struct ScanVerdict {
 }
 
 /// `POST /v1/security/scan-package`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PackageScan {
     /// Content hash of the package's files.
     pub content_hash: String,
@@ -464,7 +464,7 @@ pub struct PackageScan {
 }
 
 /// `GET /v1/security/results/{slug}`: the live version's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SecurityResults {
     /// The listing's slug.
     pub slug: String,
@@ -479,7 +479,7 @@ pub struct SecurityResults {
 }
 
 /// `POST /v1/checkout` (201).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CheckoutStarted {
     /// Our purchase.
     pub purchase_id: String,
@@ -492,7 +492,7 @@ pub struct CheckoutStarted {
 }
 
 /// One purchase in `GET /v1/purchases`, with both plugins' field names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurchaseItem {
     /// The purchase.
     pub purchase_id: String,
@@ -521,7 +521,7 @@ pub struct PurchaseItem {
 }
 
 /// `GET /v1/purchases`: the same page under `items` and `purchases`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurchasesPage {
     /// The purchases (the Codex plugin reads this).
     pub items: Vec<PurchaseItem>,
@@ -536,7 +536,7 @@ pub struct PurchasesPage {
 }
 
 /// `GET /v1/purchases/{id}/status` and `GET /v1/purchases/confirm`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurchaseState {
     /// The purchase.
     pub purchase_id: String,
@@ -551,7 +551,7 @@ pub struct PurchaseState {
 }
 
 /// `GET /v1/purchases/download` once paid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurchaseDownload {
     /// The signed download link.
     pub url: String,
@@ -564,14 +564,14 @@ pub struct PurchaseDownload {
 }
 
 /// `GET /v1/purchases/download` while not paid (202).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurchasePending {
     /// `pending` (or the purchase's status when it will not be paid).
     pub status: PurchaseStatus,
 }
 
 /// `POST /v1/purchases/redeem`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Redeemed {
     /// The listing's slug.
     pub skill_slug: String,
@@ -582,7 +582,7 @@ pub struct Redeemed {
 }
 
 /// `POST /v1/webhooks/stripe`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookReceived {
     /// Always true (a refused delivery answers 400).
     pub received: bool,
@@ -591,7 +591,7 @@ pub struct WebhookReceived {
 }
 
 /// `GET /v1/sellers/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SellerStatus {
     /// Has a payment account or a listing.
     pub is_seller: bool,
@@ -606,7 +606,7 @@ pub struct SellerStatus {
 }
 
 /// `POST /v1/sellers/connect` (201).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OnboardingStarted {
     /// Where the seller completes onboarding.
     pub url: String,
@@ -615,7 +615,7 @@ pub struct OnboardingStarted {
 }
 
 /// `GET /v1/sellers/earnings`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Earnings {
     /// `usd`.
     pub currency: String,
@@ -638,7 +638,7 @@ pub struct Earnings {
 }
 
 /// One period of a revenue series (or its totals).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevenuePoint {
     /// The period's first day (absent in totals).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -656,7 +656,7 @@ pub struct RevenuePoint {
 }
 
 /// `GET /v1/sellers/revenue`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Revenue {
     /// `usd`.
     pub currency: String,
@@ -669,7 +669,7 @@ pub struct Revenue {
 }
 
 /// One listing of `GET /v1/sellers/revenue/breakdown`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListingRevenue {
     /// The listing's slug.
     pub skill_slug: String,
@@ -688,7 +688,7 @@ pub struct ListingRevenue {
 }
 
 /// `GET /v1/sellers/revenue/breakdown`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevenueBreakdown {
     /// `usd`.
     pub currency: String,
@@ -699,7 +699,7 @@ pub struct RevenueBreakdown {
 }
 
 /// One sale in `GET /v1/sellers/sales` (no buyer details).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sale {
     /// The purchase.
     pub purchase_id: String,
@@ -722,7 +722,7 @@ pub struct Sale {
 }
 
 /// `GET /v1/sellers/next-payout`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NextPayout {
     /// The day of the next payout.
     pub expected_date: chrono::NaiveDate,
@@ -733,7 +733,7 @@ pub struct NextPayout {
 }
 
 /// One listing of `GET /v1/sellers/skills` (every state).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OwnListing {
     /// The slug.
     pub slug: String,
@@ -767,7 +767,7 @@ pub struct OwnListing {
 }
 
 /// One entry of `GET /v1/sellers/activity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Activity {
     /// `sale`, `refund`, `review`, `install`, `version_published` or `scan_blocked`.
     #[serde(rename = "type")]
@@ -783,7 +783,7 @@ pub struct Activity {
 }
 
 /// One review, with both plugins' field names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Review {
     /// The review.
     pub id: String,
@@ -806,7 +806,7 @@ pub struct Review {
 }
 
 /// `GET /v1/skills/{slug}/reviews`: the same page under `items` and `reviews`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewsPage {
     /// The reviews (the Codex plugin reads this).
     pub items: Vec<Review>,

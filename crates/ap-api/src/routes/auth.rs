@@ -8,10 +8,27 @@ use ap_domain::wire::{CliTokenResponse, Me, RevokeResponse};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// Mints a 90-day CLI token for the signed-in user (session JWT only), revoking their
 /// previous one.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/cli-token",
+    tag = "auth",
+    responses(
+        (
+            status = 201,
+            description = "A new 90-day CLI token, shown only in this answer; the user's previous \
+                           one is revoked. Needs a session JWT: a CLI token answers 403 \
+                           `SESSION_REQUIRED`",
+            body = CliTokenResponse
+        ),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create_cli_token(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -31,6 +48,20 @@ pub async fn create_cli_token(
 }
 
 /// Revokes the presented CLI token, or with a session the user's active one.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/revoke-cli-token",
+    tag = "auth",
+    responses(
+        (
+            status = 200,
+            description = "Revoked (always `true`; revoking twice is harmless)",
+            body = RevokeResponse
+        ),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn revoke_cli_token(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -40,6 +71,20 @@ pub async fn revoke_cli_token(
 }
 
 /// Who the caller is.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/auth/me",
+    tag = "auth",
+    responses(
+        (
+            status = 200,
+            description = "The caller; `token_expires_at` is null for a session",
+            body = Me
+        ),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_me(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

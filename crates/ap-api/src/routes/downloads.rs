@@ -20,11 +20,35 @@ use futures_util::StreamExt;
 use crate::auth::MaybeAuthenticated;
 use crate::error::ApiError;
 use crate::kind::Kind;
+use crate::openapi::ErrorBody;
 use crate::query::{RawQuery, param};
 use crate::ratelimit::client_address;
 use crate::state::AppState;
 
 /// `GET /v1/skills/{slug}/download[?version=X.Y.Z]` (and the agents twin).
+#[utoipa::path(
+    get,
+    path = "/v1/skills/{slug}/download",
+    tag = "downloads",
+    params(
+        ("slug" = String, Path, description = "The listing's slug"),
+        ("version" = Option<String>, Query,
+            pattern = "^(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)$",
+            description = "A live version to download (`X.Y.Z`; an older live version may be \
+                           named); default the current version"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "A signed link to the archive, expiring after \
+                           `storage.download_link_secs` (5 minutes by default); each successful \
+                           call counts one download",
+            body = DownloadLink
+        ),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn download_listing(
     req: HttpRequest,
     state: Data<AppState>,
@@ -48,6 +72,42 @@ pub async fn download_listing(
 
 /// `GET /v1/files/{version_id}/{file_name}?sha256=&expires=&signature=`: the archive of a
 /// signed link (200 `application/zip`, `ETag` = the archive's SHA-256).
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/files/{version_id}/{file_name}",
+    tag = "downloads",
+    params(
+        ("version_id" = String, Path, description = "The version's id, as the link carries it"),
+        ("file_name" = String, Path, description = "The file name, `{slug}-{version}.zip`"),
+        ("sha256" = String, Query, description = "The archive's SHA-256 (64 hex digits)"),
+        ("expires" = i64, Query, description = "When the link expires, Unix seconds"),
+        ("signature" = String, Query,
+            description = "HMAC-SHA256 over the version id, file name, archive hash and expiry"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "`\"<archive sha256>\"` (the `ETag`): answers 304 when it matches"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The ZIP bytes",
+            content_type = "application/zip",
+            body = String,
+            headers(
+                ("ETag" = String, description = "`\"<archive sha256>\"`"),
+                ("Content-Disposition" = String,
+                    description = "`attachment; filename=\"<file_name>\"`"),
+                ("Cache-Control" = String, description = "`private, max-age=300`"),
+            )
+        ),
+        (
+            status = 304,
+            description = "`If-None-Match` matches the archive's `ETag` (the link is still \
+                           checked first)",
+            headers(("ETag" = String, description = "`\"<archive sha256>\"`"))
+        ),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+)]
 pub async fn get_file(
     req: HttpRequest,
     state: Data<AppState>,

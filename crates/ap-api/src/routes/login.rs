@@ -18,6 +18,7 @@ use serde::Deserialize;
 use url::{Host, Url};
 
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::pages::{
     SESSION_COOKIE, csrf_ok, csrf_token, forget_csrf, html, message, redirect, sign_in_url,
 };
@@ -54,6 +55,30 @@ fn loopback_callback(redirect_to: &str) -> Option<Url> {
 }
 
 /// `GET /auth/cli-callback?redirect_to=&state=`: hands the signed-in session to the CLI.
+#[utoipa::path(
+    method(get, head),
+    path = "/auth/cli-callback",
+    tag = "pages",
+    params(
+        ("redirect_to" = String, Query, description = "The CLI's listener: an `http` URL on \
+            `127.0.0.1`, `localhost` or `[::1]` with the path `/callback`, no user name and no \
+            fragment"),
+        ("state" = String, Query, min_length = 1, max_length = 512, pattern = "^[!-~]+$",
+            description = "The CLI's state: 1–512 printable ASCII characters, no spaces"),
+        ("__session" = Option<String>, Cookie,
+            description = "The session JWT that sign-in set; without a valid one, sign in first"),
+    ),
+    responses(
+        (status = 303, description = "Signed in: to `redirect_to` with `token` (the session \
+            JWT) and `state` added. Not signed in: to the sign-in page, with `redirect_url` \
+            pointing back here and `state`",
+            headers(("Location" = String, description = "The listener, or the sign-in page"))),
+        (status = "default", description = "A refusal: a 400 HTML page (missing or invalid \
+            `state` or `redirect_to`, or not signed in while no sign-in page is configured); \
+            other errors (rate limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn cli_callback(
     state: Data<AppState>,
     req: HttpRequest,
@@ -129,6 +154,26 @@ struct SignInPage<'a> {
 }
 
 /// `GET /sign-in?redirect_url=&state=`: the development sign-in form.
+#[utoipa::path(
+    method(get, head),
+    path = "/sign-in",
+    tag = "pages",
+    params(
+        ("redirect_url" = Option<String>, Query,
+            description = "Where to continue after signing in (carried through the form)"),
+        ("state" = Option<String>, Query,
+            description = "The CLI's state (carried through the form)"),
+    ),
+    responses(
+        (status = 200, description = "The development sign-in form (e-mail address and \
+            display name)", content_type = "text/html", body = String,
+            headers(("Set-Cookie" = String, description = "The CSRF cookie `ap_csrf` \
+                (path `/sign-in`, `HttpOnly`, `SameSite=Strict`)"))),
+        (status = "default", description = "A refusal: a 400 HTML page (development sign-in \
+            is off); other errors (rate limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sign_in_form(state: Data<AppState>, query: RawQuery) -> HttpResponse {
     if state.dev_issuer().is_none() {
         return refuse("Development sign-in is off on this server.");
@@ -145,18 +190,57 @@ pub async fn sign_in_form(state: Data<AppState>, query: RawQuery) -> HttpRespons
 }
 
 /// The sign-in form's fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignInForm {
+    /// The e-mail address (trimmed, lower-cased; 3–254 bytes with an `@` and no blanks).
+    #[schema(min_length = 3, max_length = 254)]
     email: String,
+    /// The display name (trimmed; set only when the user has none yet).
+    #[schema(min_length = 2, max_length = 50)]
     display_name: String,
+    /// The form's CSRF token (must match the `ap_csrf` cookie).
     csrf: String,
+    /// Where to continue: this server's `/auth/cli-callback?…` (with a valid `state`), or
+    /// one of its pages under `/skills/`, `/agents/`, `/purchase/` or `/onboarding`.
     #[serde(default)]
     redirect_url: String,
+    /// The CLI's state (1–512 printable ASCII characters, no spaces), for the CLI bridge.
     #[serde(default)]
     state: String,
 }
 
 /// `POST /sign-in`: creates or finds the user, sets `__session`, continues.
+#[utoipa::path(
+    post,
+    path = "/sign-in",
+    tag = "pages",
+    params(
+        ("ap_csrf" = String, Cookie, description = "The CSRF cookie the form page set"),
+    ),
+    request_body(
+        content = SignInForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The development sign-in form"
+    ),
+    responses(
+        (status = 200, description = "Signed in, nowhere to continue: a \"Signed in\" page",
+            content_type = "text/html", body = String,
+            headers(("Set-Cookie" = String, description = "The session cookie `__session`; \
+                the CSRF cookie removed"))),
+        (status = 303, description = "Signed in; continues to `redirect_url` (with `&state=` \
+            appended for the CLI bridge)",
+            headers(
+                ("Location" = String, description = "`redirect_url`"),
+                ("Set-Cookie" = String, description = "The session cookie `__session` (a \
+                    session JWT; `HttpOnly`, `SameSite=Strict`); the CSRF cookie removed")
+            )),
+        (status = "default", description = "A refusal: a 400 HTML page (development sign-in \
+            off, the form expired or its CSRF token does not match, an invalid e-mail or \
+            display name); a body that is not such a form, and other errors, in the \
+            contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sign_in(
     state: Data<AppState>,
     req: HttpRequest,

@@ -36,39 +36,53 @@ fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// The paths registered so far, as clients see them (scope prefix included): the
+/// OpenAPI document must list each ([`paths`]).
+type Seen = Vec<String>;
+
+/// A resource no middleware wraps, recorded.
+fn plain(seen: &mut Seen, prefix: &str, path: &str) -> Resource {
+    seen.push(format!("{prefix}{path}"));
+    web::resource(path)
+}
+
 /// A resource limited by the tier of its read rule (writes: the write tier), without
-/// bearer authentication (browser pages, which use the session cookie).
+/// bearer authentication (browser pages, which use the session cookie); recorded.
 fn limited(
+    seen: &mut Seen,
+    prefix: &str,
     path: &str,
     reads: Reads,
 ) -> Resource<
     impl ServiceFactory<
         ServiceRequest,
         Config = (),
-        Response = ServiceResponse<impl MessageBody>,
+        Response = ServiceResponse<impl MessageBody + use<>>,
         Error = Error,
         InitError = (),
-    >,
+    > + use<>,
 > {
-    web::resource(path)
+    plain(seen, prefix, path)
         .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| rate_limit(reads, req, next)))
 }
 
 /// An API resource: rate limited by its read rule, then any bearer token resolved (a
-/// bad one is 401, never silently anonymous).
+/// bad one is 401, never silently anonymous); recorded.
 fn api(
+    seen: &mut Seen,
+    prefix: &str,
     path: &str,
     reads: Reads,
 ) -> Resource<
     impl ServiceFactory<
         ServiceRequest,
         Config = (),
-        Response = ServiceResponse<impl MessageBody>,
+        Response = ServiceResponse<impl MessageBody + use<>>,
         Error = Error,
         InitError = (),
-    >,
+    > + use<>,
 > {
-    web::resource(path)
+    plain(seen, prefix, path)
         .wrap(from_fn(authenticate))
         .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| rate_limit(reads, req, next)))
 }
@@ -80,31 +94,37 @@ pub fn configure_bench(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/_bench/file/{sha256}").route(read().to(bench::get_file)));
 }
 
-/// The listing routes, mounted under `/v1/skills` and `/v1/agents`.
-fn listing_routes(cfg: &mut web::ServiceConfig) {
+/// The listing routes, mounted under `/v1/skills` and `/v1/agents` (`prefix`).
+fn listing_routes(cfg: &mut web::ServiceConfig, seen: &mut Seen, prefix: &str) {
     cfg.service(
-        api("", Reads::Public)
+        api(seen, prefix, "", Reads::Public)
             .route(read().to(catalog::list_listings))
             .route(web::post().to(publish::create_listing)),
     )
     .service(
-        api("/{slug}", Reads::Public)
+        api(seen, prefix, "/{slug}", Reads::Public)
             .route(read().to(catalog::get_listing))
             .route(web::patch().to(publish::change_listing)),
     )
-    .service(api("/{slug}/upload", Reads::Public).route(web::post().to(publish::upload_archive)))
     .service(
-        api("/{slug}/unpublish", Reads::Public).route(web::post().to(publish::unpublish_listing)),
+        api(seen, prefix, "/{slug}/upload", Reads::Public)
+            .route(web::post().to(publish::upload_archive)),
     )
     .service(
-        api("/{slug}/republish", Reads::Public).route(web::post().to(publish::republish_listing)),
+        api(seen, prefix, "/{slug}/unpublish", Reads::Public)
+            .route(web::post().to(publish::unpublish_listing)),
+    )
+    .service(
+        api(seen, prefix, "/{slug}/republish", Reads::Public)
+            .route(web::post().to(publish::republish_listing)),
     )
     // GET only: a download link counts a download, so HEAD is no probe for it.
     .service(
-        api("/{slug}/download", Reads::Public).route(web::get().to(downloads::download_listing)),
+        api(seen, prefix, "/{slug}/download", Reads::Public)
+            .route(web::get().to(downloads::download_listing)),
     )
     .service(
-        api("/{slug}/reviews", Reads::Public)
+        api(seen, prefix, "/{slug}/reviews", Reads::Public)
             .route(read().to(reviews::list_reviews))
             .route(web::post().to(reviews::write_review)),
     );
@@ -113,123 +133,180 @@ fn listing_routes(cfg: &mut web::ServiceConfig) {
 /// Registers every route. Resources list their methods explicitly, so a wrong method
 /// answers 405 and an unknown path 404 (both enveloped by the middleware).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    register(cfg, &mut Seen::new());
+}
+
+/// Every path the route table registers, scope prefixes included (the OpenAPI coverage
+/// test compares them with the document).
+pub fn paths() -> Vec<String> {
+    let mut seen = Seen::new();
+    // Configuring an app runs the registrations at once; the app is never started.
+    drop(actix_web::App::new().configure(|cfg| register(cfg, &mut seen)));
+    seen
+}
+
+/// Registers every route, recording each path in `seen`.
+fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
     use Reads::{Public, SignedIn};
     // Neither limited nor authenticated: liveness and readiness. Signed file links are
     // not authenticated (the signature is the capability) and have their own tier.
-    cfg.service(web::resource("/health").route(read().to(health::get_health)))
-        .service(web::resource("/ready").route(read().to(health::get_ready)))
+    cfg.service(plain(seen, "", "/health").route(read().to(health::get_health)))
+        .service(plain(seen, "", "/ready").route(read().to(health::get_ready)))
+        .service(plain(seen, "", "/openapi.json").route(read().to(crate::openapi::serve_document)))
         .service(
-            limited("/v1/files/{version_id}/{file_name}", Reads::Files)
+            limited(seen, "", "/v1/files/{version_id}/{file_name}", Reads::Files)
                 .route(read().to(downloads::get_file)),
         )
-        .service(web::scope("/v1/skills").app_data(Kind(None)).configure(listing_routes))
+        .service(
+            web::scope("/v1/skills")
+                .app_data(Kind(None))
+                .configure(|cfg| listing_routes(cfg, seen, "/v1/skills")),
+        )
         .service(
             web::scope("/v1/agents")
                 .app_data(Kind(Some(ListingType::Agent)))
-                .configure(listing_routes),
+                .configure(|cfg| listing_routes(cfg, seen, "/v1/agents")),
         )
         // Signature-checked, not bearer-authenticated, not limited (Stripe retries).
         .service(
-            web::resource("/v1/webhooks/stripe").route(web::post().to(purchases::stripe_webhook)),
+            plain(seen, "", "/v1/webhooks/stripe").route(web::post().to(purchases::stripe_webhook)),
         )
-        .service(api("/v1/checkout", SignedIn).route(web::post().to(purchases::create_checkout)))
-        .service(api("/v1/purchases", SignedIn).route(read().to(purchases::list_purchases)))
         .service(
-            api("/v1/purchases/confirm", SignedIn).route(read().to(purchases::confirm_purchase)),
+            api(seen, "", "/v1/checkout", SignedIn)
+                .route(web::post().to(purchases::create_checkout)),
+        )
+        .service(
+            api(seen, "", "/v1/purchases", SignedIn).route(read().to(purchases::list_purchases)),
+        )
+        .service(
+            api(seen, "", "/v1/purchases/confirm", SignedIn)
+                .route(read().to(purchases::confirm_purchase)),
         )
         // The checkout session id is the capability.
         .service(
-            api("/v1/purchases/download", Public).route(read().to(purchases::download_purchase)),
+            api(seen, "", "/v1/purchases/download", Public)
+                .route(read().to(purchases::download_purchase)),
         )
         .service(
-            api("/v1/purchases/redeem", SignedIn).route(web::post().to(purchases::redeem_code)),
+            api(seen, "", "/v1/purchases/redeem", SignedIn)
+                .route(web::post().to(purchases::redeem_code)),
         )
         .service(
-            api("/v1/purchases/{purchase_id}/status", SignedIn)
+            api(seen, "", "/v1/purchases/{purchase_id}/status", SignedIn)
                 .route(read().to(purchases::get_purchase_status)),
         )
         .service(
-            api("/v1/installations", Public)
+            api(seen, "", "/v1/installations", Public)
                 .route(web::post().to(installations::record_installation)),
         )
         .service(
-            api("/v1/security/check/{content_hash}", Public).route(read().to(security::check_hash)),
+            api(seen, "", "/v1/security/check/{content_hash}", Public)
+                .route(read().to(security::check_hash)),
         )
         .service(
-            api("/v1/security/scan-package", Public).route(web::post().to(security::scan_package)),
+            api(seen, "", "/v1/security/scan-package", Public)
+                .route(web::post().to(security::scan_package)),
         )
-        .service(api("/v1/security/results/{slug}", Public).route(read().to(security::results)))
-        .service(api("/v1/search", Public).route(read().to(catalog::search_listings)))
-        .service(api("/v1/detail/{slug}", Public).route(read().to(catalog::get_detail)))
-        .service(api("/v1/categories", Public).route(read().to(catalog::list_categories)))
-        .service(api("/v1/platforms", Public).route(read().to(catalog::list_platforms)))
-        .service(api("/v1/sellers", Public).route(read().to(sellers::list_sellers)))
+        .service(
+            api(seen, "", "/v1/security/results/{slug}", Public)
+                .route(read().to(security::results)),
+        )
+        .service(api(seen, "", "/v1/search", Public).route(read().to(catalog::search_listings)))
+        .service(api(seen, "", "/v1/detail/{slug}", Public).route(read().to(catalog::get_detail)))
+        .service(api(seen, "", "/v1/categories", Public).route(read().to(catalog::list_categories)))
+        .service(api(seen, "", "/v1/platforms", Public).route(read().to(catalog::list_platforms)))
+        .service(api(seen, "", "/v1/sellers", Public).route(read().to(sellers::list_sellers)))
         // The caller's own seller resources, before `/v1/sellers/{slug}`: anonymous is 401.
-        .service(api("/v1/sellers/status", SignedIn).route(read().to(sellers::get_seller_status)))
         .service(
-            api("/v1/sellers/connect", SignedIn).route(web::post().to(sellers::connect_seller)),
+            api(seen, "", "/v1/sellers/status", SignedIn)
+                .route(read().to(sellers::get_seller_status)),
         )
-        .service(api("/v1/sellers/skills", SignedIn).route(read().to(sellers::list_own_listings)))
-        .service(api("/v1/sellers/earnings", SignedIn).route(read().to(sellers::get_earnings)))
-        .service(api("/v1/sellers/sales", SignedIn).route(read().to(sellers::list_sales)))
-        .service(api("/v1/sellers/revenue", SignedIn).route(read().to(sellers::get_revenue)))
         .service(
-            api("/v1/sellers/revenue/breakdown", SignedIn)
+            api(seen, "", "/v1/sellers/connect", SignedIn)
+                .route(web::post().to(sellers::connect_seller)),
+        )
+        .service(
+            api(seen, "", "/v1/sellers/skills", SignedIn)
+                .route(read().to(sellers::list_own_listings)),
+        )
+        .service(
+            api(seen, "", "/v1/sellers/earnings", SignedIn).route(read().to(sellers::get_earnings)),
+        )
+        .service(api(seen, "", "/v1/sellers/sales", SignedIn).route(read().to(sellers::list_sales)))
+        .service(
+            api(seen, "", "/v1/sellers/revenue", SignedIn).route(read().to(sellers::get_revenue)),
+        )
+        .service(
+            api(seen, "", "/v1/sellers/revenue/breakdown", SignedIn)
                 .route(read().to(sellers::get_revenue_breakdown)),
         )
-        .service(api("/v1/sellers/activity", SignedIn).route(read().to(sellers::list_activity)))
         .service(
-            api("/v1/sellers/next-payout", SignedIn).route(read().to(sellers::get_next_payout)),
+            api(seen, "", "/v1/sellers/activity", SignedIn)
+                .route(read().to(sellers::list_activity)),
         )
-        .service(api("/v1/sellers/{slug}", Public).route(read().to(sellers::get_seller)))
         .service(
-            api("/v1/sellers/{slug}/skills", Public).route(read().to(sellers::list_seller_skills)),
+            api(seen, "", "/v1/sellers/next-payout", SignedIn)
+                .route(read().to(sellers::get_next_payout)),
         )
-        .service(api("/v1/auth/cli-token", SignedIn).route(web::post().to(auth::create_cli_token)))
+        .service(api(seen, "", "/v1/sellers/{slug}", Public).route(read().to(sellers::get_seller)))
         .service(
-            api("/v1/auth/revoke-cli-token", SignedIn)
+            api(seen, "", "/v1/sellers/{slug}/skills", Public)
+                .route(read().to(sellers::list_seller_skills)),
+        )
+        .service(
+            api(seen, "", "/v1/auth/cli-token", SignedIn)
+                .route(web::post().to(auth::create_cli_token)),
+        )
+        .service(
+            api(seen, "", "/v1/auth/revoke-cli-token", SignedIn)
                 .route(web::post().to(auth::revoke_cli_token)),
         )
-        .service(api("/v1/auth/me", SignedIn).route(read().to(auth::get_me)))
+        .service(api(seen, "", "/v1/auth/me", SignedIn).route(read().to(auth::get_me)))
         .service(
-            api("/v1/users/profile", SignedIn)
+            api(seen, "", "/v1/users/profile", SignedIn)
                 .route(read().to(users::get_profile))
                 .route(web::patch().to(users::update_profile)),
         )
         // Browser pages: limited, no bearer token (they read the session cookie).
-        .service(web::resource("/static/site.css").route(read().to(site::stylesheet)))
-        .service(limited("/skills/{slug}", Public).route(read().to(site::listing)))
+        .service(plain(seen, "", "/static/site.css").route(read().to(site::stylesheet)))
+        .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))
         .service(
-            web::scope("/agents")
-                .app_data(Kind(Some(ListingType::Agent)))
-                .service(limited("/{slug}", Public).route(read().to(site::listing))),
+            web::scope("/agents").app_data(Kind(Some(ListingType::Agent))).service(
+                limited(seen, "/agents", "/{slug}", Public).route(read().to(site::listing)),
+            ),
         )
-        .service(limited("/purchase/success", Public).route(read().to(site::purchase_success)))
-        .service(limited("/onboarding", Public).route(read().to(site::onboarding)))
-        .service(limited("/onboarding/done", Public).route(read().to(site::onboarding_done)))
         .service(
-            limited("/sandbox/onboarding/{account_id}", Public)
+            limited(seen, "", "/purchase/success", Public).route(read().to(site::purchase_success)),
+        )
+        .service(limited(seen, "", "/onboarding", Public).route(read().to(site::onboarding)))
+        .service(
+            limited(seen, "", "/onboarding/done", Public).route(read().to(site::onboarding_done)),
+        )
+        .service(
+            limited(seen, "", "/sandbox/onboarding/{account_id}", Public)
                 .route(read().to(site::sandbox_onboarding)),
         )
         .service(
-            limited("/sandbox/onboarding/{account_id}/complete", Public)
+            limited(seen, "", "/sandbox/onboarding/{account_id}/complete", Public)
                 .route(web::post().to(site::sandbox_complete_onboarding)),
         )
         .service(
-            limited("/sandbox/checkout/{session_id}", Public)
+            limited(seen, "", "/sandbox/checkout/{session_id}", Public)
                 .route(read().to(site::sandbox_checkout)),
         )
         .service(
-            limited("/sandbox/checkout/{session_id}/pay", Public)
+            limited(seen, "", "/sandbox/checkout/{session_id}/pay", Public)
                 .route(web::post().to(site::sandbox_pay)),
         )
         .service(
-            limited("/sandbox/checkout/{session_id}/cancel", Public)
+            limited(seen, "", "/sandbox/checkout/{session_id}/cancel", Public)
                 .route(web::post().to(site::sandbox_cancel)),
         )
-        .service(limited("/auth/cli-callback", Public).route(read().to(login::cli_callback)))
         .service(
-            limited("/sign-in", Public)
+            limited(seen, "", "/auth/cli-callback", Public).route(read().to(login::cli_callback)),
+        )
+        .service(
+            limited(seen, "", "/sign-in", Public)
                 .route(read().to(login::sign_in_form))
                 .route(web::post().to(login::sign_in)),
         );

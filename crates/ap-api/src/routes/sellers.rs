@@ -11,18 +11,33 @@ use ap_domain::FieldError;
 use ap_domain::analytics::{DateRange, Period};
 use ap_domain::page::{Page, PageRequest};
 use ap_domain::wire::{
-    Activity, Earnings, NextPayout, OwnListing, Revenue, RevenueBreakdown, Sale, SellerListing,
-    SellerProfile, SellerStatus, SellerSummary,
+    Activity, Earnings, NextPayout, OnboardingStarted, OwnListing, Revenue, RevenueBreakdown, Sale,
+    SellerListing, SellerProfile, SellerStatus, SellerSummary,
 };
 use serde_json::{Map, Value};
 
 use crate::auth::Authenticated;
 
 use crate::error::ApiError;
+use crate::openapi::{DateRangeQuery, ErrorBody, PageQuery};
 use crate::query::{RawQuery, param};
 use crate::state::AppState;
 
 /// `GET /v1/sellers`: sellers, most downloaded first.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers",
+    tag = "sellers",
+    params(
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of sellers (users with at least one live \
+            listing), most downloaded first", body = Page<SellerSummary>),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn list_sellers(
     state: Data<AppState>,
     query: RawQuery,
@@ -32,6 +47,22 @@ pub async fn list_sellers(
 }
 
 /// `GET /v1/sellers/{slug}`: a seller's public profile with their live listings.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/{slug}",
+    tag = "sellers",
+    params(
+        ("slug" = String, Path, description = "The seller's `display_name_slug`"),
+    ),
+    responses(
+        (status = 200, description = "The seller's public profile with up to 100 live \
+            listings, most popular first", body = SellerProfile),
+        (status = "default", description = "An error in the contract's envelope (404 \
+            `SELLER_NOT_FOUND` for an unknown slug or a user without a live listing)",
+            body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn get_seller(
     state: Data<AppState>,
     slug: Path<String>,
@@ -40,6 +71,23 @@ pub async fn get_seller(
 }
 
 /// `GET /v1/sellers/{slug}/skills`: a page of a seller's live listings with scan results.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/{slug}/skills",
+    tag = "sellers",
+    params(
+        ("slug" = String, Path, description = "The seller's `display_name_slug`"),
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of the seller's live listings, most popular \
+            first, each with the live version's scan findings and score",
+            body = Page<SellerListing>),
+        (status = "default", description = "An error in the contract's envelope (404 \
+            `SELLER_NOT_FOUND`)", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn list_seller_skills(
     state: Data<AppState>,
     slug: Path<String>,
@@ -50,6 +98,18 @@ pub async fn list_seller_skills(
 }
 
 /// `GET /v1/sellers/status`: the caller's payment account state.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/status",
+    tag = "onboarding",
+    responses(
+        (status = 200, description = "The caller's payment account state (refreshed from the \
+            provider first while any flag is off)", body = SellerStatus),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_seller_status(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -57,8 +117,44 @@ pub async fn get_seller_status(
     Ok(Json(state.market().sellers().status(caller.user_id.into()).await?))
 }
 
+/// The body of `POST /v1/sellers/connect`: optional (no body, or an empty one, is
+/// accepted); when present a JSON object with any of these fields (unknown fields are
+/// refused, every bad field is reported at once).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes a body the handler reads field by field.
+pub struct SellerConnectBody {
+    /// Where the provider sends the seller after the onboarding form: an allowed redirect
+    /// URL (an absolute `http` or `https` URL of at most 2,000 bytes, without user name or
+    /// password, on this server's origin, a loopback host or a configured redirect
+    /// origin); default `{public_url}/onboarding/done`. An empty string counts as absent.
+    #[schema(max_length = 2000)]
+    return_url: Option<String>,
+    /// Where an expired onboarding link leads: an allowed redirect URL, as `return_url`;
+    /// default `{public_url}/onboarding`.
+    #[schema(max_length = 2000)]
+    refresh_url: Option<String>,
+}
+
 /// `POST /v1/sellers/connect` (201): the caller's connected account and an onboarding
 /// link.
+#[utoipa::path(
+    post,
+    path = "/v1/sellers/connect",
+    tag = "onboarding",
+    request_body(
+        content = Option<SellerConnectBody>,
+        content_type = "application/json",
+        description = "Optional: no body (`Content-Length: 0`, no `Content-Type`), or a JSON \
+                       object with the redirect URLs"
+    ),
+    responses(
+        (status = 201, description = "The caller's connected account exists (created on the \
+            first call) and a fresh onboarding link for it", body = OnboardingStarted),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn connect_seller(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -87,6 +183,22 @@ fn range(
 }
 
 /// `GET /v1/sellers/skills`: the caller's listings in every state, with their figures.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/skills",
+    tag = "seller-figures",
+    params(
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of the caller's listings, skills and agents, in \
+            every state, most recently created first, with their figures over all time",
+            body = Page<OwnListing>),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list_own_listings(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -97,6 +209,18 @@ pub async fn list_own_listings(
 }
 
 /// `GET /v1/sellers/earnings`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/earnings",
+    tag = "seller-figures",
+    responses(
+        (status = 200, description = "The caller's totals over every sale, with the pending \
+            and available payout amounts", body = Earnings),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_earnings(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -105,6 +229,18 @@ pub async fn get_earnings(
 }
 
 /// `GET /v1/sellers/next-payout`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/next-payout",
+    tag = "seller-figures",
+    responses(
+        (status = 200, description = "The caller's next payout: its expected day and amount",
+            body = NextPayout),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_next_payout(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -113,6 +249,26 @@ pub async fn get_next_payout(
 }
 
 /// `GET /v1/sellers/sales?from=&to=&skill=&limit=&offset=`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/sales",
+    tag = "seller-figures",
+    params(
+        DateRangeQuery,
+        ("skill" = Option<String>, Query,
+            description = "Only the sales of this one of the caller's listings (any state); a \
+                           slug naming none of them answers an empty page"),
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of the caller's sales in the range (default the \
+            last 30 days), newest first; a refunded sale stays under the day it was paid, with \
+            status `refunded`", body = Page<Sale>),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list_sales(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -135,6 +291,25 @@ pub async fn list_sales(
 }
 
 /// `GET /v1/sellers/revenue?period=day|week|month&from=&to=`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/revenue",
+    tag = "seller-figures",
+    params(
+        ("period" = Option<String>, Query,
+            description = "`day` (the default), `week` (Monday to Sunday) or `month`, any case; \
+                           a bad value is a 422 reported alone, before the range is checked"),
+        DateRangeQuery,
+    ),
+    responses(
+        (status = 200, description = "One point per period touching the range (default the \
+            last 30 days for `day`, 84 for `week`, 366 for `month`), oldest first, periods \
+            without sales as zeros, and the range's totals", body = Revenue),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_revenue(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -155,6 +330,22 @@ pub async fn get_revenue(
 }
 
 /// `GET /v1/sellers/revenue/breakdown?from=&to=`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/revenue/breakdown",
+    tag = "seller-figures",
+    params(
+        DateRangeQuery,
+    ),
+    responses(
+        (status = 200, description = "One item per listing with a sale in the range (default \
+            the last 30 days; unpublished listings included), the most net first, ties by \
+            slug; not paginated", body = RevenueBreakdown),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_revenue_breakdown(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -165,6 +356,22 @@ pub async fn get_revenue_breakdown(
 }
 
 /// `GET /v1/sellers/activity?limit=&offset=`: newest first.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/sellers/activity",
+    tag = "seller-figures",
+    params(
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of what happened to the caller's listings \
+            (sales, refunds, installs, published versions, blocked scans, reviews), newest \
+            first", body = Page<Activity>),
+        (status = "default", description = "An error in the contract's envelope (401 \
+            `UNAUTHORIZED` without a token)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list_activity(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

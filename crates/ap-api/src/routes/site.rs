@@ -15,6 +15,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::kind::Kind;
+use crate::openapi::ErrorBody;
 use crate::pages::{self, csrf_ok, csrf_token, forget_csrf, html, message, redirect, signed_in};
 use crate::query::{RawQuery, param};
 use crate::state::AppState;
@@ -26,6 +27,17 @@ fn price(cents: i64, currency: &str) -> String {
 }
 
 /// `GET /static/site.css`.
+#[utoipa::path(
+    method(get, head),
+    path = "/static/site.css",
+    tag = "pages",
+    responses(
+        (status = 200, description = "The stylesheet of every page", content_type = "text/css",
+            body = String,
+            headers(("Cache-Control" = String, description = "`public, max-age=3600`"))),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    )
+)]
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
@@ -64,6 +76,30 @@ fn listing_page(detail: &ListingDetail, notice: Option<&str>, status: StatusCode
 }
 
 /// `GET /skills/{slug}` and `GET /agents/{slug}` (`?action=buy` to buy).
+#[utoipa::path(
+    method(get, head),
+    path = "/skills/{slug}",
+    tag = "pages",
+    params(
+        ("slug" = String, Path, description = "The listing's slug"),
+        ("action" = Option<String>, Query, description = "`buy` to buy a paid listing (GET \
+            only; ignored on a free listing and on HEAD)"),
+        ("__session" = Option<String>, Cookie,
+            description = "The session JWT that sign-in set (to buy)"),
+    ),
+    responses(
+        (status = 200, description = "The page of a live listing (skills and agents here, \
+            agents only under `/agents/{slug}`), with a notice when a Buy was refused",
+            content_type = "text/html", body = String),
+        (status = 303, description = "`action=buy` on a paid listing: to the checkout when \
+            signed in, else to the sign-in page, which continues back here",
+            headers(("Location" = String, description = "The checkout, or the sign-in page"))),
+        (status = "default", description = "A refusal: an HTML page (404: no live listing of that \
+            type with that slug; 401: buying while not signed in and no sign-in page is \
+            configured); other errors (rate limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn listing(
     req: HttpRequest,
     state: Data<AppState>,
@@ -121,6 +157,24 @@ struct SuccessPage<'a> {
 
 /// `GET /purchase/success?session_id=`: settles the checkout, then shows the status, the
 /// license code and the install command.
+#[utoipa::path(
+    method(get, head),
+    path = "/purchase/success",
+    tag = "pages",
+    params(
+        ("session_id" = String, Query, min_length = 1,
+            description = "The checkout session id (the capability)"),
+    ),
+    responses(
+        (status = 200, description = "The purchase's status (settled from the payment gateway \
+            while pending); once completed, the license code and the install commands",
+            content_type = "text/html", body = String),
+        (status = "default", description = "A refusal: an HTML page (400: no `session_id`; 404: no \
+            purchase has that session; 503: the gateway or the database failed); other errors \
+            (rate limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn purchase_success(state: Data<AppState>, query: RawQuery) -> HttpResponse {
     let Some(session_id) = param(&query, "session_id").filter(|s| !s.is_empty()) else {
         return message(StatusCode::BAD_REQUEST, "No purchase", "This page needs a checkout.");
@@ -165,6 +219,23 @@ fn sandbox_path(session_id: &str) -> String {
 }
 
 /// `GET /sandbox/checkout/{session_id}`: the sandbox's payment page.
+#[utoipa::path(
+    method(get, head),
+    path = "/sandbox/checkout/{session_id}",
+    tag = "pages",
+    params(("session_id" = String, Path, description = "The sandbox checkout session id")),
+    responses(
+        (status = 200, description = "The payment page of a pending purchase (Pay and Cancel \
+            forms), or a \"Checkout closed\" page when it is no longer pending",
+            content_type = "text/html", body = String,
+            headers(("Set-Cookie" = String, description = "The CSRF cookie `ap_csrf` (path \
+                `/sandbox/checkout/{session_id}`) on the payment page"))),
+        (status = "default", description = "A refusal: a 404 HTML page (payments go through \
+            Stripe; no purchase has that session); other errors (rate limiting) in the contract's \
+            envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sandbox_checkout(state: Data<AppState>, session_id: Path<String>) -> HttpResponse {
     let commerce = state.market().commerce();
     if commerce.gateway().sandbox().is_none() {
@@ -188,13 +259,42 @@ pub async fn sandbox_checkout(state: Data<AppState>, session_id: Path<String>) -
 }
 
 /// The sandbox's form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SandboxForm {
+    /// The form's CSRF token (must match the `ap_csrf` cookie).
     csrf: String,
 }
 
 /// `POST /sandbox/checkout/{session_id}/pay`: marks the sandbox session paid, fulfils it
 /// through the same path as a Stripe webhook, and continues to the success URL.
+#[utoipa::path(
+    post,
+    path = "/sandbox/checkout/{session_id}/pay",
+    tag = "pages",
+    params(
+        ("session_id" = String, Path, description = "The sandbox checkout session id"),
+        ("ap_csrf" = String, Cookie, description = "The CSRF cookie the page set"),
+    ),
+    request_body(
+        content = SandboxForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The page's form"
+    ),
+    responses(
+        (status = 303, description = "Paid and fulfilled (a failure to fulfil is logged; the \
+            success page tries again): to the checkout's success URL with the session id \
+            filled in",
+            headers(
+                ("Location" = String, description = "Where to continue"),
+                ("Set-Cookie" = String, description = "The CSRF cookie removed")
+            )),
+        (status = "default", description = "A refusal: an HTML page (400: the CSRF token is \
+            missing or does not match; 404: payments go through Stripe, or the sandbox does not \
+            know the session); a body that is not such a form, and other errors (rate limiting), \
+            in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sandbox_pay(
     req: HttpRequest,
     state: Data<AppState>,
@@ -205,6 +305,32 @@ pub async fn sandbox_pay(
 }
 
 /// `POST /sandbox/checkout/{session_id}/cancel`: back to the cancel URL.
+#[utoipa::path(
+    post,
+    path = "/sandbox/checkout/{session_id}/cancel",
+    tag = "pages",
+    params(
+        ("session_id" = String, Path, description = "The sandbox checkout session id"),
+        ("ap_csrf" = String, Cookie, description = "The CSRF cookie the page set"),
+    ),
+    request_body(
+        content = SandboxForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The page's form"
+    ),
+    responses(
+        (status = 303, description = "To the checkout's cancel URL; the purchase stays pending",
+            headers(
+                ("Location" = String, description = "Where to continue"),
+                ("Set-Cookie" = String, description = "The CSRF cookie removed")
+            )),
+        (status = "default", description = "A refusal: an HTML page (400: the CSRF token is \
+            missing or does not match; 404: payments go through Stripe, or the sandbox does not \
+            know the session); a body that is not such a form, and other errors (rate limiting), \
+            in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sandbox_cancel(
     req: HttpRequest,
     state: Data<AppState>,
@@ -242,6 +368,25 @@ async fn sandbox_action(
 
 /// `GET /onboarding`: the refresh URL of onboarding links: a fresh link for the signed-in
 /// seller (links expire within minutes), or sign-in first.
+#[utoipa::path(
+    method(get, head),
+    path = "/onboarding",
+    tag = "pages",
+    params(
+        ("__session" = Option<String>, Cookie,
+            description = "The session JWT that sign-in set"),
+    ),
+    responses(
+        (status = 303, description = "Signed in: to a fresh onboarding link (the payment \
+            account is created on first use). Not signed in: to the sign-in page, which \
+            continues back here",
+            headers(("Location" = String, description = "The onboarding link, or sign-in"))),
+        (status = "default", description = "A refusal: an HTML page (401: not signed in and no \
+            sign-in page is configured; 503: the link could not be made); other errors (rate \
+            limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn onboarding(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let Some(caller) = signed_in(&req, &state).await else {
         let back = format!("{}/onboarding", state.config().public_url);
@@ -265,6 +410,16 @@ pub async fn onboarding(req: HttpRequest, state: Data<AppState>) -> HttpResponse
 }
 
 /// `GET /onboarding/done`: where onboarding returns.
+#[utoipa::path(
+    method(get, head),
+    path = "/onboarding/done",
+    tag = "pages",
+    responses(
+        (status = 200, description = "The \"Onboarding submitted\" page (changes nothing)",
+            content_type = "text/html", body = String),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    )
+)]
 pub async fn onboarding_done() -> HttpResponse {
     message(
         StatusCode::OK,
@@ -286,6 +441,21 @@ fn onboarding_path(account_id: &str) -> String {
 }
 
 /// `GET /sandbox/onboarding/{account_id}`: the sandbox's onboarding page.
+#[utoipa::path(
+    method(get, head),
+    path = "/sandbox/onboarding/{account_id}",
+    tag = "pages",
+    params(("account_id" = String, Path, description = "The sandbox account")),
+    responses(
+        (status = 200, description = "The onboarding page with its Complete onboarding form \
+            (shown for any account id)", content_type = "text/html", body = String,
+            headers(("Set-Cookie" = String, description = "The CSRF cookie `ap_csrf` (path \
+                `/sandbox/onboarding/{account_id}`)"))),
+        (status = "default", description = "A refusal: a 404 HTML page (onboarding goes through \
+            Stripe); other errors (rate limiting) in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sandbox_onboarding(state: Data<AppState>, account_id: Path<String>) -> HttpResponse {
     if state.market().commerce().gateway().sandbox().is_none() {
         return message(StatusCode::NOT_FOUND, "Not found", "Onboarding here goes through Stripe.");
@@ -299,6 +469,34 @@ pub async fn sandbox_onboarding(state: Data<AppState>, account_id: Path<String>)
 
 /// `POST /sandbox/onboarding/{account_id}/complete`: enables charges and payouts, stores
 /// the account's new state, and continues to the return URL.
+#[utoipa::path(
+    post,
+    path = "/sandbox/onboarding/{account_id}/complete",
+    tag = "pages",
+    params(
+        ("account_id" = String, Path, description = "The sandbox account"),
+        ("ap_csrf" = String, Cookie, description = "The CSRF cookie the page set"),
+    ),
+    request_body(
+        content = SandboxForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The page's form"
+    ),
+    responses(
+        (status = 303, description = "Charges and payouts enabled and stored: to the return \
+            URL of the account's last onboarding link (`/onboarding/done` when none is \
+            known)",
+            headers(
+                ("Location" = String, description = "Where to continue"),
+                ("Set-Cookie" = String, description = "The CSRF cookie removed")
+            )),
+        (status = "default", description = "A refusal: an HTML page (400: the CSRF token is \
+            missing or does not match; 404: onboarding goes through Stripe, or the sandbox does \
+            not know the account); a body that is not such a form, and other errors (rate \
+            limiting), in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn sandbox_complete_onboarding(
     req: HttpRequest,
     state: Data<AppState>,

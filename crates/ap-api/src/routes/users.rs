@@ -7,9 +7,20 @@ use serde_json::{Map, Value};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// `GET /v1/users/profile`.
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/users/profile",
+    tag = "users",
+    responses(
+        (status = 200, description = "The caller's own profile", body = Profile),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get_profile(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -17,8 +28,50 @@ pub async fn get_profile(
     Ok(Json(state.market().accounts().profile(caller.user_id.into()).await?))
 }
 
+/// The body of `PATCH /v1/users/profile` (read field by field; any other field, or any bad
+/// value, answers 422 and changes nothing; an empty object changes nothing).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes a body the handler reads field by field.
+pub struct ProfileChangesBody {
+    /// The public name, 2–50 characters; it cannot be cleared (null is refused). Its slug
+    /// follows it until the user owns a listing.
+    #[schema(min_length = 2, max_length = 50)]
+    display_name: Option<String>,
+    /// At most 2,000 characters; `""` or null clears it.
+    #[schema(max_length = 2000)]
+    bio: Option<String>,
+    /// An `http` or `https` URL with a host and no user name or password, at most 500
+    /// characters; `""` or null clears it.
+    #[schema(max_length = 500)]
+    website_url: Option<String>,
+    /// As `website_url`.
+    #[schema(max_length = 500)]
+    github_url: Option<String>,
+    /// As `website_url`.
+    #[schema(max_length = 500)]
+    linkedin_url: Option<String>,
+    /// As `website_url`.
+    #[schema(max_length = 500)]
+    twitter_url: Option<String>,
+}
+
 /// `PATCH /v1/users/profile`: only the listed fields; anything else is 422 and changes
 /// nothing.
+#[utoipa::path(
+    patch,
+    path = "/v1/users/profile",
+    tag = "users",
+    request_body(
+        content = ProfileChangesBody,
+        content_type = "application/json",
+        description = "Any of the profile's editable fields, and no others"
+    ),
+    responses(
+        (status = 200, description = "The whole profile, as `GET` answers it", body = Profile),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn update_profile(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

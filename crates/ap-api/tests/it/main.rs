@@ -11,6 +11,7 @@ mod downloads;
 mod errors;
 mod login;
 mod onboarding;
+mod openapi;
 mod outages;
 mod publishing;
 mod ratelimit;
