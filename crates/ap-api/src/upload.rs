@@ -1,17 +1,24 @@
 //! Receiving archives: multipart bodies streamed part by part into a staging file, with
 //! the size cap enforced before anything is buffered — a declared `Content-Length` over
 //! the cap is refused before the body is read, and a body that grows past it while
-//! streaming is refused as soon as it does (413 either way).
+//! streaming is refused as soon as it does (413 either way). A body that ends where the
+//! multipart reader still waits for data (cut right after a part's data, before the next
+//! boundary) is refused as malformed at once; the reader alone would wait forever.
 
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::HttpRequest;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::web::Payload;
+use actix_web::web::{Bytes, Payload};
 use ap_domain::{Code, FieldError};
 use ap_market::blobs::{BlobStore, Staged, Staging};
-use futures_util::StreamExt;
+use futures_util::Stream;
 
 use crate::error::ApiError;
 use crate::middleware::body_timed_out;
@@ -69,6 +76,39 @@ fn malformed(error: MultipartError) -> ApiError {
     }
 }
 
+/// The request body, remembering when it has ended.
+struct Watched {
+    inner: Payload,
+    ended: Arc<AtomicBool>,
+}
+
+impl Stream for Watched {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(None) = next {
+            self.ended.store(true, Ordering::SeqCst);
+        }
+        next
+    }
+}
+
+/// The next item of `items` (the parts, or a part's chunks), or `Incomplete` when the
+/// reader waits for more of a body that has ended: nothing could wake it again.
+async fn next_of<S, T>(items: &mut S, ended: &AtomicBool) -> Option<Result<T, MultipartError>>
+where
+    S: Stream<Item = Result<T, MultipartError>> + Unpin,
+{
+    futures_util::future::poll_fn(|cx| match Pin::new(&mut *items).poll_next(cx) {
+        Poll::Pending if ended.load(Ordering::SeqCst) => {
+            Poll::Ready(Some(Err(MultipartError::Incomplete)))
+        }
+        other => other,
+    })
+    .await
+}
+
 /// Reads a multipart body: the part named `file_part` is streamed to staging (at most
 /// one such part), the parts named in `text_parts` are kept as text, others are drained
 /// (counted against the cap).
@@ -80,10 +120,12 @@ pub async fn receive(
     text_parts: &[&str],
 ) -> Result<Received, ApiError> {
     check_declared_length(req)?;
-    let mut multipart = Multipart::new(req.headers(), payload);
+    let ended = Arc::new(AtomicBool::new(false));
+    let body = Watched { inner: payload, ended: Arc::clone(&ended) };
+    let mut multipart = Multipart::new(req.headers(), body);
     let mut received = Received { file: None, fields: HashMap::new() };
     let mut other_bytes: u64 = 0;
-    while let Some(field) = multipart.next().await {
+    while let Some(field) = next_of(&mut multipart, &ended).await {
         let mut field = field.map_err(malformed)?;
         let name = field.name().unwrap_or_default().to_owned();
         if name == file_part {
@@ -95,7 +137,7 @@ pub async fn receive(
                 )));
             }
             let mut staging = Staging::new(&blobs.staging_dir(), MAX_ARCHIVE_BYTES).await?;
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = next_of(&mut field, &ended).await {
                 let chunk = chunk.map_err(malformed)?;
                 staging.write(&chunk).await?;
             }
@@ -104,7 +146,7 @@ pub async fn receive(
         } else {
             let keep = text_parts.contains(&name.as_str());
             let mut text = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = next_of(&mut field, &ended).await {
                 let chunk = chunk.map_err(malformed)?;
                 other_bytes += chunk.len() as u64;
                 if other_bytes > MAX_OVERHEAD_BYTES {

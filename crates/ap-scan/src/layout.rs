@@ -254,7 +254,8 @@ fn unlisted(detail: &str) -> Finding {
 
 /// Checks the archive's structure; answers the first finding that blocks it, `None` for
 /// a plain archive. Bytes without an end record are left to the ZIP reader (not a ZIP).
-pub(crate) fn check(bytes: &[u8]) -> Option<Finding> {
+/// Public for the `zip_structure` fuzz target; [`crate::archive::read`] calls it first.
+pub fn check(bytes: &[u8]) -> Option<Finding> {
     structure(bytes).err().map(|finding| *finding)
 }
 

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod archive;
-mod layout;
+pub mod layout;
 pub mod manifest;
 pub mod report;
 pub mod rules;

@@ -115,3 +115,20 @@ async fn a_stalled_upload_is_cut_off_and_leaves_no_staging_file(app: TestApp) {
         .unwrap_or_default();
     assert!(left.is_empty(), "staging files left behind: {left:?}");
 }
+
+/// A multipart body that ends right after a part's data, before the next boundary, once
+/// left the multipart reader waiting forever for bytes that could not come (found by the
+/// `multipart` fuzz target): it is refused as malformed at once.
+#[actix_web::test]
+async fn a_body_cut_after_a_part_is_refused_not_hung() {
+    let app = TestApp::sqlite().await;
+    let body = "--cut\r\nContent-Disposition: form-data; name=\"package\"; \
+                filename=\"p.zip\"\r\nContent-Type: application/zip\r\n\r\nPK\r\n";
+    let request = app
+        .client
+        .post(format!("{}/v1/security/scan-package", app.base))
+        .header("content-type", "multipart/form-data; boundary=cut")
+        .body(body);
+    let res = tokio::time::timeout(HUNG, app.send(request)).await.expect("an answer, not a hang");
+    res.assert_coded(400, "BAD_REQUEST");
+}
