@@ -39,6 +39,8 @@ pub enum Reads {
     /// Signed file links: their own tier, by client IP only (the signature is the
     /// capability; no bearer token is looked at).
     Files,
+    /// Administration: every method counts against the admin tier, by user.
+    Admin,
 }
 
 /// The client's address: the socket peer, or the right-most `X-Forwarded-For` address
@@ -80,6 +82,7 @@ pub async fn rate_limit(
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let tier = match (is_read, reads) {
         (_, Reads::Files) => Tier::Files,
+        (_, Reads::Admin) => Tier::Admin,
         (false, _) => Tier::Write,
         (true, Reads::Public) => Tier::PublicRead,
         (true, Reads::SignedIn) => Tier::AuthenticatedRead,

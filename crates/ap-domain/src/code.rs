@@ -88,6 +88,8 @@ pub enum Code {
     InstallRequired,
     /// The review text failed the security scan (with findings).
     ReviewTextRejected,
+    /// A report's note has a block-worthy prompt-injection finding.
+    ReportTextRejected,
     /// Unexpected failure; the cause is in the log under the request id.
     Internal,
     /// A dependency (the database) is unavailable.
@@ -96,7 +98,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 41] = [
+    pub const ALL: [Code; 42] = [
         Code::BadRequest,
         Code::DisplayNameRequired,
         Code::NotForSale,
@@ -133,6 +135,7 @@ impl Code {
         Code::ValidationError,
         Code::ListingTextRejected,
         Code::ReviewTextRejected,
+        Code::ReportTextRejected,
         Code::RateLimited,
         Code::Internal,
         Code::PaymentProviderError,
@@ -173,7 +176,10 @@ impl Code {
             Code::RequestTimeout => 408,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
-            Code::ValidationError | Code::ListingTextRejected | Code::ReviewTextRejected => 422,
+            Code::ValidationError
+            | Code::ListingTextRejected
+            | Code::ReviewTextRejected
+            | Code::ReportTextRejected => 422,
             Code::RateLimited => 429,
             Code::Internal => 500,
             Code::PaymentProviderError => 502,
@@ -225,6 +231,7 @@ impl Code {
             Code::PaymentProviderUnavailable => "PAYMENT_PROVIDER_UNAVAILABLE",
             Code::InstallRequired => "INSTALL_REQUIRED",
             Code::ReviewTextRejected => "REVIEW_TEXT_REJECTED",
+            Code::ReportTextRejected => "REPORT_TEXT_REJECTED",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod page;
 pub mod platform;
 pub mod publishing;
+pub mod reports;
 pub mod reviews;
 pub mod search;
 pub mod slug;

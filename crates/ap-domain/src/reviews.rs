@@ -23,6 +23,30 @@ pub fn is_hidden(c: char) -> bool {
     )
 }
 
+/// The optional text field `name` of `body`, stripped of hidden characters and then of
+/// surrounding blanks (`None` when nothing is left), at most `max` characters; a failure
+/// goes to `errors`. Reviews and abuse reports read their text this way.
+pub fn visible_text(
+    errors: &mut FieldErrors,
+    body: &Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> Option<String> {
+    let text = errors
+        .check(body_text(name, body.get(name).unwrap_or(&Value::Null)))
+        .flatten()
+        .map(|t| t.chars().filter(|c| !is_hidden(*c)).collect::<String>().trim().to_owned())
+        .filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > max) {
+        errors.push(FieldError::body(
+            name,
+            "string_too_long",
+            format!("String should have at most {max} characters"),
+        ));
+    }
+    text
+}
+
 /// A review as submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewInput {
@@ -64,18 +88,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<ReviewInput, FieldErrors> {
             }
         },
     };
-    let text = errors
-        .check(body_text("text", body.get("text").unwrap_or(&Value::Null)))
-        .flatten()
-        .map(|t| t.chars().filter(|c| !is_hidden(*c)).collect::<String>().trim().to_owned())
-        .filter(|t| !t.is_empty());
-    if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
-        errors.push(FieldError::body(
-            "text",
-            "string_too_long",
-            format!("String should have at most {MAX_TEXT_CHARS} characters"),
-        ));
-    }
+    let text = visible_text(&mut errors, body, "text", MAX_TEXT_CHARS);
     errors.finish(|| ReviewInput { rating: rating.unwrap_or_default(), text })
 }
 

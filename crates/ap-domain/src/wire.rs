@@ -823,3 +823,46 @@ pub struct ReviewsPage {
     /// How many ratings.
     pub rating_count: i64,
 }
+
+/// One entry of the audit log (`GET /v1/admin/audit`): an administrative action and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Entry id.
+    pub id: String,
+    /// When the action was taken.
+    pub at: DateTime<Utc>,
+    /// Who took it: an administrator's user id, or `command-line` for the server's own
+    /// commands (`api-server admin …`).
+    pub actor: String,
+    /// What was done, e.g. `role.grant`.
+    pub action: String,
+    /// What it was done to, e.g. `user:<id>`.
+    pub target: String,
+    /// The reason given (every action requires one).
+    pub reason: String,
+}
+
+/// An abuse report: `POST /v1/skills/{slug}/report` answers the reporter's, and
+/// `GET /v1/admin/reports` lists them for administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AbuseReport {
+    /// Report id.
+    pub id: String,
+    /// The reported listing.
+    pub listing_slug: String,
+    /// Who reported it.
+    pub reporter_id: String,
+    /// One of `malware`, `prompt_injection`, `credential_theft`, `copyright`, `spam`,
+    /// `misleading`, `other`.
+    pub reason: String,
+    /// The reporter's note, if any.
+    pub text: Option<String>,
+    /// `open` or `closed`.
+    pub status: String,
+    /// When it was filed.
+    pub created_at: DateTime<Utc>,
+    /// When an administrator closed it.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The administrator's reason for closing it.
+    pub resolution: Option<String>,
+}

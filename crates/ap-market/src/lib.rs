@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
+pub mod admin;
 pub mod blobs;
 pub mod cache;
 pub mod catalog;
@@ -12,6 +13,7 @@ pub mod installations;
 pub mod payments;
 pub mod present;
 pub mod publishing;
+pub mod reports;
 pub mod reviews;
 pub mod scan_queue;
 pub mod scans;
@@ -27,6 +29,7 @@ use ap_search::{SearchError, SearchIndex};
 use ap_store::{Db, StoreError};
 
 use crate::accounts::Accounts;
+use crate::admin::Admin;
 use crate::blobs::BlobStore;
 use crate::cache::CatalogCache;
 use crate::catalog::Catalog;
@@ -37,6 +40,7 @@ use crate::indexer::{IndexError, Indexer};
 use crate::installations::Installations;
 use crate::payments::PaymentGateway;
 use crate::publishing::Publisher;
+use crate::reports::Reports;
 use crate::reviews::Reviews;
 use crate::scans::Scans;
 use crate::sellers::Sellers;
@@ -58,6 +62,9 @@ pub struct MarketConfig {
     /// Folder of this instance's search index (emptied at start; rebuilt from the
     /// store), or `None` to keep it in memory.
     pub search_dir: Option<PathBuf>,
+    /// E-mail addresses whose accounts are administrators by configuration
+    /// (`auth.admins`), besides those granted the role on the command line.
+    pub admins: Vec<String>,
 }
 
 impl Default for MarketConfig {
@@ -67,6 +74,7 @@ impl Default for MarketConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             download_link_ttl: Duration::from_secs(300),
             extra_redirect_origins: Vec::new(),
+            admins: Vec::new(),
             search_dir: None,
         }
     }
@@ -98,6 +106,8 @@ pub struct Market {
     installations: Installations,
     scans: Scans,
     accounts: Accounts,
+    admin: Admin,
+    reports: Reports,
     sellers: Sellers,
     reviews: Reviews,
 }
@@ -154,12 +164,24 @@ impl Market {
             downloads,
             installations: Installations::new(db.clone(), Arc::clone(&clock)),
             scans: Scans::new(db.clone(), publisher.clone(), Arc::clone(&clock)),
+            admin: Admin::new(db.clone(), Arc::clone(&clock), &config.admins),
+            reports: Reports::new(db.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(db.clone(), clock, Arc::clone(&indexer)),
             indexer,
             publisher,
             counts,
             db,
         })
+    }
+
+    /// Administration: the admin role and the audit log.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// Abuse reports users file (the queue is `admin`'s).
+    pub fn reports(&self) -> &Reports {
+        &self.reports
     }
 
     /// Catalog reads.

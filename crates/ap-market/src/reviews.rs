@@ -89,6 +89,18 @@ impl ErrorCode for ReviewError {
     }
 }
 
+/// The findings of `text`'s prompt-injection scan (as reviews and abuse reports are
+/// scanned) when one of them blocks it; `None` for no text or text that passes.
+pub fn injection_findings(text: Option<&str>) -> Result<Option<Vec<Value>>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let findings = ap_scan::scan_review(text);
+    if !findings.iter().any(|f| f.severity == Severity::High) {
+        return Ok(None);
+    }
+    let values = findings.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>();
+    Ok(Some(values.map_err(StoreError::from)?))
+}
+
 /// The wire shape of a stored review.
 fn review(row: ReviewRow, name: Option<String>, slug: Option<String>) -> Review {
     let name = name.unwrap_or_else(|| "deleted user".to_owned());
@@ -161,16 +173,8 @@ impl Reviews {
         body: &Map<String, Value>,
     ) -> Result<(Review, bool), ReviewError> {
         let input = ap_domain::reviews::parse(body)?;
-        if let Some(text) = &input.text {
-            let findings = ap_scan::scan_review(text);
-            if findings.iter().any(|f| f.severity == Severity::High) {
-                let values = findings
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(StoreError::from)?;
-                return Err(ReviewError::TextRejected(values));
-            }
+        if let Some(findings) = injection_findings(input.text.as_deref())? {
+            return Err(ReviewError::TextRejected(findings));
         }
         let now = self.clock.now().naive_utc();
         let (row, created, name, display_slug) = self

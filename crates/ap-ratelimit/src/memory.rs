@@ -44,6 +44,7 @@ pub struct MemoryLimiter {
     write: Keyed,
     token_lookup: Keyed,
     files: Keyed,
+    admin: Keyed,
     checks: AtomicU64,
 }
 
@@ -67,6 +68,7 @@ impl MemoryLimiter {
             write: keyed(quotas.write, quotas.period, &clock),
             token_lookup: keyed(quotas.token_lookup, quotas.period, &clock),
             files: keyed(quotas.files, quotas.period, &clock),
+            admin: keyed(quotas.admin, quotas.period, &clock),
             quotas,
             clock,
             checks: AtomicU64::new(0),
@@ -81,6 +83,7 @@ impl MemoryLimiter {
             Tier::Write => &self.write,
             Tier::TokenLookup => &self.token_lookup,
             Tier::Files => &self.files,
+            Tier::Admin => &self.admin,
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             limiter.retain_recent();

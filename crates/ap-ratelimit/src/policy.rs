@@ -22,6 +22,9 @@ pub enum Tier {
     /// install fetches several files, but bounded, so a leaked link cannot be replayed
     /// without limit.
     Files,
+    /// Every request to `/v1/admin/…`, by user: its own budget, so administration is
+    /// neither starved by nor counted against the caller's other budgets.
+    Admin,
 }
 
 impl Tier {
@@ -33,6 +36,7 @@ impl Tier {
             Tier::Write => "write",
             Tier::TokenLookup => "lookup",
             Tier::Files => "files",
+            Tier::Admin => "admin",
         }
     }
 }
@@ -50,6 +54,8 @@ pub struct Quotas {
     pub token_lookup: u32,
     /// Signed file link reads per period and client IP (600).
     pub files: u32,
+    /// Administration requests per period and user (120).
+    pub admin: u32,
     /// The period (one minute).
     pub period: Duration,
 }
@@ -62,6 +68,7 @@ impl Default for Quotas {
             write: 20,
             token_lookup: 60,
             files: 600,
+            admin: 120,
             period: Duration::from_secs(60),
         }
     }
@@ -76,6 +83,7 @@ impl Quotas {
             Tier::Write => self.write,
             Tier::TokenLookup => self.token_lookup,
             Tier::Files => self.files,
+            Tier::Admin => self.admin,
         }
         .max(1)
     }

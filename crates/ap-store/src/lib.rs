@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod catalog;
 pub mod conn;
 pub mod db;

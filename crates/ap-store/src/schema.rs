@@ -244,7 +244,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> Text,
+        role -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    abuse_reports (id) {
+        id -> Text,
+        listing_id -> Text,
+        reporter_id -> Text,
+        reason -> Text,
+        text -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(listings -> users (owner_id));
+diesel::joinable!(abuse_reports -> listings (listing_id));
 diesel::joinable!(listing_versions -> listings (listing_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -264,4 +299,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stripe_events,
     scan_cache,
     count_marks,
+    user_roles,
+    audit_log,
+    abuse_reports,
 );

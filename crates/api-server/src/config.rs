@@ -91,6 +91,8 @@ pub struct RateLimitConfig {
     pub write_per_minute: u32,
     /// Lookups of bearer tokens not seen recently, per minute and client IP.
     pub token_lookups_per_minute: u32,
+    /// Requests to `/v1/admin/…` per minute and user.
+    pub admin_per_minute: u32,
     /// Reads of signed file links (`/v1/files/…`) per minute and client IP.
     pub files_per_minute: u32,
     /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed.
@@ -119,6 +121,7 @@ impl Default for RateLimitConfig {
             authenticated_read_per_minute: 10,
             write_per_minute: 20,
             token_lookups_per_minute: 60,
+            admin_per_minute: 120,
             files_per_minute: 600,
             trusted_proxies: Vec::new(),
         }
@@ -174,6 +177,9 @@ pub struct AuthConfig {
     pub dev_session_minutes: u64,
     /// Seconds a CLI token lookup is reused (0 = every request queries the database).
     pub token_cache_secs: u64,
+    /// E-mail addresses whose accounts are administrators (besides those granted the
+    /// role with `api-server admin grant`).
+    pub admins: Vec<String>,
 }
 
 /// A configuration secret: never printed.
@@ -214,6 +220,7 @@ impl Default for AuthConfig {
             dev_signing_key: None,
             dev_session_minutes: 15,
             token_cache_secs: 10,
+            admins: Vec::new(),
         }
     }
 }
@@ -370,6 +377,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
   auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]
   auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]
+  auth.admins                  AP_AUTH__ADMINS                  e-mail addresses of administrators, e.g. [ops@example.com] [none]
   rate_limit.enabled           AP_RATE_LIMIT__ENABLED           request rate limits [true]
   rate_limit.backend           AP_RATE_LIMIT__BACKEND           memory or redis (shared by instances) [memory]
   rate_limit.redis_url         AP_RATE_LIMIT__REDIS_URL         Redis for the redis backend [redis://127.0.0.1:6379]
@@ -380,6 +388,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   rate_limit.write_per_minute  AP_RATE_LIMIT__WRITE_PER_MINUTE  writes per user or IP [20]
   rate_limit.token_lookups_per_minute AP_RATE_LIMIT__TOKEN_LOOKUPS_PER_MINUTE lookups of tokens not seen recently, per IP [60]
   rate_limit.files_per_minute  AP_RATE_LIMIT__FILES_PER_MINUTE  signed file link reads, per IP [600]
+  rate_limit.admin_per_minute  AP_RATE_LIMIT__ADMIN_PER_MINUTE  administration requests, per user [120]
   rate_limit.trusted_proxies   AP_RATE_LIMIT__TRUSTED_PROXIES   proxies whose X-Forwarded-For counts, e.g. [10.0.0.0/8] [none]
   payments.gateway             AP_PAYMENTS__GATEWAY             sandbox or stripe [sandbox]
   payments.stripe_secret_key   AP_PAYMENTS__STRIPE_SECRET_KEY   Stripe secret API key [none]

@@ -23,6 +23,32 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Grant or revoke the admin role (recorded in the audit log with the reason; the API
+    /// cannot do this).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminAction {
+    /// Make the account with this e-mail address an administrator.
+    Grant {
+        /// The account's e-mail address.
+        email: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Take the admin role from the account with this e-mail address.
+    Revoke {
+        /// The account's e-mail address.
+        email: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +58,11 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run::serve(&config),
         Command::Migrate => run::migrate(&config),
+        Command::Admin { action: AdminAction::Grant { email, reason } } => {
+            run::admin(&config, &email, &reason, true)
+        }
+        Command::Admin { action: AdminAction::Revoke { email, reason } } => {
+            run::admin(&config, &email, &reason, false)
+        }
     }
 }

@@ -52,6 +52,27 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
     open_and_migrate(config).map(drop)
 }
 
+/// `api-server admin grant|revoke <email> --reason …`: gives or takes the admin role,
+/// recording the change and its reason in the audit log (the only way besides
+/// `auth.admins`; never through the API).
+pub fn admin(config: &Config, email: &str, reason: &str, grant: bool) -> anyhow::Result<()> {
+    let db = open_and_migrate(config)?;
+    let admin = ap_market::admin::Admin::new(db, Arc::new(SystemClock), &config.auth.admins);
+    let change = actix_web::rt::System::new().block_on(async {
+        if grant { admin.grant(email, reason).await } else { admin.revoke(email, reason).await }
+    })?;
+    let verb = if grant { "is now an administrator" } else { "is no longer an administrator" };
+    match (change.changed, grant) {
+        (true, _) => println!("{email} (user {}) {verb}", change.user_id.as_str()),
+        (false, true) => println!("{email} is an administrator already; nothing recorded"),
+        (false, false) => println!("{email} was not an administrator; nothing recorded"),
+    }
+    if !grant && config.auth.admins.iter().any(|a| a.trim().eq_ignore_ascii_case(email.trim())) {
+        println!("note: {email} is still an administrator through auth.admins");
+    }
+    Ok(())
+}
+
 /// The URL browsers use to reach the server, without a trailing slash.
 pub fn public_url(config: &Config) -> String {
     config
@@ -172,6 +193,7 @@ pub fn market(
         download_link_ttl: Duration::from_secs(config.storage.download_link_secs.max(1)),
         extra_redirect_origins: config.payments.redirect_origins.clone(),
         search_dir,
+        admins: config.auth.admins.clone(),
     };
     let signer = UrlSigner::new(signing_key(config)?);
     let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));
@@ -271,6 +293,7 @@ async fn limiter(
         write: rl.write_per_minute,
         token_lookup: rl.token_lookups_per_minute,
         files: rl.files_per_minute,
+        admin: rl.admin_per_minute,
         period: Duration::from_secs(60),
     };
     Ok(Some(match rl.backend {
@@ -365,6 +388,40 @@ mod tests {
         }
         std::fs::write(&path, "short").expect("truncate");
         assert!(local_signing_key(&path).is_err(), "a damaged key file is refused");
+    }
+
+    #[test]
+    fn the_admin_command_grants_and_revokes_by_email() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.database.url = format!("sqlite://{}", dir.path().join("admin.db").display());
+        config.storage.data_dir = dir.path().join("data");
+        let db = open_and_migrate(&config).expect("database");
+        let now = chrono::Utc::now().naive_utc();
+        let user = ap_store::models::NewUser::new(
+            "test",
+            "ops",
+            Some("ops@example.com".to_owned()),
+            None,
+            now,
+        );
+        db.run_blocking(|c| ap_store::publish::insert_user(c, &user)).expect("user");
+        assert!(admin(&config, "nobody@example.com", "on call", true).is_err(), "unknown");
+        assert!(admin(&config, "ops@example.com", " ", true).is_err(), "a reason is required");
+        admin(&config, "Ops@Example.com", "on call", true).expect("grant");
+        let is_admin = |db: &Db| {
+            db.run_blocking(|c| ap_store::admin::has_role(c, user.id.as_str(), "admin"))
+                .expect("role")
+        };
+        assert!(is_admin(&db));
+        admin(&config, "ops@example.com", "rotation ended", false).expect("revoke");
+        assert!(!is_admin(&db));
+        let (entries, total) =
+            db.run_blocking(|c| ap_store::admin::audit_page(c, 10, 0)).expect("audit");
+        assert_eq!(total, 2);
+        assert_eq!(entries[0].action, "role.revoke");
+        assert_eq!(entries[0].reason, "rotation ended");
+        assert_eq!(entries[0].actor, "command-line");
     }
 
     fn bound(bind: &str, dev_sign_in: Option<bool>) -> Config {

@@ -6,6 +6,7 @@
 //! Listing routes are registered once and mounted under both `/v1/skills` and
 //! `/v1/agents`; the scope carries the listing type ([`Kind`](crate::kind::Kind)).
 
+pub mod admin;
 pub mod auth;
 pub mod bench;
 pub mod catalog;
@@ -15,6 +16,7 @@ pub mod installations;
 pub mod login;
 pub mod publish;
 pub mod purchases;
+pub mod reports;
 pub mod reviews;
 pub mod security;
 pub mod sellers;
@@ -122,6 +124,10 @@ fn listing_routes(cfg: &mut web::ServiceConfig, seen: &mut Seen, prefix: &str) {
     .service(
         api(seen, prefix, "/{slug}/download", Reads::Public)
             .route(web::get().to(downloads::download_listing)),
+    )
+    .service(
+        api(seen, prefix, "/{slug}/report", Reads::Public)
+            .route(web::post().to(reports::file_report)),
     )
     .service(
         api(seen, prefix, "/{slug}/reviews", Reads::Public)
@@ -262,6 +268,14 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
                 .route(web::post().to(auth::revoke_cli_token)),
         )
         .service(api(seen, "", "/v1/auth/me", SignedIn).route(read().to(auth::get_me)))
+        .service(api(seen, "", "/v1/admin/audit", Reads::Admin).route(read().to(admin::list_audit)))
+        .service(
+            api(seen, "", "/v1/admin/reports", Reads::Admin).route(read().to(admin::list_reports)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/reports/{id}/close", Reads::Admin)
+                .route(web::post().to(admin::close_report)),
+        )
         .service(
             api(seen, "", "/v1/users/profile", SignedIn)
                 .route(read().to(users::get_profile))

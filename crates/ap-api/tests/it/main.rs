@@ -4,6 +4,7 @@
 mod gate;
 mod support;
 
+mod admin;
 mod auth;
 mod catalog;
 mod commerce;

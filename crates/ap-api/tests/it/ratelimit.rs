@@ -266,7 +266,28 @@ where
     assert_eq!(app.get("/v1/skills").await.status, 200, "the catalog budget is its own");
 }
 
+/// `/v1/admin/…` counts against its own tier, by user, whatever the method.
+async fn administration_has_its_own_tier<F, Fut>(start: F)
+where
+    F: FnOnce(&'static [&'static str]) -> Fut,
+    Fut: std::future::Future<Output = Option<TestApp>>,
+{
+    let app = start(&[]).await.expect("app");
+    let admin = app.cli_token("configured-admin").await;
+    let res = app.get_as("/v1/admin/audit", &admin).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(header_u64(&res, "x-ratelimit-limit"), 120);
+    assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 119);
+    let user = app.cli_token("not-an-admin").await;
+    let res = app.get_as("/v1/admin/audit", &user).await;
+    res.assert_coded(403, "FORBIDDEN");
+    assert_eq!(header_u64(&res, "x-ratelimit-remaining"), 119, "by user");
+    let res = app.get_as("/v1/auth/me", &admin).await;
+    assert_eq!(header_u64(&res, "x-ratelimit-limit"), 10, "the other budgets are apart");
+}
+
 both_limiters!(
+    administration_has_its_own_tier,
     signed_file_links_have_their_own_tier,
     made_up_tokens_are_refused_before_any_lookup,
     anonymous_reads_count_down_and_refill,

@@ -167,6 +167,10 @@ impl JwksServer {
     }
 }
 
+/// The e-mail address every test server's configuration makes an administrator (the
+/// account of the CLI-token subject `configured-admin`).
+pub const CONFIGURED_ADMIN: &str = "configured-admin@example.com";
+
 /// How long a test server waits for a request body to arrive in full.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -364,6 +368,7 @@ impl TestApp {
             download_link_ttl: Duration::from_secs(300),
             extra_redirect_origins: Vec::new(),
             search_dir: Some(search_dir.unwrap_or_else(|| files_dir.path().join("search-index"))),
+            admins: vec![CONFIGURED_ADMIN.to_owned()],
         };
         let market = Market::new(database.db.clone(), outside, settings).expect("search index");
         let state = AppState::new(market, database.db.clone(), config, auth, limiter);

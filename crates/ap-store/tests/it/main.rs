@@ -2,6 +2,7 @@
 //! SQLite always and on PostgreSQL when `AP_TEST_DATABASE_URL` is set (unreachable =
 //! failure), directly through the query functions rather than through HTTP.
 
+mod audit;
 mod fixtures;
 mod search;
 mod sessions;
