@@ -8,7 +8,8 @@
 //! 422) are described by the body types below, which exist for the document only.
 
 use actix_web::HttpResponse;
-use actix_web::web::Data;
+use actix_web::http::header::ContentType;
+use actix_web::web::{Bytes, Data};
 use ap_domain::FieldError;
 use ap_domain::wire::CodedError;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -204,6 +205,12 @@ pub fn document(public_url: &str) -> Document {
     doc
 }
 
+/// The document for `public_url`, serialized (once per server: [`AppState`] keeps it).
+pub fn document_bytes(public_url: &str) -> Bytes {
+    // A tree of strings, numbers and maps with string keys: serializing it cannot fail.
+    Bytes::from(serde_json::to_vec(&document(public_url)).expect("the document serializes"))
+}
+
 /// `GET /openapi.json`.
 #[utoipa::path(
     method(get, head),
@@ -216,5 +223,5 @@ pub fn document(public_url: &str) -> Document {
     )
 )]
 pub async fn serve_document(state: Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(document(&state.config().public_url))
+    HttpResponse::Ok().content_type(ContentType::json()).body(state.openapi().clone())
 }

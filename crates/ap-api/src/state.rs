@@ -60,6 +60,8 @@ struct Inner {
     auth: Authenticator<Db>,
     dev_issuer: Option<Arc<DevIssuer>>,
     limiter: Option<Arc<dyn Limiter>>,
+    /// `/openapi.json`, serialized once (it depends only on the public URL).
+    openapi: actix_web::web::Bytes,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
         limiter: Option<Arc<dyn Limiter>>,
     ) -> Self {
         let authenticator = Authenticator::new(db, auth.sessions, auth.clock, auth.token_cache_ttl);
+        let openapi = crate::openapi::document_bytes(&config.public_url);
         Self {
             inner: Arc::new(Inner {
                 market,
@@ -80,8 +83,14 @@ impl AppState {
                 auth: authenticator,
                 dev_issuer: auth.dev_issuer,
                 limiter,
+                openapi,
             }),
         }
+    }
+
+    /// The OpenAPI document as served.
+    pub fn openapi(&self) -> &actix_web::web::Bytes {
+        &self.inner.openapi
     }
 
     /// The marketplace services.

@@ -2,7 +2,8 @@
 //! grant and revoke of the role, the audit log, and the queue of abuse reports.
 //!
 //! The role is held in the database (`api-server admin grant|revoke <email> --reason …`)
-//! or given by configuration (`auth.admins`, e-mail addresses); never through the API.
+//! or given by configuration (`auth.admins`, user ids: an id is the server's own and
+//! cannot be chosen, where an e-mail claim may be unverified); never through the API.
 //! Every administrative action is recorded in the audit log with its reason, in the same
 //! transaction as the action.
 
@@ -123,32 +124,29 @@ pub struct RoleChange {
 pub struct Admin {
     db: Db,
     clock: Arc<dyn Clock>,
-    /// E-mail addresses that are administrators by configuration (lowercase).
+    /// User ids that are administrators by configuration.
     configured: Arc<Vec<String>>,
 }
 
 impl Admin {
-    /// The service; `configured` are the e-mail addresses of `auth.admins`.
+    /// The service; `configured` are the user ids of `auth.admins`.
     pub fn new(db: Db, clock: Arc<dyn Clock>, configured: &[String]) -> Self {
-        let configured = configured.iter().map(|e| e.trim().to_lowercase()).collect();
+        let configured = configured.iter().map(|id| id.trim().to_owned()).collect();
         Self { db, clock, configured: Arc::new(configured) }
     }
 
-    /// Refuses (403) unless `user_id` holds the admin role or has a configured address.
+    /// Whether `user_id` is an administrator by configuration.
+    pub fn configured(&self, user_id: &str) -> bool {
+        self.configured.iter().any(|id| id == user_id)
+    }
+
+    /// Refuses (403) unless `user_id` holds the admin role or is configured as one.
     pub async fn authorize(&self, user_id: UserId) -> Result<(), AdminError> {
-        let configured = Arc::clone(&self.configured);
-        self.db
-            .run(move |conn| {
-                if admin::has_role(conn, user_id.as_str(), ADMIN)? {
-                    return Ok(());
-                }
-                let email = admin::email_of(conn, user_id.as_str())?;
-                match email {
-                    Some(email) if configured.contains(&email.trim().to_lowercase()) => Ok(()),
-                    _ => Err(AdminError::NotAdmin),
-                }
-            })
-            .await
+        if self.configured(user_id.as_str()) {
+            return Ok(());
+        }
+        let held = self.db.run(move |conn| admin::has_role(conn, user_id.as_str(), ADMIN)).await?;
+        if held { Ok(()) } else { Err(AdminError::NotAdmin) }
     }
 
     /// Grants the admin role to the account with `email` (`api-server admin grant`),

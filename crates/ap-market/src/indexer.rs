@@ -202,9 +202,11 @@ impl Indexer {
         let mut current = position.clone();
         let index = Arc::clone(&self.index);
         // On failure the position stays where it was: applying entries again is harmless.
+        // No work deadline: a rebuild takes as long as the catalog is large, and one
+        // abandoned at a deadline would be started again while it still runs.
         let (current, changed) = self
             .db
-            .run(move |conn| {
+            .run_unbounded(move |conn| {
                 let changed = match current.cursor {
                     None => {
                         current = rebuild(conn, &index)?;

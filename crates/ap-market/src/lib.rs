@@ -62,8 +62,8 @@ pub struct MarketConfig {
     /// Folder of this instance's search index (emptied at start; rebuilt from the
     /// store), or `None` to keep it in memory.
     pub search_dir: Option<PathBuf>,
-    /// E-mail addresses whose accounts are administrators by configuration
-    /// (`auth.admins`), besides those granted the role on the command line.
+    /// User ids of administrators by configuration (`auth.admins`), besides those
+    /// granted the role on the command line.
     pub admins: Vec<String>,
 }
 

@@ -48,16 +48,6 @@ pub fn has_role(conn: &mut Conn, user_id: &str, role: &str) -> Result<bool, Stor
     .get_result(conn)?)
 }
 
-/// The user's e-mail address, when they exist and have one.
-pub fn email_of(conn: &mut Conn, user_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(users::table
-        .find(user_id)
-        .select(users::email)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten())
-}
-
 /// The ids of the users with this e-mail address (compared without regard to case).
 pub fn users_with_email(conn: &mut Conn, email: &str) -> Result<Vec<UserId>, StoreError> {
     let wanted = email.trim().to_lowercase();

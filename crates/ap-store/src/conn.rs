@@ -4,8 +4,9 @@
 //! backend. The few that differ (full-text search, some upserts) match on the variant
 //! with [`with_backend!`](crate::with_backend) so both arms stand side by side.
 
+use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -212,8 +213,30 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
     }
 }
 
+thread_local! {
+    /// Set while a unit of work runs under [`Db::run`](crate::Db::run): whether its caller
+    /// has already been answered (its deadline passed).
+    static GIVEN_UP: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread with `given_up` as its unit of work's flag, so that a
+/// [`write_tx`] inside rolls back once the caller has been answered.
+pub(crate) fn under_deadline<T>(given_up: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> T {
+    GIVEN_UP.with(|flag| *flag.borrow_mut() = Some(Arc::clone(given_up)));
+    let result = f();
+    GIVEN_UP.with(|flag| *flag.borrow_mut() = None);
+    result
+}
+
+/// Whether the caller of the unit of work running on this thread was already answered.
+fn caller_gone() -> bool {
+    GIVEN_UP.with(|flag| flag.borrow().as_ref().is_some_and(|f| f.load(Ordering::SeqCst)))
+}
+
 /// Runs `f` in a write transaction and commits it, or rolls back on error: a refusal
-/// (any `Err` of the caller's error type) leaves nothing behind.
+/// (any `Err` of the caller's error type) leaves nothing behind. When the unit of work
+/// outlived its deadline (its caller was answered 503), it rolls back too: what the
+/// caller was told failed did not happen.
 ///
 /// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, so a unit of
 /// work that reads before it writes waits for other writers (busy timeout) instead of
@@ -227,7 +250,13 @@ pub fn write_tx<T, E: From<StoreError>>(
         Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     }
     .map_err(StoreError::from)?;
-    let result = f(conn);
+    let result = f(conn).and_then(|value| {
+        if caller_gone() {
+            Err(StoreError::Unavailable("the caller's deadline passed; rolled back".into()).into())
+        } else {
+            Ok(value)
+        }
+    });
     let finish = match (&result, &mut *conn) {
         (Ok(_), Conn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
         (Ok(_), Conn::Pg(c)) => AnsiTransactionManager::commit_transaction(c),

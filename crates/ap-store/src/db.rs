@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use diesel::r2d2::{Pool, PooledConnection};
 
-use crate::conn::{Backend, Conn, ConnManager, Pooled, SessionSettings, sqlite_path};
+use crate::conn::{
+    Backend, Conn, ConnManager, Pooled, SessionSettings, sqlite_path, under_deadline,
+};
 use crate::error::{StoreError, UnitError};
 use crate::migrate;
 
@@ -120,16 +122,39 @@ impl Db {
     /// Deadlines: waiting for a connection is bounded by the acquire timeout, the whole
     /// unit by the work timeout. Past the work deadline the caller is answered
     /// `Unavailable` at once; the blocking thread cannot be interrupted, so it keeps its
-    /// permit (the pool is never oversubscribed) and marks its connection broken when
-    /// it returns, and the pool opens a fresh one.
+    /// permit (the pool is never oversubscribed), a [`write_tx`](crate::write_tx) it is
+    /// in rolls back instead of committing (the caller was told it failed), and its
+    /// connection is discarded when it returns; the pool opens a fresh one.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: UnitError,
     {
+        self.run_within(Some(self.work_timeout), f).await
+    }
+
+    /// [`Db::run`] without the work deadline, for background jobs whose length grows
+    /// with the data (rebuilding the search index); only the wait for a connection is
+    /// bounded.
+    pub async fn run_unbounded<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: UnitError,
+    {
+        self.run_within(None, f).await
+    }
+
+    async fn run_within<T, E, F>(&self, work_timeout: Option<Duration>, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: UnitError,
+    {
         let started = tokio::time::Instant::now();
-        let acquire_deadline = started + self.acquire_timeout.min(self.work_timeout);
+        let wait = work_timeout.map_or(self.acquire_timeout, |w| self.acquire_timeout.min(w));
+        let acquire_deadline = started + wait;
         let permit =
             tokio::time::timeout_at(acquire_deadline, self.permits.clone().acquire_owned())
                 .await
@@ -141,7 +166,7 @@ impl Db {
         let work = tokio::task::spawn_blocking(move || {
             let remaining = acquire_deadline.saturating_duration_since(tokio::time::Instant::now());
             let mut pooled = db.checkout(remaining)?;
-            let result = f(&mut pooled.conn);
+            let result = under_deadline(&gave_up, || f(&mut pooled.conn));
             let result = db.classify(&mut pooled, result);
             if gave_up.load(Ordering::SeqCst) {
                 pooled.broken = true;
@@ -150,7 +175,10 @@ impl Db {
             drop(permit);
             result
         });
-        match tokio::time::timeout_at(started + self.work_timeout, work).await {
+        let Some(limit) = work_timeout else {
+            return work.await.map_err(|e| StoreError::Task(e.to_string()))?;
+        };
+        match tokio::time::timeout_at(started + limit, work).await {
             Ok(joined) => joined.map_err(|e| StoreError::Task(e.to_string()))?,
             Err(_) => {
                 abandoned.store(true, Ordering::SeqCst);

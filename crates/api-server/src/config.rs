@@ -177,8 +177,8 @@ pub struct AuthConfig {
     pub dev_session_minutes: u64,
     /// Seconds a CLI token lookup is reused (0 = every request queries the database).
     pub token_cache_secs: u64,
-    /// E-mail addresses whose accounts are administrators (besides those granted the
-    /// role with `api-server admin grant`).
+    /// User ids of administrators (as `/v1/auth/me` shows them), besides those granted
+    /// the role with `api-server admin grant`.
     pub admins: Vec<String>,
 }
 
@@ -377,7 +377,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   auth.dev_signing_key         AP_AUTH__DEV_SIGNING_KEY         development session key, 32+ chars [random per start]
   auth.dev_session_minutes     AP_AUTH__DEV_SESSION_MINUTES     development session lifetime [15]
   auth.token_cache_secs        AP_AUTH__TOKEN_CACHE_SECS        reuse of CLI token lookups, 0 = off [10]
-  auth.admins                  AP_AUTH__ADMINS                  e-mail addresses of administrators, e.g. [ops@example.com] [none]
+  auth.admins                  AP_AUTH__ADMINS                  user ids of administrators (see /v1/auth/me) [none]
   rate_limit.enabled           AP_RATE_LIMIT__ENABLED           request rate limits [true]
   rate_limit.backend           AP_RATE_LIMIT__BACKEND           memory or redis (shared by instances) [memory]
   rate_limit.redis_url         AP_RATE_LIMIT__REDIS_URL         Redis for the redis backend [redis://127.0.0.1:6379]

@@ -67,7 +67,7 @@ pub fn admin(config: &Config, email: &str, reason: &str, grant: bool) -> anyhow:
         (false, true) => println!("{email} is an administrator already; nothing recorded"),
         (false, false) => println!("{email} was not an administrator; nothing recorded"),
     }
-    if !grant && config.auth.admins.iter().any(|a| a.trim().eq_ignore_ascii_case(email.trim())) {
+    if !grant && admin.configured(change.user_id.as_str()) {
         println!("note: {email} is still an administrator through auth.admins");
     }
     Ok(())

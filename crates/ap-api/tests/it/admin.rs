@@ -20,11 +20,18 @@ async fn only_administrators_read_the_audit_log(app: TestApp) {
     app.get("/v1/admin/audit").await.assert_coded(401, "UNAUTHORIZED");
     let user = app.cli_token("plain-user").await;
     app.get_as("/v1/admin/audit", &user).await.assert_coded(403, "FORBIDDEN");
-    // `configured-admin@example.com` is in every test server's `auth.admins`.
-    let configured = app.cli_token("configured-admin").await;
+    // Every test server's `auth.admins` holds this account's id.
+    let configured = app.configured_admin().await;
     let res = app.get_as("/v1/admin/audit", &configured).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json, serde_json::json!({"items": [], "total": 0, "limit": 20, "offset": 0}));
+    // Another account with the administrator's e-mail address (an unverified claim) is
+    // not an administrator: the configuration names accounts by id.
+    let claims = serde_json::json!({"email": "configured-admin@example.com"});
+    let session = app.provider_jwt(&crate::support::keys().0, "impostor", claims);
+    let minted = app.post_as("/v1/auth/cli-token", &session).await;
+    let impostor = minted.json["token"].as_str().expect("token").to_owned();
+    app.get_as("/v1/admin/audit", &impostor).await.assert_coded(403, "FORBIDDEN");
     let bad = app.get_as("/v1/admin/audit?limit=0", &configured).await;
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert_eq!(bad.json["detail"][0]["loc"], serde_json::json!(["query", "limit"]));
@@ -56,7 +63,7 @@ async fn role_changes_need_a_reason_and_are_audited(app: TestApp) {
     let revoked = admin.revoke("ops@example.com", "rotation ended").await.expect("revoke");
     assert!(revoked.changed);
     app.get_as("/v1/admin/audit", &token).await.assert_coded(403, "FORBIDDEN");
-    let configured = app.cli_token("configured-admin").await;
+    let configured = app.configured_admin().await;
     let res = app.get_as("/v1/admin/audit", &configured).await;
     assert_eq!(res.json["total"], 2);
     assert_eq!(res.json["items"][0]["action"], "role.revoke", "newest first");
@@ -95,7 +102,7 @@ async fn reports_are_filed_once_and_closed_with_a_reason(app: TestApp) {
     again.assert_coded(409, "CONFLICT");
 
     app.get_as("/v1/admin/reports", &reporter).await.assert_coded(403, "FORBIDDEN");
-    let admin = app.cli_token("configured-admin").await;
+    let admin = app.configured_admin().await;
     let queue = app.get_as("/v1/admin/reports", &admin).await;
     assert_eq!(queue.status, 200, "{}", queue.text);
     assert_eq!(queue.json["total"], 1);

@@ -273,7 +273,7 @@ where
     Fut: std::future::Future<Output = Option<TestApp>>,
 {
     let app = start(&[]).await.expect("app");
-    let admin = app.cli_token("configured-admin").await;
+    let admin = app.configured_admin().await;
     let res = app.get_as("/v1/admin/audit", &admin).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(header_u64(&res, "x-ratelimit-limit"), 120);

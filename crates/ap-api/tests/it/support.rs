@@ -167,9 +167,9 @@ impl JwksServer {
     }
 }
 
-/// The e-mail address every test server's configuration makes an administrator (the
-/// account of the CLI-token subject `configured-admin`).
-pub const CONFIGURED_ADMIN: &str = "configured-admin@example.com";
+/// The user id every test server's configuration makes an administrator
+/// ([`TestApp::configured_admin`] signs in as it).
+pub const CONFIGURED_ADMIN: &str = "00000000-0000-7000-8000-0000000ad0a1";
 
 /// How long a test server waits for a request body to arrive in full.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -446,6 +446,29 @@ impl TestApp {
         let res = self.post_as("/v1/auth/cli-token", &session).await;
         assert_eq!(res.status, 201, "{}", res.text);
         res.json["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A CLI token of the account whose id the configuration makes an administrator
+    /// (created with that id on first use, as the provider's subject `configured-admin`).
+    pub async fn configured_admin(&self) -> String {
+        let mut user = NewUser::new(
+            ISSUER,
+            "configured-admin",
+            Some("configured-admin@example.com".to_owned()),
+            None,
+            now(),
+        );
+        user.id = CONFIGURED_ADMIN.to_owned();
+        self.db()
+            .run(move |c| {
+                if ap_store::users::by_id(c, CONFIGURED_ADMIN).is_err() {
+                    publish::insert_user(c, &user)?;
+                }
+                Ok::<_, ap_store::StoreError>(())
+            })
+            .await
+            .expect("the configured administrator");
+        self.cli_token("configured-admin").await
     }
 
     /// PostgreSQL only: takes the database away (see `TestDatabase::cut_off`).
