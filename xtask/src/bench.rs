@@ -485,6 +485,7 @@ pub(crate) fn cli_token(db_url: &str) -> anyhow::Result<String> {
             subject: "bench-user".to_owned(),
             email: None,
             name: None,
+            signed_in_at: None,
         };
         let user_id =
             db.run(move |c| ap_store::users::upsert(c, &identity, now.naive_utc())).await?;
@@ -508,6 +509,7 @@ pub(crate) fn bench_user_id(db: &Db) -> anyhow::Result<String> {
         subject: "bench-user".to_owned(),
         email: None,
         name: None,
+        signed_in_at: None,
     };
     let now = chrono::Utc::now().naive_utc();
     Ok(db.run_blocking(|c| ap_store::users::upsert(c, &identity, now))?)

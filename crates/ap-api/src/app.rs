@@ -107,6 +107,25 @@ async fn follow_catalog_behind(state: AppState) {
     }
 }
 
+/// How often the server looks for accounts whose deletion grace period has ended.
+const ERASE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// Erases the accounts whose deletion is due every [`ERASE_INTERVAL`] (docs/PRIVACY.md);
+/// with several instances each does it, and the erasure of one account is one
+/// transaction that the others then find done.
+async fn erase_accounts_behind(state: AppState) {
+    let mut ticks = actix_web::rt::time::interval(ERASE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match state.market().accounts().erase_due().await {
+            Ok(0) => {}
+            Ok(erased) => tracing::info!(erased, "erased accounts whose deletion was due"),
+            Err(error) => tracing::warn!(%error, "erasing accounts due for deletion failed"),
+        }
+    }
+}
+
 /// Starts serving on an already bound listener (bind first, then spawn: no race with
 /// clients in tests). The server stops gracefully on SIGINT/SIGTERM or its handle.
 pub fn server(
@@ -116,6 +135,7 @@ pub fn server(
 ) -> std::io::Result<Server> {
     actix_web::rt::spawn(write_counts_behind(state.clone()));
     actix_web::rt::spawn(follow_catalog_behind(state.clone()));
+    actix_web::rt::spawn(erase_accounts_behind(state.clone()));
     let body_timeout = options.body_timeout;
     let server = HttpServer::new(move || {
         App::new()

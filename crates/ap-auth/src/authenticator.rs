@@ -180,7 +180,7 @@ impl<S: IdentityStore> Authenticator<S> {
                 expires_at,
             };
             let result = self.store.replace_cli_token(record).await;
-            self.forget_tokens();
+            self.forget_cached_tokens();
             match result {
                 Ok(()) => return Ok(MintedToken { token, expires_at }),
                 Err(AuthError::Conflict) if attempts == 0 => {
@@ -204,12 +204,14 @@ impl<S: IdentityStore> Authenticator<S> {
                 self.store.revoke_user_cli_token(caller.user_id.clone(), now).await
             }
         };
-        self.forget_tokens();
+        self.forget_cached_tokens();
         result
     }
 
-    /// Drops every cached token lookup; lookups that started before cannot store theirs.
-    fn forget_tokens(&self) {
+    /// Drops every cached token lookup (after a mint or revoke here, or tokens revoked
+    /// by an account's suspension or deletion); lookups that started before cannot
+    /// store theirs.
+    pub fn forget_cached_tokens(&self) {
         self.token_epoch.fetch_add(1, Ordering::AcqRel);
         self.tokens.clear();
     }

@@ -9,6 +9,9 @@ pub enum AuthError {
     /// A CLI token replaced by a newer login.
     #[error("token revoked by a newer login")]
     TokenRevoked,
+    /// The account is suspended by an administrator.
+    #[error("account suspended")]
+    Suspended,
     /// A concurrent change won a uniqueness race (retry).
     #[error("concurrent change")]
     Conflict,
@@ -26,6 +29,7 @@ impl ap_domain::ErrorCode for AuthError {
         match self {
             AuthError::Unauthorized => Code::Unauthorized,
             AuthError::TokenRevoked => Code::TokenRevoked,
+            AuthError::Suspended => Code::AccountSuspended,
             AuthError::Conflict => Code::Conflict,
             AuthError::Unavailable(_) => Code::ServiceUnavailable,
             AuthError::Internal(_) => Code::Internal,
@@ -36,6 +40,7 @@ impl ap_domain::ErrorCode for AuthError {
         match self {
             AuthError::Unauthorized => "Invalid or missing credentials",
             AuthError::TokenRevoked => "This token was replaced by a newer login; sign in again",
+            AuthError::Suspended => "This account is suspended",
             AuthError::Conflict => "Concurrent change, try again",
             AuthError::Unavailable(_) => "Service temporarily unavailable",
             AuthError::Internal(_) => "Internal server error",

@@ -25,6 +25,8 @@ pub struct SessionIdentity {
     pub email: Option<String>,
     /// Name claim.
     pub name: Option<String>,
+    /// When the provider signed the person in (`iat`), when it says.
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -163,6 +165,7 @@ impl SessionVerifier {
             subject: claims.sub,
             email: claims.email,
             name: claims.name,
+            issued_at: claims.iat.and_then(|iat| DateTime::from_timestamp(iat, 0)),
         })
     }
 }

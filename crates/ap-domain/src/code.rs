@@ -20,6 +20,8 @@ pub enum Code {
     SessionRequired,
     /// Authenticated, but not allowed.
     Forbidden,
+    /// The account is suspended by an administrator.
+    AccountSuspended,
     /// No such route, or an object the caller may not see.
     NotFound,
     /// No skill or agent with that slug is visible to the caller.
@@ -32,6 +34,8 @@ pub enum Code {
     RequestTimeout,
     /// A uniqueness rule was violated.
     Conflict,
+    /// The version (or the whole listing) was withdrawn by the marketplace.
+    VersionWithdrawn,
     /// The slug belongs to an existing listing.
     SlugTaken,
     /// The request body is larger than the route accepts.
@@ -98,7 +102,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table in `docs/API.md`.
-    pub const ALL: [Code; 42] = [
+    pub const ALL: [Code; 44] = [
         Code::BadRequest,
         Code::DisplayNameRequired,
         Code::NotForSale,
@@ -108,6 +112,7 @@ impl Code {
         Code::PaymentDeclined,
         Code::SessionRequired,
         Code::Forbidden,
+        Code::AccountSuspended,
         Code::SellerOnboardingRequired,
         Code::SkillNotOwner,
         Code::PurchaseRequired,
@@ -130,6 +135,7 @@ impl Code {
         Code::SellerNotReady,
         Code::LicenseAlreadyRedeemed,
         Code::PurchaseRefunded,
+        Code::VersionWithdrawn,
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::ValidationError,
@@ -154,6 +160,7 @@ impl Code {
             Code::PaymentDeclined => 402,
             Code::SessionRequired
             | Code::Forbidden
+            | Code::AccountSuspended
             | Code::SellerOnboardingRequired
             | Code::SkillNotOwner
             | Code::PurchaseRequired
@@ -174,6 +181,7 @@ impl Code {
             | Code::LicenseAlreadyRedeemed
             | Code::PurchaseRefunded => 409,
             Code::RequestTimeout => 408,
+            Code::VersionWithdrawn => 410,
             Code::PayloadTooLarge => 413,
             Code::UnsupportedMediaType => 415,
             Code::ValidationError
@@ -232,6 +240,8 @@ impl Code {
             Code::InstallRequired => "INSTALL_REQUIRED",
             Code::ReviewTextRejected => "REVIEW_TEXT_REJECTED",
             Code::ReportTextRejected => "REPORT_TEXT_REJECTED",
+            Code::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Code::VersionWithdrawn => "VERSION_WITHDRAWN",
         }
     }
 }

@@ -518,6 +518,11 @@ pub struct PurchaseItem {
     pub author_display_name: String,
     /// The seller's page slug.
     pub author_display_name_slug: String,
+    /// Versions of the listing the marketplace withdrew after a security review
+    /// (quarantined, or blocked by a later scan): do not use them.
+    pub withdrawn_versions: Vec<String>,
+    /// What the buyer should know, when something was withdrawn.
+    pub notice: Option<String>,
 }
 
 /// `GET /v1/purchases`: the same page under `items` and `purchases`.
@@ -840,6 +845,53 @@ pub struct AuditEntry {
     pub target: String,
     /// The reason given (every action requires one).
     pub reason: String,
+}
+
+/// A rescan job (`POST /v1/admin/rescans`, `GET /v1/admin/rescans/{id}`): the current
+/// scan rules run over every live version in the background.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rescan {
+    /// Job id.
+    pub id: String,
+    /// `running`, `finished` or `failed`.
+    pub status: String,
+    /// The administrator who started it.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// The scanner version (built-in rules and the operator's patterns) it applies.
+    pub scanner_version: String,
+    /// Live versions when it started.
+    pub total: i64,
+    /// Versions scanned so far.
+    pub done: i64,
+    /// Versions whose verdict changed so far.
+    pub changed: i64,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Each verdict it changed (a version now `block` no longer serves).
+    pub changes: Vec<RescanChange>,
+}
+
+/// A verdict a rescan changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RescanChange {
+    /// The listing's slug.
+    pub slug: String,
+    /// The version.
+    pub version: String,
+    /// Its verdict before.
+    pub before: SecurityStatus,
+    /// Its verdict now.
+    pub after: SecurityStatus,
+    /// Its score before.
+    pub before_score: Option<i32>,
+    /// Its score now.
+    pub after_score: i32,
 }
 
 /// An abuse report: `POST /v1/skills/{slug}/report` answers the reporter's, and

@@ -13,7 +13,7 @@ use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId};
 use ap_store::models::User;
 pub use ap_store::users::Identity;
 use ap_store::users::{self, ProfileChanges};
-use ap_store::{Db, StoreError, UnitError};
+use ap_store::{Db, StoreError, UnitError, moderation, write_tx};
 use serde_json::{Map, Value};
 
 use crate::indexer::Indexer;
@@ -22,6 +22,9 @@ use crate::present::utc;
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
+    /// Deleting an account that is not active (its deletion is scheduled already).
+    #[error("The account's deletion is scheduled already")]
+    NotActive,
     /// The body's fields are invalid.
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
@@ -34,7 +37,7 @@ impl UnitError for AccountError {
     fn store_error(&self) -> Option<&StoreError> {
         match self {
             AccountError::Store(e) => Some(e),
-            AccountError::Invalid(_) => None,
+            AccountError::Invalid(_) | AccountError::NotActive => None,
         }
     }
 }
@@ -42,6 +45,7 @@ impl UnitError for AccountError {
 impl ErrorCode for AccountError {
     fn code(&self) -> Code {
         match self {
+            AccountError::NotActive => Code::Conflict,
             AccountError::Invalid(e) => e.code(),
             AccountError::Store(e) => e.code(),
         }
@@ -49,6 +53,7 @@ impl ErrorCode for AccountError {
 
     fn public_message(&self) -> String {
         match self {
+            AccountError::NotActive => AccountError::NotActive.to_string(),
             AccountError::Invalid(e) => e.to_string(),
             AccountError::Store(e) => e.public_message(),
         }
@@ -57,7 +62,7 @@ impl ErrorCode for AccountError {
     fn field_errors(&self) -> Option<&FieldErrors> {
         match self {
             AccountError::Invalid(errors) => Some(errors),
-            AccountError::Store(_) => None,
+            AccountError::Store(_) | AccountError::NotActive => None,
         }
     }
 }
@@ -108,7 +113,62 @@ impl Accounts {
     ) -> Result<UserId, AccountError> {
         let now = self.clock.now().naive_utc();
         let id = self.db.run(move |c| users::sign_in(c, &identity, &display_name, now)).await?;
+        // Signing in may have cancelled a scheduled deletion: the listings are back.
+        self.indexer.after_change().await;
         Ok(UserId::from(id))
+    }
+
+    /// `POST /v1/users/profile/delete`: schedules the caller's account for deletion
+    /// after [`moderation::DELETION_GRACE_DAYS`] days (docs/PRIVACY.md). At once: every
+    /// CLI token is revoked (the caller drops its token cache), sessions from before
+    /// stop working, and the listings leave the catalog. Signing in again within the
+    /// grace period cancels it. Answers the profile as it stands now.
+    pub async fn schedule_deletion(&self, user_id: UserId) -> Result<Profile, AccountError> {
+        let now = self.clock.now().naive_utc();
+        let at = now + chrono::Duration::days(moderation::DELETION_GRACE_DAYS);
+        let user = self
+            .db
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let id = user_id.as_str();
+                    let (from, to) = (moderation::ACTIVE, moderation::PENDING_DELETION);
+                    if !moderation::set_account_status(conn, id, from, to, Some(at), now)? {
+                        return Err(AccountError::NotActive);
+                    }
+                    moderation::revoke_tokens(conn, id, "account_deleted", now)?;
+                    moderation::refresh_owner_listings(conn, id, now)?;
+                    Ok(users::by_id(conn, id)?)
+                })
+            })
+            .await?;
+        self.indexer.after_change().await;
+        Ok(profile(user))
+    }
+
+    /// Erases the personal data of every account whose deletion grace period has ended
+    /// (the server runs this periodically); answers how many were erased.
+    pub async fn erase_due(&self) -> Result<usize, AccountError> {
+        let now = self.clock.now().naive_utc();
+        let due = self.db.run(move |conn| moderation::deletions_due(conn, now)).await?;
+        let mut erased = 0;
+        for id in due {
+            // One transaction per account; one that signed in meanwhile is skipped.
+            let done = self
+                .db
+                .run(move |conn| {
+                    write_tx(conn, |conn| match moderation::erase_account(conn, &id, now) {
+                        Ok(_) => Ok(true),
+                        Err(StoreError::NotFound) => Ok(false),
+                        Err(other) => Err(other),
+                    })
+                })
+                .await?;
+            erased += usize::from(done);
+        }
+        if erased > 0 {
+            self.indexer.after_change().await;
+        }
+        Ok(erased)
     }
 
     /// `GET /v1/users/profile`.

@@ -18,7 +18,10 @@ use ap_store::admin::{self, ADMIN, AuditRow, NewAuditEntry};
 use ap_store::{Db, StoreError, UnitError, write_tx};
 use serde_json::{Map, Value};
 
+use crate::indexer::Indexer;
+use crate::payments::{GatewayError, PaymentGateway};
 use crate::present::utc;
+use crate::publishing::Publisher;
 use crate::reports::present;
 
 /// Longest reason an administrator gives, in characters.
@@ -48,6 +51,39 @@ pub enum AdminError {
     /// The report was closed already.
     #[error("The report is closed already")]
     ReportClosed,
+    /// No listing with that slug.
+    #[error("Skill not found")]
+    ListingNotFound,
+    /// No such version of the listing.
+    #[error("Version not found")]
+    VersionNotFound,
+    /// No account with that id.
+    #[error("User not found")]
+    UserNotFound,
+    /// No purchase with that id.
+    #[error("Purchase not found")]
+    PurchaseNotFound,
+    /// The purchase was refunded already.
+    #[error("This purchase was refunded already")]
+    Refunded,
+    /// The target is not in the state the action changes.
+    #[error("Nothing to do: {0}")]
+    Unchanged(&'static str),
+    /// An administrator suspending their own account.
+    #[error("You cannot suspend your own account")]
+    SelfSuspension,
+    /// A rescan is running already.
+    #[error("A rescan is running already")]
+    RescanRunning,
+    /// No rescan with that id.
+    #[error("Rescan not found")]
+    RescanNotFound,
+    /// A rescan could not scan an archive.
+    #[error("scan failed: {0}")]
+    Scan(String),
+    /// The payment provider failed or refused.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
     /// The request's fields are invalid.
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
@@ -74,6 +110,16 @@ impl ErrorCode for AdminError {
             AdminError::ReasonRequired => Code::BadRequest,
             AdminError::ReportNotFound => Code::NotFound,
             AdminError::ReportClosed => Code::Conflict,
+            AdminError::ListingNotFound => Code::SkillNotFound,
+            AdminError::VersionNotFound
+            | AdminError::UserNotFound
+            | AdminError::PurchaseNotFound
+            | AdminError::RescanNotFound => Code::NotFound,
+            AdminError::Refunded => Code::PurchaseRefunded,
+            AdminError::Unchanged(_) | AdminError::RescanRunning => Code::Conflict,
+            AdminError::SelfSuspension => Code::Forbidden,
+            AdminError::Scan(_) => Code::Internal,
+            AdminError::Gateway(e) => e.code(),
             AdminError::Invalid(e) => e.code(),
             AdminError::Store(e) => e.code(),
         }
@@ -82,6 +128,7 @@ impl ErrorCode for AdminError {
     fn public_message(&self) -> String {
         match self {
             AdminError::Store(e) => e.public_message(),
+            AdminError::Gateway(e) => e.public_message(),
             other => other.to_string(),
         }
     }
@@ -94,10 +141,14 @@ impl ErrorCode for AdminError {
     }
 }
 
-/// Parses an action's body, `{"reason": "…"}` (1–500 characters, nothing else).
-fn action_reason(body: &Map<String, Value>) -> Result<String, FieldErrors> {
+/// Parses an action's body: `{"reason": "…"}` (1–500 characters) and, when the action
+/// takes one, the optional text field `optional` (1–100 characters); nothing else.
+pub(crate) fn action_fields(
+    body: &Map<String, Value>,
+    optional: Option<&str>,
+) -> Result<(String, Option<String>), FieldErrors> {
     let mut errors = FieldErrors::default();
-    for name in body.keys().filter(|k| k.as_str() != "reason") {
+    for name in body.keys().filter(|k| k.as_str() != "reason" && Some(k.as_str()) != optional) {
         errors.push(FieldError::body(name, "extra_forbidden", "Extra inputs are not permitted"));
     }
     let reason = errors.check(body_text_len(
@@ -106,7 +157,11 @@ fn action_reason(body: &Map<String, Value>) -> Result<String, FieldErrors> {
         1,
         MAX_REASON_CHARS,
     ));
-    errors.finish(|| reason.unwrap_or_default())
+    let extra = match optional.and_then(|name| Some((name, body.get(name)?))) {
+        Some((_, Value::Null)) | None => None,
+        Some((name, value)) => errors.check(body_text_len(name, value, 1, 100)),
+    };
+    errors.finish(|| (reason.unwrap_or_default(), extra))
 }
 
 /// What a role change did.
@@ -122,17 +177,34 @@ pub struct RoleChange {
 /// The administration service.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    db: Db,
-    clock: Arc<dyn Clock>,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
     /// User ids that are administrators by configuration.
     configured: Arc<Vec<String>>,
+    /// Told after every change to the catalog.
+    pub(crate) indexer: Arc<Indexer>,
+    /// Refunds and payout pauses.
+    pub(crate) gateway: Arc<dyn PaymentGateway>,
+    /// Scans (rescans read archives and run the current rules through it).
+    pub(crate) publisher: Publisher,
 }
 
 impl Admin {
     /// The service; `configured` are the user ids of `auth.admins`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, configured: &[String]) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        configured: &[String],
+        indexer: Arc<Indexer>,
+        gateway: Arc<dyn PaymentGateway>,
+        publisher: Publisher,
+    ) -> Self {
         let configured = configured.iter().map(|id| id.trim().to_owned()).collect();
-        Self { db, clock, configured: Arc::new(configured) }
+        Self { db, clock, configured: Arc::new(configured), indexer, gateway, publisher }
+    }
+
+    pub(crate) fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now().naive_utc()
     }
 
     /// Whether `user_id` is an administrator by configuration.
@@ -246,7 +318,7 @@ impl Admin {
         body: &Map<String, Value>,
     ) -> Result<AbuseReport, AdminError> {
         self.authorize(caller.clone()).await?;
-        let reason = action_reason(body)?;
+        let (reason, _) = action_fields(body, None)?;
         let at = self.clock.now().naive_utc();
         self.db
             .run(move |conn| {
@@ -275,7 +347,7 @@ impl Admin {
     }
 }
 
-fn entry(row: AuditRow) -> AuditEntry {
+pub(crate) fn entry(row: AuditRow) -> AuditEntry {
     AuditEntry {
         id: row.id,
         at: utc(row.at),

@@ -19,7 +19,7 @@ use ap_domain::wire::{
 };
 use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId};
 use ap_store::purchases::{self, AccountState, NewPurchase, Purchase};
-use ap_store::{Db, StoreError, UnitError, catalog, usage, users, write_tx};
+use ap_store::{Db, StoreError, UnitError, catalog, moderation, usage, users, write_tx};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 use url::{Host, Url};
@@ -454,11 +454,7 @@ impl Commerce {
                 self.db
                     .run(move |conn| {
                         write_tx(conn, |conn| {
-                            purchases::lock_payment(conn, &payment_intent)?;
-                            if let Some(p) = purchases::record_refund(conn, &payment_intent, now)? {
-                                purchases::refund(conn, &p.id, now)?;
-                            }
-                            Ok::<_, StoreError>(())
+                            purchases::refund_payment(conn, &payment_intent, now).map(|_| ())
                         })
                     })
                     .await?;
@@ -763,11 +759,18 @@ fn items(conn: &mut ap_store::Conn, rows: &[Purchase]) -> Result<Vec<PurchaseIte
     let cards = catalog::cards_with_authors(conn, &listing_ids)?;
     let ids: Vec<&str> = rows.iter().map(|p| p.id.as_str()).collect();
     let licenses = purchases::licenses_of(conn, &ids)?;
+    let withdrawn = moderation::withdrawn_versions(conn, &listing_ids)?;
     Ok(rows
         .iter()
         .filter_map(|p| {
             let (card, author) = cards.iter().find(|(c, _)| c.id == p.listing_id)?;
             let code = licenses.iter().find(|l| l.purchase_id == p.id).map(|l| l.code.clone());
+            let versions: Vec<String> = withdrawn
+                .iter()
+                .filter(|(listing, _)| *listing == p.listing_id.as_str())
+                .map(|(_, version)| version.clone())
+                .collect();
+            let notice = withdrawal_notice(&card.slug, card.quarantined_at.is_some(), &versions);
             Some(PurchaseItem {
                 purchase_id: p.id.clone(),
                 skill_slug: card.slug.clone(),
@@ -781,9 +784,30 @@ fn items(conn: &mut ap_store::Conn, rows: &[Purchase]) -> Result<Vec<PurchaseIte
                 license_code: code,
                 author_display_name: author.display_name.clone().unwrap_or_default(),
                 author_display_name_slug: author.display_name_slug.clone().unwrap_or_default(),
+                withdrawn_versions: versions,
+                notice,
             })
         })
         .collect())
+}
+
+/// What a buyer is told when the marketplace withdrew the listing or some of its
+/// versions after a security review.
+fn withdrawal_notice(slug: &str, listing: bool, versions: &[String]) -> Option<String> {
+    if listing {
+        return Some(format!(
+            "The marketplace withdrew this listing after a security review. Stop using it \
+             and remove it: ap uninstall {slug}"
+        ));
+    }
+    if versions.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "The marketplace withdrew version {} of this listing after a security review. Do not \
+         use it; ap update {slug} installs the version that is served now.",
+        versions.join(", ")
+    ))
 }
 
 fn state_of(item: &PurchaseItem) -> PurchaseState {

@@ -3,8 +3,10 @@
 //!
 //! Free live listings: anyone. Paid: the owner, or a buyer with a completed purchase
 //! (buyers keep access after the listing is unpublished). Only live versions (scanned
-//! `pass` or `warn`) are ever linked. The file behind a link is served without the
-//! database: the link's signature is the capability (see [`crate::signing`]).
+//! `pass` or `warn`) are ever linked, and never a withdrawn one (quarantined by an
+//! administrator, or blocked by a later scan). The link's signature is the capability
+//! (see [`crate::signing`]); serving its file costs one primary-key read, which stops
+//! links issued before a withdrawal.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use ap_domain::listing::ListingType;
 use ap_domain::version::Version;
 use ap_domain::wire::DownloadLink;
 use ap_domain::{Code, ErrorCode, UserId};
-use ap_store::{Db, StoreError, UnitError, catalog, usage};
+use ap_store::{Db, StoreError, UnitError, catalog, moderation, usage};
 
 use crate::blobs::{Blob, BlobStore};
 use crate::counters::{ListingCounts, Visitor};
@@ -35,6 +37,9 @@ pub enum DownloadError {
     /// No live version (or not the one asked for).
     #[error("No version of this listing is available for download")]
     NoVersion,
+    /// The version, or the whole listing, was withdrawn by the marketplace.
+    #[error("The marketplace withdrew this version after a security review; do not use it")]
+    Withdrawn,
     /// A link whose signature does not match.
     #[error("This download link is not valid; request a new one")]
     LinkInvalid,
@@ -70,6 +75,7 @@ impl ErrorCode for DownloadError {
             DownloadError::NotFound | DownloadError::NoVersion => Code::SkillNotFound,
             DownloadError::SignInRequired => Code::Unauthorized,
             DownloadError::PurchaseRequired => Code::PurchaseRequired,
+            DownloadError::Withdrawn => Code::VersionWithdrawn,
             DownloadError::LinkInvalid => Code::LinkInvalid,
             DownloadError::LinkExpired => Code::LinkExpired,
             DownloadError::ArchiveMissing => Code::NotFound,
@@ -154,6 +160,9 @@ impl Downloads {
                 if !(card.is_live() || is_owner || purchase.is_some()) {
                     return Err(DownloadError::NotFound);
                 }
+                if card.quarantined_at.is_some() {
+                    return Err(DownloadError::Withdrawn);
+                }
                 if card.price_cents > 0 && !is_owner && purchase.is_none() {
                     return Err(match caller {
                         None => DownloadError::SignInRequired,
@@ -163,11 +172,29 @@ impl Downloads {
                 let versions = catalog::live_versions(conn, card.id.as_str())?;
                 let chosen = match requested {
                     Some(wanted) => versions.into_iter().find(|v| v.version == wanted.to_string()),
-                    None => {
-                        versions.into_iter().find(|v| Some(&v.id) == card.live_version_id.as_ref())
-                    }
+                    // The version the listing serves; when it serves none (its owner's
+                    // account is suspended or frozen), a buyer gets the newest one.
+                    None => match &card.live_version_id {
+                        Some(live) => versions.into_iter().find(|v| v.id == *live),
+                        None => versions.into_iter().next(),
+                    },
                 };
-                let version = chosen.ok_or(DownloadError::NoVersion)?;
+                let Some(version) = chosen else {
+                    let withdrawn = match requested {
+                        Some(wanted) => {
+                            let wanted = wanted.to_string();
+                            moderation::withdrawn_versions(conn, &[card.id.as_str()])?
+                                .iter()
+                                .any(|(_, v)| *v == wanted)
+                        }
+                        None => false,
+                    };
+                    return Err(if withdrawn {
+                        DownloadError::Withdrawn
+                    } else {
+                        DownloadError::NoVersion
+                    });
+                };
                 let sha256 = version.archive_sha256.clone().ok_or_else(|| {
                     DownloadError::Inconsistent("live version without archive".to_owned())
                 })?;
@@ -216,9 +243,14 @@ impl Downloads {
     }
 
     /// The archive behind a valid signed link (`GET /v1/files/…`): the first
-    /// [`HEAD_BYTES`] read, a reader for the rest of larger ones.
+    /// [`HEAD_BYTES`] read, a reader for the rest of larger ones. A version withdrawn
+    /// since the link was issued is refused (one primary-key read).
     pub async fn open(&self, link: &FileLink<'_>, signature: &str) -> Result<Blob, DownloadError> {
         self.check(link, signature)?;
+        let version_id = link.version_id.to_owned();
+        if !self.db.run(move |conn| moderation::servable(conn, &version_id)).await? {
+            return Err(DownloadError::Withdrawn);
+        }
         let blobs = Arc::clone(&self.blobs);
         let key = link.sha256.to_owned();
         tokio::task::spawn_blocking(move || blobs.open(&key, HEAD_BYTES))

@@ -10,10 +10,12 @@ pub mod counters;
 pub mod downloads;
 pub mod indexer;
 pub mod installations;
+pub mod moderation;
 pub mod payments;
 pub mod present;
 pub mod publishing;
 pub mod reports;
+pub mod rescans;
 pub mod reviews;
 pub mod scan_queue;
 pub mod scans;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ap_domain::clock::Clock;
+pub use ap_scan::DenyPatterns;
 use ap_search::{SearchError, SearchIndex};
 use ap_store::{Db, StoreError};
 
@@ -65,6 +68,9 @@ pub struct MarketConfig {
     /// User ids of administrators by configuration (`auth.admins`), besides those
     /// granted the role on the command line.
     pub admins: Vec<String>,
+    /// The operator's patterns that block a package (`scan.deny_patterns`), run with the
+    /// built-in rules on every scan and rescan.
+    pub deny_patterns: DenyPatterns,
 }
 
 impl Default for MarketConfig {
@@ -76,6 +82,7 @@ impl Default for MarketConfig {
             extra_redirect_origins: Vec::new(),
             admins: Vec::new(),
             search_dir: None,
+            deny_patterns: DenyPatterns::default(),
         }
     }
 }
@@ -126,6 +133,7 @@ impl Market {
             Arc::clone(&blobs),
             Arc::clone(&clock),
             Arc::clone(&indexer),
+            config.deny_patterns,
         );
         let downloads = Downloads::new(
             db.clone(),
@@ -156,7 +164,7 @@ impl Market {
             ),
             commerce: Commerce::new(
                 db.clone(),
-                gateway,
+                Arc::clone(&gateway),
                 downloads.clone(),
                 Arc::clone(&clock),
                 site,
@@ -164,7 +172,14 @@ impl Market {
             downloads,
             installations: Installations::new(db.clone(), Arc::clone(&clock)),
             scans: Scans::new(db.clone(), publisher.clone(), Arc::clone(&clock)),
-            admin: Admin::new(db.clone(), Arc::clone(&clock), &config.admins),
+            admin: Admin::new(
+                db.clone(),
+                Arc::clone(&clock),
+                &config.admins,
+                Arc::clone(&indexer),
+                gateway,
+                publisher.clone(),
+            ),
             reports: Reports::new(db.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(db.clone(), clock, Arc::clone(&indexer)),
             indexer,

@@ -239,6 +239,20 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     /// (the sandbox, whose figures follow the documented payout rule).
     fn balance<'a>(&'a self, account_id: &'a str) -> GatewayFuture<'a, Option<AccountBalance>>;
 
+    /// Refunds a payment in full, reversing the transfer to the seller and refunding the
+    /// platform fee with it (idempotent per `idempotency_key`). A payment already
+    /// refunded in full answers `Ok`.
+    fn refund<'a>(
+        &'a self,
+        payment_intent: &'a str,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()>;
+
+    /// Pauses (`paused`) or resumes a connected account's automatic payouts; its balance
+    /// stays on the account while they are paused.
+    fn set_payouts_paused<'a>(&'a self, account_id: &'a str, paused: bool)
+    -> GatewayFuture<'a, ()>;
+
     /// Verifies a webhook delivery's signature over the raw body (`now` decides
     /// staleness) and reads the event.
     fn parse_webhook(

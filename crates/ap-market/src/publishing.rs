@@ -14,11 +14,11 @@ use ap_domain::publishing::{self, ListingChanges, NewListingFields};
 use ap_domain::version::Version;
 use ap_domain::wire::{ArchiveState, ListingCreated, UploadResult, VersionCreated};
 use ap_domain::{Code, ErrorCode, FieldError, FieldErrors, UserId, VersionId};
-use ap_scan::{PackageKind, Report, Severity};
+use ap_scan::{DenyPatterns, PackageKind, Report, Severity};
 use ap_store::models::{ListingCard, ListingVersion, NewListing, NewListingVersion};
 use ap_store::publish::{self, ListingFieldChanges, ScannedArchive};
 use ap_store::scans::{self, CachedScan};
-use ap_store::{Db, StoreError, UnitError, catalog, write_tx};
+use ap_store::{Db, StoreError, UnitError, catalog, moderation, write_tx};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
@@ -160,9 +160,13 @@ pub struct Publisher {
     /// Scans running at once (one per core: each may inflate up to the scan's caps) and
     /// waiting (a bounded line).
     scans: Arc<ScanQueue>,
+    /// The operator's patterns, run with the built-in rules.
+    deny: Arc<DenyPatterns>,
+    /// The scanner's version with those patterns (the scan cache's key).
+    scanner_version: Arc<str>,
 }
 
-fn package_kind(kind: ListingType) -> PackageKind {
+pub(crate) fn package_kind(kind: ListingType) -> PackageKind {
     match kind {
         ListingType::Skill => PackageKind::Skill,
         ListingType::Agent => PackageKind::Agent,
@@ -331,8 +335,43 @@ impl Publisher {
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         indexer: Arc<Indexer>,
+        deny: DenyPatterns,
     ) -> Self {
-        Self { db, blobs, clock, indexer, scans: Arc::new(ScanQueue::per_core()) }
+        let scanner_version = deny.scanner_version().into();
+        Self {
+            db,
+            blobs,
+            clock,
+            indexer,
+            scans: Arc::new(ScanQueue::per_core()),
+            deny: Arc::new(deny),
+            scanner_version,
+        }
+    }
+
+    /// The version of the scan rules in force (built-in and the operator's patterns).
+    pub fn scanner_version(&self) -> &str {
+        &self.scanner_version
+    }
+
+    /// The scan-cache row of a verdict of a package of `kind` under the rules in force.
+    pub fn cached_scan(
+        &self,
+        hash: &str,
+        kind: PackageKind,
+        scan: &ScannedArchive,
+        now: NaiveDateTime,
+    ) -> CachedScan {
+        CachedScan {
+            content_hash: hash.to_owned(),
+            kind: kind.as_str().to_owned(),
+            security_status: scan.security_status.as_str().to_owned(),
+            security_score: scan.security_score,
+            findings: scan.findings.clone(),
+            layers: scan.layers.clone(),
+            scanner_version: self.scanner_version.to_string(),
+            created_at: now,
+        }
     }
 
     fn now(&self) -> NaiveDateTime {
@@ -348,10 +387,29 @@ impl Publisher {
         kind: PackageKind,
     ) -> Result<(Staged, Report), PublishError> {
         let _permit = self.scans.enter().await.map_err(|_| PublishError::Busy)?;
+        let deny = Arc::clone(&self.deny);
         tokio::task::spawn_blocking(move || {
             let bytes = staged.read()?;
-            let report = ap_scan::scan(&bytes, kind, &ap_scan::Limits::default());
+            let report = ap_scan::scan_with(&bytes, kind, &ap_scan::Limits::default(), &deny);
             Ok::<_, PublishError>((staged, report))
+        })
+        .await
+        .map_err(|e| PublishError::Scan(format!("task: {e}")))?
+    }
+
+    /// Scans a stored archive (a rescan) under the rules in force, taking its turn in
+    /// the scan queue like an upload; `None` when the archive is not stored.
+    pub async fn scan_stored(
+        &self,
+        sha256: String,
+        kind: PackageKind,
+    ) -> Result<Option<(Report, i64)>, PublishError> {
+        let _permit = self.scans.enter().await.map_err(|_| PublishError::Busy)?;
+        let (blobs, deny) = (Arc::clone(&self.blobs), Arc::clone(&self.deny));
+        tokio::task::spawn_blocking(move || {
+            let Some(bytes) = blobs.get(&sha256)? else { return Ok(None) };
+            let report = ap_scan::scan_with(&bytes, kind, &ap_scan::Limits::default(), &deny);
+            Ok::<_, PublishError>(Some((report, bytes.len() as i64)))
         })
         .await
         .map_err(|e| PublishError::Scan(format!("task: {e}")))?
@@ -560,6 +618,8 @@ impl Publisher {
         let version = target.version;
         let record = scanned.clone();
         let now = self.now();
+        let cached =
+            record.content_hash.as_ref().map(|hash| self.cached_scan(hash, kind, &record, now));
         self.db
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -575,17 +635,10 @@ impl Publisher {
                     }
                     publish::record_upload(conn, version_id.as_str(), &record, now)?;
                     if record.is_live() {
-                        publish::go_live(
-                            conn,
-                            fresh.listing.id.as_str(),
-                            version_id.as_str(),
-                            &version.to_string(),
-                            &record,
-                            now,
-                        )?;
+                        moderation::refresh_live(conn, fresh.listing.id.as_str(), now)?;
                     }
-                    if let Some(hash) = &record.content_hash {
-                        scans::store(conn, &cached_scan(hash, kind, &record, now))?;
+                    if let Some(cached) = &cached {
+                        scans::store(conn, cached)?;
                     }
                     Ok(())
                 })
@@ -719,25 +772,6 @@ fn verdict(report: &Report) -> SecurityStatus {
         ap_scan::Status::Block => SecurityStatus::Block,
         ap_scan::Status::Warn => SecurityStatus::Warn,
         _ => SecurityStatus::Pass,
-    }
-}
-
-/// The scan-cache row of a verdict of a package of `kind`.
-pub fn cached_scan(
-    hash: &str,
-    kind: PackageKind,
-    scan: &ScannedArchive,
-    now: NaiveDateTime,
-) -> CachedScan {
-    CachedScan {
-        content_hash: hash.to_owned(),
-        kind: kind.as_str().to_owned(),
-        security_status: scan.security_status.as_str().to_owned(),
-        security_score: scan.security_score,
-        findings: scan.findings.clone(),
-        layers: scan.layers.clone(),
-        scanner_version: ap_scan::SCANNER_VERSION.to_owned(),
-        created_at: now,
     }
 }
 

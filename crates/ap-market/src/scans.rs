@@ -11,7 +11,7 @@ use ap_scan::PackageKind;
 use ap_store::{Db, StoreError, UnitError, scans};
 
 use crate::blobs::Staged;
-use crate::publishing::{PublishError, Publisher, cached_scan, scanned_archive};
+use crate::publishing::{PublishError, Publisher, scanned_archive};
 
 /// Why a verdict could not be given.
 #[derive(Debug, thiserror::Error)]
@@ -101,9 +101,10 @@ impl Scans {
             })
             .into());
         }
+        let version = self.publisher.scanner_version().to_owned();
         let cached = self
             .db
-            .run(move |conn| scans::cached(conn, &hash, ap_scan::SCANNER_VERSION))
+            .run(move |conn| scans::cached(conn, &hash, &version))
             .await?
             .ok_or(ScanError::NoVerdict)?;
         Ok(ScanVerdict {
@@ -143,7 +144,8 @@ impl Scans {
         let (scanned, findings, layers) = scanned_archive(&report, staged_sha, size)?;
         let content_hash = scanned.content_hash.clone().unwrap_or_default();
         if on_record && !content_hash.is_empty() {
-            let row = cached_scan(&content_hash, kind, &scanned, self.clock.now().naive_utc());
+            let now = self.clock.now().naive_utc();
+            let row = self.publisher.cached_scan(&content_hash, kind, &scanned, now);
             self.db.run(move |conn| scans::store(conn, &row)).await?;
         }
         Ok(PackageScan {

@@ -2,9 +2,9 @@
 //!
 //! The signature is HMAC-SHA256 over the version id, file name, archive hash and expiry,
 //! keyed by a server secret shared by every instance. A link is issued only for a version
-//! its caller may fetch (live, and bought when paid), so serving it needs no database
-//! read: the file route checks the signature and the expiry, then reads the archive by
-//! hash. Changing any part of the link, or waiting past `expires`, makes it useless.
+//! its caller may fetch (live, and bought when paid), so serving it needs no access
+//! check: the file route checks the signature and the expiry, and that the version was
+//! not withdrawn since (one primary-key read), then reads the archive by hash. Changing any part of the link, or waiting past `expires`, makes it useless.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};

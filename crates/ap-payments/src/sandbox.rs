@@ -6,9 +6,11 @@
 //! runs the same fulfilment a Stripe webhook triggers (which retrieves the session from
 //! this gateway and finds it paid). Webhooks are refused: there is no secret to check
 //! them with. Sessions live in this process: a restart forgets unpaid ones (their
-//! purchases stay pending and the item can be bought again).
+//! purchases stay pending and the item can be bought again). A refund always succeeds
+//! (the marketplace records it itself; no money moved), and pausing an account's payouts
+//! only marks it: the sandbox pays nothing out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ap_market::commerce::SESSION_PLACEHOLDER;
@@ -29,6 +31,7 @@ struct Account {
     user_id: String,
     complete: bool,
     return_url: Option<String>,
+    payouts_paused: bool,
 }
 
 /// The sandbox gateway.
@@ -37,6 +40,7 @@ pub struct SandboxGateway {
     public_url: String,
     sessions: Mutex<HashMap<String, Session>>,
     accounts: Mutex<HashMap<String, Account>>,
+    refunded: Mutex<HashSet<String>>,
 }
 
 impl SandboxGateway {
@@ -46,7 +50,18 @@ impl SandboxGateway {
             public_url: public_url.into(),
             sessions: Mutex::new(HashMap::new()),
             accounts: Mutex::new(HashMap::new()),
+            refunded: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Whether a payment was refunded (in this process).
+    pub fn refunded(&self, payment_intent: &str) -> bool {
+        self.refunds().contains(payment_intent)
+    }
+
+    /// Whether an account's payouts are paused, or `None` for an unknown account.
+    pub fn payouts_paused(&self, account_id: &str) -> Option<bool> {
+        self.accounts().get(account_id).map(|a| a.payouts_paused)
     }
 
     fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
@@ -55,6 +70,10 @@ impl SandboxGateway {
 
     fn accounts(&self) -> MutexGuard<'_, HashMap<String, Account>> {
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn refunds(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.refunded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -88,8 +107,12 @@ impl PaymentGateway for SandboxGateway {
             Some((id, _)) => id.clone(),
             None => {
                 let id = format!("acct_sandbox_{}", uuid::Uuid::new_v4().simple());
-                let account =
-                    Account { user_id: request.user_id, complete: false, return_url: None };
+                let account = Account {
+                    user_id: request.user_id,
+                    complete: false,
+                    return_url: None,
+                    payouts_paused: false,
+                };
                 accounts.insert(id.clone(), account);
                 id
             }
@@ -110,6 +133,7 @@ impl PaymentGateway for SandboxGateway {
                 user_id: String::new(),
                 complete: false,
                 return_url: None,
+                payouts_paused: false,
             })
             .return_url = Some(return_url.to_owned());
         let url = format!("{}/sandbox/onboarding/{account_id}", self.public_url);
@@ -131,6 +155,29 @@ impl PaymentGateway for SandboxGateway {
 
     fn balance<'a>(&'a self, _account_id: &'a str) -> GatewayFuture<'a, Option<AccountBalance>> {
         Box::pin(async move { Ok(None) })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        payment_intent: &'a str,
+        _idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
+        // Also a payment this process does not know (paid before a restart): nothing moved.
+        self.refunds().insert(payment_intent.to_owned());
+        Box::pin(async move { Ok(()) })
+    }
+
+    fn set_payouts_paused<'a>(
+        &'a self,
+        account_id: &'a str,
+        paused: bool,
+    ) -> GatewayFuture<'a, ()> {
+        // An account from before a restart is forgotten (as `onboarding_link` re-creates
+        // it): the sandbox pays nothing out, so there is nothing to pause.
+        if let Some(account) = self.accounts().get_mut(account_id) {
+            account.payouts_paused = paused;
+        }
+        Box::pin(async move { Ok(()) })
     }
 
     fn parse_webhook(
@@ -169,5 +216,36 @@ impl Sandbox for SandboxGateway {
 
     fn cancel(&self, session_id: &str) -> Option<String> {
         self.sessions().get(session_id).map(|s| s.request.cancel_url.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refund_always_succeeds_and_is_remembered() {
+        let sandbox = SandboxGateway::new("http://127.0.0.1:8080");
+        assert!(!sandbox.refunded("pi_sandbox_1"));
+        sandbox.refund("pi_sandbox_1", "refund-1").await.expect("refund");
+        assert!(sandbox.refunded("pi_sandbox_1"));
+        // Again (another key): already refunded, still Ok.
+        sandbox.refund("pi_sandbox_1", "refund-2").await.expect("again");
+        assert!(!sandbox.refunded("pi_sandbox_2"));
+    }
+
+    #[tokio::test]
+    async fn payouts_pause_and_resume_per_account() {
+        let sandbox = SandboxGateway::new("http://127.0.0.1:8080");
+        let request = AccountRequest { user_id: "seller".to_owned(), email: None };
+        let account = sandbox.create_account(request).await.expect("account");
+        assert_eq!(sandbox.payouts_paused(&account), Some(false));
+        sandbox.set_payouts_paused(&account, true).await.expect("pause");
+        assert_eq!(sandbox.payouts_paused(&account), Some(true));
+        sandbox.set_payouts_paused(&account, false).await.expect("resume");
+        assert_eq!(sandbox.payouts_paused(&account), Some(false));
+        // An account the sandbox forgot (a restart) has nothing to pause.
+        sandbox.set_payouts_paused("acct_sandbox_none", true).await.expect("forgotten account");
+        assert_eq!(sandbox.payouts_paused("acct_sandbox_none"), None);
     }
 }

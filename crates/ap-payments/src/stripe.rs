@@ -2,7 +2,9 @@
 //! exact version). Checkouts are destination charges to the seller's connected account
 //! with the platform fee as `application_fee_amount`; every create call carries an
 //! idempotency key (the purchase id), so a retried request never opens a second
-//! checkout. Stripe's error bodies are mapped to the marketplace's codes.
+//! checkout. A refund reverses the seller's transfer and refunds the platform fee with
+//! it; suspending a seller switches their account's payouts to `manual`. Stripe's error
+//! bodies are mapped to the marketplace's codes.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,12 +21,18 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentIntentDataTransferData,
     ProductData, RetrieveCheckoutSession,
 };
-use stripe_connect::account::{CreateAccount, CreateAccountType, RetrieveAccount};
+use stripe_connect::account::{
+    CreateAccount, CreateAccountType, RetrieveAccount, UpdateAccount, UpdateAccountSettings,
+    UpdateAccountSettingsPayouts, UpdateAccountSettingsPayoutsSchedule,
+    UpdateAccountSettingsPayoutsScheduleInterval,
+};
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_core::balance::RetrieveForMyAccountBalance;
 use stripe_core::payout::ListPayout;
+use stripe_core::refund::CreateRefund;
 use stripe_shared::{
-    ApiErrorsType, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+    ApiErrorsCode, ApiErrorsType, CheckoutSessionMode, CheckoutSessionPaymentStatus,
+    CheckoutSessionStatus,
 };
 
 use crate::{events, signature};
@@ -254,6 +262,60 @@ impl PaymentGateway for StripeGateway {
                 available_cents: usd(&balance.available),
                 next_payout,
             }))
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        payment_intent: &'a str,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
+        Box::pin(async move {
+            let key = IdempotencyKey::new(idempotency_key)
+                .map_err(|e| GatewayError::Rejected(e.to_string()))?;
+            let refunded = CreateRefund::new()
+                .payment_intent(payment_intent)
+                .reverse_transfer(true)
+                .refund_application_fee(true)
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await;
+            match refunded {
+                Ok(_) => Ok(()),
+                // Refunded before (by another key, or in the Dashboard): nothing is left.
+                Err(StripeError::Stripe(body, _))
+                    if body.code == Some(ApiErrorsCode::ChargeAlreadyRefunded) =>
+                {
+                    Ok(())
+                }
+                Err(error) => Err(mapped(error)),
+            }
+        })
+    }
+
+    fn set_payouts_paused<'a>(
+        &'a self,
+        account_id: &'a str,
+        paused: bool,
+    ) -> GatewayFuture<'a, ()> {
+        Box::pin(async move {
+            let mut schedule = UpdateAccountSettingsPayoutsSchedule::new();
+            schedule.interval = Some(if paused {
+                UpdateAccountSettingsPayoutsScheduleInterval::Manual
+            } else {
+                UpdateAccountSettingsPayoutsScheduleInterval::Daily
+            });
+            let mut payouts = UpdateAccountSettingsPayouts::new();
+            payouts.schedule = Some(schedule);
+            let mut settings = UpdateAccountSettings::new();
+            settings.payouts = Some(payouts);
+            UpdateAccount::new(account_id)
+                .settings(settings)
+                .send(&self.client)
+                .await
+                .map_err(mapped)?;
+            Ok(())
         })
     }
 

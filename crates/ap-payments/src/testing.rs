@@ -1,9 +1,9 @@
 //! A fake Stripe for tests (feature `test-support`): a local HTTP server answering the
-//! calls the gateway makes (`POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`)
-//! with objects shaped like Stripe's, honouring idempotency keys, and recording every
-//! request so tests can assert the form fields sent. Tests make a session paid or
-//! expired, make the next call fail with one of Stripe's error bodies, and sign webhook
-//! deliveries with [`crate::signature::sign`].
+//! calls the gateway makes (`POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`,
+//! accounts, balances, payouts, `POST /v1/refunds`) with objects shaped like Stripe's,
+//! honouring idempotency keys, and recording every request so tests can assert the form
+//! fields sent. Tests make a session paid or expired, make the next call fail with one of
+//! Stripe's error bodies, and sign webhook deliveries with [`crate::signature::sign`].
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -36,6 +36,8 @@ struct State {
     accounts: HashMap<String, Value>,
     balances: HashMap<String, Balance>,
     sessions: HashMap<String, Value>,
+    refunds: HashMap<String, Value>,
+    payout_intervals: HashMap<String, String>,
     by_key: HashMap<String, String>,
     requests: Vec<Recorded>,
     fail_next: Option<(u16, Value)>,
@@ -208,6 +210,31 @@ async fn get_account(
     }
 }
 
+async fn update_account(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let interval = form.get("settings[payouts][schedule][interval]").cloned();
+    let mut state = lock(&state);
+    record(&mut state, &req, format!("POST /v1/accounts/{id}"), form);
+    if let Some((status, body)) = state.fail_next.take() {
+        return error_response(status, body);
+    }
+    let Some(account) = state.accounts.get(id.as_str()).cloned() else {
+        return error_response(
+            404,
+            json!({"type": "invalid_request_error", "code": "resource_missing", "message": format!("No such account: '{id}'")}),
+        );
+    };
+    if let Some(interval) = interval {
+        state.payout_intervals.insert(id.into_inner(), interval);
+    }
+    HttpResponse::Ok().json(account)
+}
+
 async fn create_account_link(
     req: HttpRequest,
     state: Data<Arc<Mutex<State>>>,
@@ -264,6 +291,60 @@ async fn list_payouts(req: HttpRequest, state: Data<Arc<Mutex<State>>>) -> HttpR
         .json(json!({"object": "list", "data": payouts, "has_more": false, "url": "/v1/payouts"}))
 }
 
+/// A full refund of a paid session's payment intent; a second one is refused as Stripe
+/// does, unless it replays the first one's idempotency key.
+async fn create_refund(
+    req: HttpRequest,
+    state: Data<Arc<Mutex<State>>>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut state = lock(&state);
+    record(&mut state, &req, "POST /v1/refunds".to_owned(), form.clone());
+    if let Some((status, body)) = state.fail_next.take() {
+        return error_response(status, body);
+    }
+    let key = state.requests.last().and_then(|r| r.idempotency_key.clone());
+    let replayed =
+        key.as_ref().and_then(|k| state.by_key.get(k)).and_then(|id| state.refunds.get(id));
+    if let Some(refund) = replayed {
+        return HttpResponse::Ok().json(refund);
+    }
+    let payment_intent = form.get("payment_intent").cloned().unwrap_or_default();
+    let paid = state
+        .sessions
+        .values()
+        .find(|s| s["payment_intent"] == payment_intent.as_str())
+        .map(|s| (s["amount_total"].as_i64().unwrap_or_default(), s["currency"].clone()));
+    let Some((amount, currency)) = paid else {
+        return error_response(
+            404,
+            json!({"type": "invalid_request_error", "code": "resource_missing", "param": "payment_intent", "message": format!("No such payment_intent: '{payment_intent}'")}),
+        );
+    };
+    if state.refunds.values().any(|r| r["payment_intent"] == payment_intent.as_str()) {
+        return error_response(
+            400,
+            json!({"type": "invalid_request_error", "code": "charge_already_refunded", "message": format!("Charge for {payment_intent} has already been refunded.")}),
+        );
+    }
+    state.counter += 1;
+    let counter = state.counter;
+    let id = format!("re_test_{counter:08}");
+    let reversed = form.get("reverse_transfer").is_some_and(|v| v == "true");
+    let refund = json!({
+        "id": id, "object": "refund", "amount": amount, "currency": currency,
+        "created": 1_700_000_000 + counter as i64, "metadata": {},
+        "payment_intent": payment_intent, "reason": null, "status": "succeeded",
+        "transfer_reversal": reversed.then(|| format!("trr_test_{counter:08}")),
+    });
+    state.refunds.insert(id.clone(), refund.clone());
+    if let Some(key) = key {
+        state.by_key.insert(key, id);
+    }
+    HttpResponse::Ok().json(refund)
+}
+
 fn error_response(status: u16, error: Value) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(status)
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -284,9 +365,11 @@ impl FakeStripe {
                 .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
                 .route("/v1/accounts", web::post().to(create_account))
                 .route("/v1/accounts/{id}", web::get().to(get_account))
+                .route("/v1/accounts/{id}", web::post().to(update_account))
                 .route("/v1/account_links", web::post().to(create_account_link))
                 .route("/v1/balance", web::get().to(get_balance))
                 .route("/v1/payouts", web::get().to(list_payouts))
+                .route("/v1/refunds", web::post().to(create_refund))
         })
         .workers(1)
         .listen(listener)
@@ -340,6 +423,17 @@ impl FakeStripe {
         next: Option<(i64, i64)>,
     ) {
         lock(&self.state).balances.insert(account_id.to_owned(), (available, pending, next));
+    }
+
+    /// Whether a payment intent was refunded.
+    pub fn refunded(&self, payment_intent: &str) -> bool {
+        lock(&self.state).refunds.values().any(|r| r["payment_intent"] == payment_intent)
+    }
+
+    /// A connected account's payout schedule interval, once it was updated (`manual`:
+    /// payouts paused, `daily`: resumed).
+    pub fn payout_interval(&self, account_id: &str) -> Option<String> {
+        lock(&self.state).payout_intervals.get(account_id).cloned()
     }
 
     /// How many connected accounts exist.

@@ -8,6 +8,7 @@ pub mod rules;
 
 pub use archive::{File, Limits};
 pub use report::{ContextLine, Finding, Layer, Report, Severity, Status};
+pub use rules::DenyPatterns;
 
 use rules::TextLayer;
 
@@ -234,8 +235,14 @@ fn is_markdown(path: &str) -> bool {
     lower.ends_with(".md") || lower.ends_with(".markdown")
 }
 
-/// Scans a package archive.
+/// Scans a package archive with the built-in rules.
 pub fn scan(bytes: &[u8], kind: PackageKind, limits: &Limits) -> Report {
+    scan_with(bytes, kind, limits, &DenyPatterns::default())
+}
+
+/// Scans a package archive with the built-in rules and the operator's `deny` patterns
+/// (their findings are in the `dangerous_code` layer).
+pub fn scan_with(bytes: &[u8], kind: PackageKind, limits: &Limits, deny: &DenyPatterns) -> Report {
     let (files, archive_findings) = archive::read(bytes, limits);
     let safe = report::verdict(&archive_findings) != Status::Block;
     let mut layers = vec![Layer::ran("archive_safety", archive_findings)];
@@ -276,7 +283,11 @@ pub fn scan(bytes: &[u8], kind: PackageKind, limits: &Limits) -> Report {
     layers.push(Layer::ran("secrets", secrets));
     let dangerous = texts
         .iter()
-        .flat_map(|(path, text)| rules::scan(TextLayer::DangerousCode, Some(path), text))
+        .flat_map(|(path, text)| {
+            let mut found = rules::scan(TextLayer::DangerousCode, Some(path), text);
+            found.extend(deny.scan(path, text));
+            found
+        })
         .collect();
     layers.push(Layer::ran("dangerous_code", dangerous));
     let injection = texts

@@ -259,6 +259,62 @@ pub fn scan(layer: TextLayer, file: Option<&str>, text: &str) -> Vec<Finding> {
     findings
 }
 
+/// Patterns an operator adds to the built-in rules (`scan.deny_patterns`), for a threat
+/// found after a release: a line of a text file that matches one blocks its package.
+/// They take part in the scanner's version (see [`DenyPatterns::scanner_version`]), so
+/// cached verdicts made without them are not reused.
+#[derive(Debug, Clone, Default)]
+pub struct DenyPatterns {
+    patterns: Vec<Regex>,
+}
+
+impl DenyPatterns {
+    /// Compiles the operator's patterns (regular expressions).
+    pub fn new(patterns: &[String]) -> Result<Self, regex::Error> {
+        let patterns = patterns.iter().map(|p| Regex::new(p)).collect::<Result<_, _>>()?;
+        Ok(Self { patterns })
+    }
+
+    /// The version of the scanner with these patterns: [`crate::SCANNER_VERSION`] alone
+    /// without any, else followed by a digest of them.
+    pub fn scanner_version(&self) -> String {
+        if self.patterns.is_empty() {
+            return crate::SCANNER_VERSION.to_owned();
+        }
+        let names: Vec<String> = (0..self.patterns.len()).map(|i| i.to_string()).collect();
+        let digest = ap_domain::content::content_hash(
+            names.iter().zip(&self.patterns).map(|(n, p)| (n.as_str(), p.as_str().as_bytes())),
+        );
+        let digest = digest.rsplit(':').next().unwrap_or(&digest);
+        format!("{}+{}", crate::SCANNER_VERSION, &digest[..digest.len().min(12)])
+    }
+
+    /// The findings of the patterns in a file's text (one per matching line).
+    pub fn scan(&self, file: &str, text: &str) -> Vec<Finding> {
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        let mut findings = Vec::new();
+        for (index, line) in lines.iter().enumerate() {
+            if let Some(hit) = self.patterns.iter().find_map(|p| p.find(line)) {
+                let mut finding = Finding::new(
+                    High,
+                    "dangerous_code",
+                    "operator.deny_pattern",
+                    "The text matches a pattern the marketplace denies.",
+                );
+                finding.file = Some(file.to_owned());
+                finding.line = Some(index + 1);
+                finding.matched = Some(shorten(hit.as_str(), 120));
+                finding.context = context(&lines, index);
+                findings.push(finding);
+            }
+        }
+        findings
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! and listing, a unique index says so).
 
 use ap_domain::UserId;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
 
 use crate::conn::Conn;
@@ -91,19 +91,29 @@ pub fn revoke(conn: &mut Conn, user_id: &str, role: &str) -> Result<bool, StoreE
     Ok(removed > 0)
 }
 
-/// Appends one entry to the audit log. Run it in the transaction of the action it records.
-pub fn record(conn: &mut Conn, entry: &NewAuditEntry<'_>) -> Result<(), StoreError> {
+/// Appends one entry to the audit log and answers it. Run it in the transaction of the
+/// action it records.
+pub fn record(conn: &mut Conn, entry: &NewAuditEntry<'_>) -> Result<AuditRow, StoreError> {
+    let row = AuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        // As stored (microseconds), so the entry answered is the entry read back.
+        at: entry.at.trunc_subsecs(6),
+        actor: entry.actor.to_owned(),
+        action: entry.action.to_owned(),
+        target: entry.target.to_owned(),
+        reason: entry.reason.to_owned(),
+    };
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::id.eq(uuid::Uuid::now_v7().to_string()),
-            audit_log::at.eq(entry.at),
-            audit_log::actor.eq(entry.actor),
-            audit_log::action.eq(entry.action),
-            audit_log::target.eq(entry.target),
-            audit_log::reason.eq(entry.reason),
+            audit_log::id.eq(&row.id),
+            audit_log::at.eq(row.at),
+            audit_log::actor.eq(&row.actor),
+            audit_log::action.eq(&row.action),
+            audit_log::target.eq(&row.target),
+            audit_log::reason.eq(&row.reason),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(row)
 }
 
 /// A page of the audit log, newest first, with the total.

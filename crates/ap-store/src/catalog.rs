@@ -192,6 +192,7 @@ pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVer
     Ok(listing_versions::table
         .filter(listing_versions::listing_id.eq(listing_id))
         .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
+        .filter(listing_versions::quarantined_at.is_null())
         .order((
             listing_versions::major.desc(),
             listing_versions::minor.desc(),

@@ -27,6 +27,13 @@ pub enum StoreError {
     /// Stored JSON could not be decoded.
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+    /// Signing in to an account an administrator suspended.
+    #[error("account suspended")]
+    AccountSuspended,
+    /// A session from before its owner scheduled the account's deletion (signing in
+    /// again cancels the deletion).
+    #[error("account frozen for deletion")]
+    AccountFrozen,
     /// The blocking task running the unit of work panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
@@ -59,6 +66,8 @@ impl ErrorCode for StoreError {
             StoreError::Unavailable(_) => Code::ServiceUnavailable,
             StoreError::Conflict(_) => Code::Conflict,
             StoreError::NotFound => Code::NotFound,
+            StoreError::AccountSuspended => Code::AccountSuspended,
+            StoreError::AccountFrozen => Code::Unauthorized,
             _ => Code::Internal,
         }
     }
@@ -68,6 +77,8 @@ impl ErrorCode for StoreError {
             // The constraint's name stays in the log.
             StoreError::Conflict(_) => "The request conflicts with existing data".to_owned(),
             StoreError::NotFound => "Not found".to_owned(),
+            StoreError::AccountSuspended => "This account is suspended".to_owned(),
+            StoreError::AccountFrozen => "Not authenticated".to_owned(),
             _ => "Service temporarily unavailable".to_owned(),
         }
     }

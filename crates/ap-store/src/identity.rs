@@ -18,6 +18,8 @@ use crate::users::{self, Identity};
 
 fn auth_error(error: StoreError) -> AuthError {
     match error {
+        StoreError::AccountSuspended => AuthError::Suspended,
+        StoreError::AccountFrozen => AuthError::Unauthorized,
         StoreError::Unavailable(cause) => AuthError::Unavailable(cause),
         StoreError::Conflict(_) => AuthError::Conflict,
         other => AuthError::Internal(other.to_string()),
@@ -86,6 +88,7 @@ impl IdentityStore for Db {
             subject: identity.subject,
             email: identity.email,
             name: identity.name,
+            signed_in_at: identity.issued_at.map(naive),
         };
         self.run(move |c| users::upsert(c, &identity, naive(at))).await.map_err(auth_error)
     }

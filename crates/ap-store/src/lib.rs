@@ -9,6 +9,7 @@ pub mod identity;
 pub mod ledger;
 pub mod migrate;
 pub mod models;
+pub mod moderation;
 pub mod publish;
 pub mod purchases;
 pub mod reviews;

@@ -123,6 +123,7 @@ pub struct ListingCard {
     pub rating_count: i64,
     pub rating_average: f64,
     pub updated_at: NaiveDateTime,
+    pub quarantined_at: Option<NaiveDateTime>,
 }
 
 impl ListingCard {

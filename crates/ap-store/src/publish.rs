@@ -176,34 +176,6 @@ pub fn record_upload(
     if changed == 1 { Ok(()) } else { Err(StoreError::Conflict("listing_versions".to_owned())) }
 }
 
-/// Makes a live version the listing's current one (and stamps the first publication).
-pub fn go_live(
-    conn: &mut Conn,
-    listing_id: &str,
-    version_id: &str,
-    version: &str,
-    scan: &ScannedArchive,
-    now: NaiveDateTime,
-) -> Result<(), StoreError> {
-    let updated = diesel::update(listings::table.find(listing_id))
-        .set((
-            listings::live_version_id.eq(version_id),
-            listings::current_version.eq(version),
-            listings::security_status.eq(scan.security_status.as_str()),
-            listings::security_score.eq(scan.security_score),
-            listings::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(StoreError::NotFound);
-    }
-    diesel::update(listings::table.find(listing_id))
-        .filter(listings::published_at.is_null())
-        .set(listings::published_at.eq(now))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Records a version that passed its scan and makes it the listing's live version (test
 /// fixtures with made-up scan results). Run it inside a transaction.
 pub fn insert_live_version(

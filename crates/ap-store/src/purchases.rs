@@ -213,6 +213,22 @@ pub fn lock_payment(conn: &mut Conn, payment_intent: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Applies a full refund of a payment (a Stripe refund webhook, or an administrator's
+/// refund through the gateway): remembered by payment, and the purchase it paid for, if
+/// any yet, becomes refunded with the ledger moved. Idempotent. Run it in a transaction.
+pub fn refund_payment(
+    conn: &mut Conn,
+    payment_intent: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Purchase>, StoreError> {
+    lock_payment(conn, payment_intent)?;
+    let purchase = record_refund(conn, payment_intent, now)?;
+    if let Some(p) = &purchase {
+        refund(conn, &p.id, now)?;
+    }
+    Ok(purchase)
+}
+
 /// A pending purchase of this listing by this buyer with an open checkout, if any (a
 /// second Buy reuses it instead of opening a second checkout that could also be paid).
 pub fn open_checkout(

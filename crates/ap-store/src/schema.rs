@@ -25,6 +25,7 @@ diesel::table! {
         deletion_scheduled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -78,6 +79,7 @@ diesel::table! {
         rating_average -> Double,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        quarantined_at -> Nullable<Timestamp>,
     }
 }
 
@@ -102,6 +104,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         upload_started_at -> Nullable<Timestamp>,
+        quarantined_at -> Nullable<Timestamp>,
     }
 }
 
@@ -278,6 +281,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rescans (id) {
+        id -> Text,
+        actor -> Text,
+        reason -> Text,
+        scanner_version -> Text,
+        status -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        changed -> BigInt,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rescan_changes (rescan_id, version_id) {
+        rescan_id -> Text,
+        version_id -> Text,
+        listing_id -> Text,
+        slug -> Text,
+        version -> Text,
+        before_status -> Text,
+        after_status -> Text,
+        before_score -> Nullable<Integer>,
+        after_score -> Integer,
+    }
+}
+
 diesel::joinable!(listings -> users (owner_id));
 diesel::joinable!(abuse_reports -> listings (listing_id));
 diesel::joinable!(listing_versions -> listings (listing_id));
@@ -302,4 +336,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     audit_log,
     abuse_reports,
+    rescans,
+    rescan_changes,
 );

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::conn::{Conn, write_tx};
 use crate::error::StoreError;
 use crate::models::{NewUser, User};
+use crate::moderation;
 use crate::schema::{listings, users};
 
 /// Display-name slugs that would shadow fixed routes under `/v1/sellers/`.
@@ -24,6 +25,9 @@ pub struct Identity {
     pub email: Option<String>,
     /// Name.
     pub name: Option<String>,
+    /// When the person signed in with the issuer, when known: a sign-in after they
+    /// scheduled their account's deletion cancels it.
+    pub signed_in_at: Option<NaiveDateTime>,
 }
 
 /// A user by id.
@@ -40,6 +44,42 @@ fn find(conn: &mut Conn, issuer: &str, subject: &str) -> Result<Option<User>, St
         .optional()?)
 }
 
+/// Lets an existing account in, or says why not: a suspended account is refused; one
+/// waiting out its deletion grace period is refused too, unless the person signed in
+/// after scheduling the deletion, which cancels it (the account is active again and its
+/// listings return).
+fn admit(
+    conn: &mut Conn,
+    user: &User,
+    signed_in_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    match user.account_status.as_str() {
+        moderation::SUSPENDED => Err(StoreError::AccountSuspended),
+        moderation::PENDING_DELETION => {
+            let requested = user
+                .deletion_scheduled_at
+                .map(|at| at - chrono::Duration::days(moderation::DELETION_GRACE_DAYS));
+            let fresh = matches!((signed_in_at, requested), (Some(s), Some(r)) if s > r);
+            if !fresh {
+                return Err(StoreError::AccountFrozen);
+            }
+            let id = user.id.as_str();
+            moderation::set_account_status(
+                conn,
+                id,
+                moderation::PENDING_DELETION,
+                moderation::ACTIVE,
+                None,
+                now,
+            )?;
+            moderation::refresh_owner_listings(conn, id, now)?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The user of an identity: created on first sight, e-mail and name refreshed when the
 /// issuer says something new. Answers the user id.
 pub fn upsert(
@@ -48,6 +88,7 @@ pub fn upsert(
     now: NaiveDateTime,
 ) -> Result<String, StoreError> {
     if let Some(user) = find(conn, &identity.issuer, &identity.subject)? {
+        admit(conn, &user, identity.signed_in_at, now)?;
         let email = identity.email.clone().or(user.email.clone());
         let name = identity.name.clone().or(user.name.clone());
         if email != user.email || name != user.name {

@@ -29,6 +29,18 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Payments: the sandbox, or Stripe.
     pub payments: PaymentsConfig,
+    /// The package scan.
+    pub scan: ScanConfig,
+}
+
+/// Settings of the package scan.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Regular expressions that block a package when a line of one of its text files
+    /// matches, besides the built-in rules (for a threat found after a release; run
+    /// `POST /v1/admin/rescans` to apply them to what is published).
+    pub deny_patterns: Vec<String>,
 }
 
 /// Which payment gateway takes payments.
@@ -340,8 +352,8 @@ impl Default for LogConfig {
 
 /// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
 /// not mistaken for settings).
-const SECTIONS: [&str; 8] =
-    ["server", "database", "storage", "cache", "log", "auth", "rate_limit", "payments"];
+const SECTIONS: [&str; 9] =
+    ["server", "database", "storage", "cache", "log", "auth", "rate_limit", "payments", "scan"];
 
 /// Every setting with its environment variable and meaning, for `--help`.
 pub const SETTINGS_HELP: &str = "\
@@ -394,7 +406,8 @@ Settings (defaults, then --config FILE as TOML, then environment):
   payments.stripe_secret_key   AP_PAYMENTS__STRIPE_SECRET_KEY   Stripe secret API key [none]
   payments.stripe_webhook_secret AP_PAYMENTS__STRIPE_WEBHOOK_SECRET signing secret of the webhook endpoint [none]
   payments.stripe_api_base     AP_PAYMENTS__STRIPE_API_BASE     Stripe API base URL [https://api.stripe.com/]
-  payments.redirect_origins    AP_PAYMENTS__REDIRECT_ORIGINS    more origins checkouts may return to, e.g. [https://shop.example] [none]";
+  payments.redirect_origins    AP_PAYMENTS__REDIRECT_ORIGINS    more origins checkouts may return to, e.g. [https://shop.example] [none]
+  scan.deny_patterns           AP_SCAN__DENY_PATTERNS           regular expressions that block a package, besides the built-in rules [none]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

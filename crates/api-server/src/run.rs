@@ -15,7 +15,7 @@ use ap_auth::{Clock, SystemClock};
 use ap_market::blobs::LocalBlobs;
 use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
-use ap_market::{Market, MarketConfig, Outside};
+use ap_market::{DenyPatterns, Market, MarketConfig, Outside};
 use ap_payments::{SandboxGateway, StripeGateway, StripeSettings};
 use ap_ratelimit::memory::MemoryLimiter;
 use ap_ratelimit::policy::Cidr;
@@ -57,7 +57,8 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `auth.admins`; never through the API).
 pub fn admin(config: &Config, email: &str, reason: &str, grant: bool) -> anyhow::Result<()> {
     let db = open_and_migrate(config)?;
-    let admin = ap_market::admin::Admin::new(db, Arc::new(SystemClock), &config.auth.admins);
+    let market = market(config, db, Arc::new(SystemClock), None)?;
+    let admin = market.admin();
     let change = actix_web::rt::System::new().block_on(async {
         if grant { admin.grant(email, reason).await } else { admin.revoke(email, reason).await }
     })?;
@@ -194,6 +195,8 @@ pub fn market(
         extra_redirect_origins: config.payments.redirect_origins.clone(),
         search_dir,
         admins: config.auth.admins.clone(),
+        deny_patterns: DenyPatterns::new(&config.scan.deny_patterns)
+            .context("scan.deny_patterns: not a regular expression")?,
     };
     let signer = UrlSigner::new(signing_key(config)?);
     let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));

@@ -267,6 +267,7 @@ pub async fn sign_in(
         subject: format!("email:{email}"),
         email: Some(email.clone()),
         name: Some(display_name.clone()),
+        signed_in_at: Some(now.naive_utc()),
     };
     state.market().accounts().sign_in(identity.clone(), display_name).await?;
     let jwt = issuer.sign(&identity.subject, Some(&email), identity.name.as_deref(), now)?;

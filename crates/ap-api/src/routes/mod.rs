@@ -277,9 +277,40 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
                 .route(web::post().to(admin::close_report)),
         )
         .service(
+            api(seen, "", "/v1/admin/listings/{slug}/quarantine", Reads::Admin)
+                .route(web::post().to(admin::quarantine)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/listings/{slug}/release", Reads::Admin)
+                .route(web::post().to(admin::release)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/users/{id}/suspend", Reads::Admin)
+                .route(web::post().to(admin::suspend)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/users/{id}/reinstate", Reads::Admin)
+                .route(web::post().to(admin::reinstate)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/purchases/{id}/refund", Reads::Admin)
+                .route(web::post().to(admin::refund)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/rescans", Reads::Admin)
+                .route(web::post().to(admin::start_rescan)),
+        )
+        .service(
+            api(seen, "", "/v1/admin/rescans/{id}", Reads::Admin).route(read().to(admin::rescan)),
+        )
+        .service(
             api(seen, "", "/v1/users/profile", SignedIn)
                 .route(read().to(users::get_profile))
                 .route(web::patch().to(users::update_profile)),
+        )
+        .service(
+            api(seen, "", "/v1/users/profile/delete", SignedIn)
+                .route(web::post().to(users::delete_account)),
         )
         // Browser pages: limited, no bearer token (they read the session cookie).
         .service(plain(seen, "", "/static/site.css").route(read().to(site::stylesheet)))

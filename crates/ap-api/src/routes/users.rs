@@ -1,4 +1,5 @@
-//! `GET`/`PATCH /v1/users/profile`: the caller's own profile (the rules are in
+//! `GET`/`PATCH /v1/users/profile`: the caller's own profile, and `POST
+//! /v1/users/profile/delete`, the account's deletion (the rules are in
 //! [`ap_market::accounts`]).
 
 use actix_web::web::{Data, Json};
@@ -78,4 +79,29 @@ pub async fn update_profile(
     body: Json<Map<String, Value>>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(state.market().accounts().update_profile(caller.user_id.into(), &body).await?))
+}
+
+/// `POST /v1/users/profile/delete` (no body): schedules the caller's account for deletion
+/// in 30 days (docs/PRIVACY.md). At once its CLI tokens are revoked, earlier sessions stop
+/// working and its listings leave the catalog; signing in again within the 30 days
+/// cancels it. Answers the profile (`account_status` `pending_deletion`,
+/// `deletion_scheduled_at`).
+#[utoipa::path(
+    post,
+    path = "/v1/users/profile/delete",
+    tag = "users",
+    responses(
+        (status = 200, description = "The profile, its deletion scheduled", body = Profile),
+        (status = "default", description = "An error in the contract's envelope (409 \
+            `CONFLICT` when the deletion is scheduled already)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn delete_account(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Profile>, ApiError> {
+    let profile = state.market().accounts().schedule_deletion(caller.user_id.into()).await?;
+    state.auth().forget_cached_tokens();
+    Ok(Json(profile))
 }

@@ -41,7 +41,7 @@ async fn shop(app: &TestApp) -> String {
 }
 
 /// A 422 naming the body field `field`.
-fn assert_body_invalid(res: &Response, field: &str) {
+pub fn assert_body_invalid(res: &Response, field: &str) {
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(res.json["detail"][0]["loc"], json!(["body", field]), "{}", res.text);
 }
@@ -65,10 +65,6 @@ pub async fn deliver(app: &TestApp, id: &str, kind: &str, object: Value) -> Resp
     .await
 }
 
-fn fake(app: &TestApp) -> &ap_payments::testing::FakeStripe {
-    app.stripe.as_ref().expect("a fake Stripe")
-}
-
 /// Buy → webhook → download, with a license code; the purchase lists in both shapes.
 async fn a_buyer_pays_and_downloads(app: TestApp) {
     shop(&app).await;
@@ -86,7 +82,7 @@ async fn a_buyer_pays_and_downloads(app: TestApp) {
         format!("https://checkout.stripe.test/c/pay/{session}")
     );
     // The destination charge: 15 % of 12.50 is 1.875, rounded half up to 1.88.
-    let sent = fake(&app).requests().pop().expect("a checkout call");
+    let sent = app.fake_stripe().requests().pop().expect("a checkout call");
     assert_eq!(sent.form["payment_intent_data[application_fee_amount]"], "188");
     assert_eq!(sent.form["line_items[0][price_data][unit_amount]"], "1250");
     assert!(sent.form["payment_intent_data[transfer_data][destination]"].starts_with("acct_"));
@@ -102,7 +98,7 @@ async fn a_buyer_pays_and_downloads(app: TestApp) {
     let waiting = app.get(&format!("/v1/purchases/download?session_id={session}")).await;
     assert_eq!((waiting.status, waiting.json.clone()), (202, json!({"status": "pending"})));
 
-    fake(&app).pay(&session);
+    app.fake_stripe().pay(&session);
     let delivered =
         deliver(&app, "evt_1", "checkout.session.completed", json!({"id": session})).await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
@@ -168,7 +164,7 @@ async fn concurrent_deliveries_grant_once(app: TestApp) {
     shop(&app).await;
     let buyer = app.cli_token("buyer").await;
     let session = checkout(&app, &buyer).await.json["session_id"].as_str().expect("s").to_owned();
-    fake(&app).pay(&session);
+    app.fake_stripe().pay(&session);
     let object = json!({"id": session});
     let confirm = format!("/v1/purchases/confirm?session_id={session}");
     let (a, b, c, d) = tokio::join!(
@@ -194,7 +190,7 @@ async fn out_of_order_deliveries_converge(app: TestApp) {
     shop(&app).await;
     let buyer = app.cli_token("buyer").await;
     let first = checkout(&app, &buyer).await.json["session_id"].as_str().expect("s").to_owned();
-    let payment = fake(&app).pay(&first);
+    let payment = app.fake_stripe().pay(&first);
     let refund = json!({"id": "ch_1", "payment_intent": payment, "refunded": true});
     assert_eq!(deliver(&app, "evt_r", "charge.refunded", refund).await.status, 200);
     let completed =
@@ -210,7 +206,7 @@ async fn out_of_order_deliveries_converge(app: TestApp) {
     let second = checkout(&app, &buyer).await;
     assert_eq!(second.status, 201, "{}", second.text);
     let second = second.json["session_id"].as_str().expect("s").to_owned();
-    fake(&app).pay(&second);
+    app.fake_stripe().pay(&second);
     deliver(&app, "evt_c2", "checkout.session.completed", json!({"id": second})).await;
     deliver(&app, "evt_x2", "checkout.session.expired", json!({"id": second})).await;
     let list = app.get_as("/v1/purchases?status=completed", &buyer).await;
@@ -243,7 +239,7 @@ async fn nothing_is_granted_without_a_paid_checkout(app: TestApp) {
         .assert_coded(404, "NOT_FOUND");
     assert_eq!(app.get_as("/v1/purchases", &other).await.json["total"], 0);
 
-    fake(&app).pay(&session);
+    app.fake_stripe().pay(&session);
     let body = event("evt_f", "checkout.session.completed", json!({"id": session}));
     let now = ap_auth::Clock::now(&app.clock).timestamp();
     for signature in [
@@ -285,7 +281,7 @@ async fn refunds_and_redemption(app: TestApp) {
     let friend = app.cli_token("friend").await;
     let stranger = app.cli_token("stranger").await;
     let session = checkout(&app, &buyer).await.json["session_id"].as_str().expect("s").to_owned();
-    let payment = fake(&app).pay(&session);
+    let payment = app.fake_stripe().pay(&session);
     deliver(&app, "evt_1", "checkout.session.completed", json!({"id": session})).await;
     let code = app.get_as("/v1/skills/pdf-wizard/download", &buyer).await.json["license_code"]
         .as_str()
@@ -365,7 +361,7 @@ async fn checkout_refusals(app: TestApp) {
     let local = json!({"success_url": "http://127.0.0.1:9999/done", "cancel_url": "http://localhost:9999/x"});
     let res = app.json(Method::POST, "/v1/checkout", Some(&buyer), buy("pdf-wizard", local)).await;
     assert_eq!(res.status, 201, "{}", res.text);
-    let sent = fake(&app).requests().pop().expect("call");
+    let sent = app.fake_stripe().requests().pop().expect("call");
     assert_eq!(
         sent.form["success_url"],
         "http://127.0.0.1:9999/done?session_id={CHECKOUT_SESSION_ID}"
@@ -383,7 +379,7 @@ async fn checkout_refusals(app: TestApp) {
 
     // The provider declining or failing answers its code, and the purchase is not left
     // pending.
-    fake(&app).fail_next(500, json!({"type": "api_error", "message": "Stripe is down"}));
+    app.fake_stripe().fail_next(500, json!({"type": "api_error", "message": "Stripe is down"}));
     let other = app.cli_token("other").await;
     app.json(Method::POST, "/v1/checkout", Some(&other), buy("pdf-wizard", json!({})))
         .await

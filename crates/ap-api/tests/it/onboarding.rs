@@ -15,10 +15,6 @@ fn paid_skill(slug: &str) -> serde_json::Value {
            "category": "development", "price_cents": 500})
 }
 
-fn fake(app: &TestApp) -> &ap_payments::testing::FakeStripe {
-    app.stripe.as_ref().expect("a fake Stripe")
-}
-
 async fn connect(app: &TestApp, token: &str) -> Response {
     app.post_as("/v1/sellers/connect", token).await
 }
@@ -46,17 +42,25 @@ async fn a_seller_onboards_once(app: TestApp) {
         );
         assert!(res.json["expires_at"].is_string());
     }
-    assert_eq!(fake(&app).account_count(), 1, "one connected account");
-    let created: Vec<_> =
-        fake(&app).requests().into_iter().filter(|r| r.route == "POST /v1/accounts").collect();
+    assert_eq!(app.fake_stripe().account_count(), 1, "one connected account");
+    let created: Vec<_> = app
+        .fake_stripe()
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "POST /v1/accounts")
+        .collect();
     assert!(created.iter().all(|r| r.form.get("type").map(String::as_str) == Some("express")));
     assert!(
         created
             .iter()
             .all(|r| r.idempotency_key.as_deref().is_some_and(|k| k.starts_with("account-")))
     );
-    let links: Vec<_> =
-        fake(&app).requests().into_iter().filter(|r| r.route == "POST /v1/account_links").collect();
+    let links: Vec<_> = app
+        .fake_stripe()
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "POST /v1/account_links")
+        .collect();
     assert!(links.iter().all(|r| r.form["type"] == "account_onboarding"));
     assert!(
         links
@@ -69,7 +73,7 @@ async fn a_seller_onboards_once(app: TestApp) {
     // An expired link is replaced by a fresh one for the same account.
     let again = connect(&app, &token).await;
     assert_ne!(again.json["url"], a.json["url"]);
-    assert_eq!(fake(&app).account_count(), 1);
+    assert_eq!(app.fake_stripe().account_count(), 1);
 
     let status = app.get_as("/v1/sellers/status", &token).await;
     assert_eq!(
@@ -78,13 +82,14 @@ async fn a_seller_onboards_once(app: TestApp) {
     );
     let account = created[0].form.get("metadata[user_id]").cloned().unwrap_or_default();
     assert!(!account.is_empty());
-    let account_id = fake(&app)
+    let account_id = app
+        .fake_stripe()
         .requests()
         .into_iter()
         .find(|r| r.route == "POST /v1/account_links")
         .and_then(|r| r.form.get("account").cloned())
         .expect("account id");
-    fake(&app).set_account(&account_id, true, true, true);
+    app.fake_stripe().set_account(&account_id, true, true, true);
     let status = app.get_as("/v1/sellers/status", &token).await;
     assert_eq!(
         status.json,
@@ -112,7 +117,8 @@ async fn a_seller_onboards_once(app: TestApp) {
 async fn account_updates_flip_the_stored_flags(app: TestApp) {
     let token = app.publisher_token("tia", "Tia Seller").await;
     connect(&app, &token).await;
-    let account_id = fake(&app)
+    let account_id = app
+        .fake_stripe()
         .requests()
         .into_iter()
         .find(|r| r.route == "POST /v1/account_links")

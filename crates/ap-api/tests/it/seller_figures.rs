@@ -7,26 +7,11 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::commerce::deliver;
+use crate::operations::buy;
 use crate::support::{TestApp, skill_package};
-
-fn fake(app: &TestApp) -> &ap_payments::testing::FakeStripe {
-    app.stripe.as_ref().expect("a fake Stripe")
-}
 
 fn minute(app: &TestApp) {
     app.clock.advance(chrono::Duration::minutes(1));
-}
-
-async fn buy(app: &TestApp, token: &str, event: &str) -> (String, String) {
-    let started = app
-        .json(Method::POST, "/v1/checkout", Some(token), json!({"skill_slug": "figures-skill"}))
-        .await;
-    assert_eq!(started.status, 201, "{}", started.text);
-    let session = started.json["session_id"].as_str().expect("session").to_owned();
-    let payment = fake(app).pay(&session);
-    let done = deliver(app, event, "checkout.session.completed", json!({"id": session})).await;
-    assert_eq!(done.status, 200, "{}", done.text);
-    (started.json["purchase_id"].as_str().expect("purchase").to_owned(), payment)
 }
 
 fn pick(value: &Value, keys: &[&str]) -> Value {
@@ -38,13 +23,14 @@ async fn every_figure_is_worked_out_from_the_ledger(app: TestApp) {
     let seller = app.publisher_token("sofia", "Sofia Seller").await;
     let connected = app.post_as("/v1/sellers/connect", &seller).await;
     assert_eq!(connected.status, 201, "{}", connected.text);
-    let account = fake(&app)
+    let account = app
+        .fake_stripe()
         .requests()
         .into_iter()
         .find(|r| r.route == "POST /v1/account_links")
         .and_then(|r| r.form.get("account").cloned())
         .expect("account");
-    fake(&app).set_account(&account, true, true, true);
+    app.fake_stripe().set_account(&account, true, true, true);
     assert_eq!(app.get_as("/v1/sellers/status", &seller).await.json["payouts_enabled"], true);
     let body = json!({"slug": "figures-skill", "title": "Figures skill", "category": "development",
                       "description": "Counts things for sellers.", "price_cents": 1000});
@@ -57,10 +43,10 @@ async fn every_figure_is_worked_out_from_the_ledger(app: TestApp) {
     // Two buyers; the second is refunded. 15 % of 10.00 is 1.50.
     minute(&app);
     let first = app.cli_token("buyer-one").await;
-    let (first_purchase, _) = buy(&app, &first, "evt_one").await;
+    let (first_purchase, _) = buy(&app, &first, "figures-skill", "evt_one").await;
     minute(&app);
     let second = app.cli_token("buyer-two").await;
-    let (second_purchase, payment) = buy(&app, &second, "evt_two").await;
+    let (second_purchase, payment) = buy(&app, &second, "figures-skill", "evt_two").await;
     minute(&app);
     let refund = json!({"id": "ch_2", "payment_intent": payment, "refunded": true});
     let refunded = deliver(&app, "evt_refund", "charge.refunded", refund).await;
@@ -69,7 +55,7 @@ async fn every_figure_is_worked_out_from_the_ledger(app: TestApp) {
     assert_eq!(theirs.json["items"][0]["status"], "refunded", "{} {}", theirs.text, payment);
 
     // With Stripe, pending and available money are the connected account's balance.
-    fake(&app).set_balance(&account, 120, 730, None);
+    app.fake_stripe().set_balance(&account, 120, 730, None);
     let earnings = app.get_as("/v1/sellers/earnings", &seller).await;
     assert_eq!(
         earnings.json,
@@ -80,7 +66,10 @@ async fn every_figure_is_worked_out_from_the_ledger(app: TestApp) {
         earnings.text
     );
     assert!(
-        fake(&app).requests().iter().any(|r| r.route == format!("GET /v1/balance for {account}"))
+        app.fake_stripe()
+            .requests()
+            .iter()
+            .any(|r| r.route == format!("GET /v1/balance for {account}"))
     );
 
     let today = ap_auth::Clock::now(&app.clock).date_naive();
@@ -173,7 +162,7 @@ async fn every_figure_is_worked_out_from_the_ledger(app: TestApp) {
     // sandbox's rule is in the onboarding stories).
     let arrives = today + chrono::Duration::days(3);
     let arrival = arrives.and_hms_opt(0, 0, 0).expect("time").and_utc().timestamp();
-    fake(&app).set_balance(&account, 120, 730, Some((arrival, 640)));
+    app.fake_stripe().set_balance(&account, 120, 730, Some((arrival, 640)));
     let payout = app.get_as("/v1/sellers/next-payout", &seller).await;
     assert_eq!(
         payout.json,

@@ -14,7 +14,7 @@ use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_market::blobs::LocalBlobs;
 use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
-use ap_market::{Market, MarketConfig, Outside};
+use ap_market::{DenyPatterns, Market, MarketConfig, Outside};
 use ap_payments::testing::FakeStripe;
 use ap_payments::{SandboxGateway, StripeGateway, StripeSettings};
 use ap_store::models::{NewListing, NewListingVersion, NewUser};
@@ -208,6 +208,17 @@ pub struct TestApp {
     files: tempfile::TempDir,
 }
 
+/// What a server instance may share with another, and its scan rules.
+#[derive(Default)]
+struct Shared {
+    /// Its search index folder (default: its own temporary one).
+    search_dir: Option<std::path::PathBuf>,
+    /// Its archive folder (default: its own temporary one).
+    archives: Option<std::path::PathBuf>,
+    /// The operator's scan patterns.
+    deny_patterns: DenyPatterns,
+}
+
 impl TestApp {
     /// A server over a temporary SQLite database.
     pub async fn sqlite() -> TestApp {
@@ -221,7 +232,7 @@ impl TestApp {
 
     fn start(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
-        Self::start_with(database, clock, None, Vec::new(), Payments::Stripe, None)
+        Self::start_with(database, clock, None, Vec::new(), Payments::Stripe, Shared::default())
     }
 
     /// A server over `handle`, a second handle on `origin` (e.g. one that reaches it
@@ -242,7 +253,27 @@ impl TestApp {
             None,
             Vec::new(),
             Payments::Stripe,
-            search_dir,
+            Shared { search_dir, ..Shared::default() },
+        )
+    }
+
+    /// Another server instance over this one's database and archives whose scan also
+    /// runs the operator's `deny_patterns` (the scan rules changed). `self` must outlive
+    /// it.
+    pub fn beside_with_rules(&self, deny_patterns: &[&str]) -> TestApp {
+        let clock = ManualClock::new(ap_auth::Clock::now(&self.clock));
+        let patterns: Vec<String> = deny_patterns.iter().map(|p| (*p).to_owned()).collect();
+        Self::start_with(
+            self.database.attach(),
+            clock,
+            None,
+            Vec::new(),
+            Payments::Stripe,
+            Shared {
+                archives: Some(self.files.path().join("archives")),
+                deny_patterns: DenyPatterns::new(&patterns).expect("patterns"),
+                ..Shared::default()
+            },
         )
     }
 
@@ -259,7 +290,7 @@ impl TestApp {
 
     fn sandbox_on(database: TestDatabase) -> TestApp {
         let clock = ManualClock::new(chrono::Utc::now());
-        Self::start_with(database, clock, None, Vec::new(), Payments::Sandbox, None)
+        Self::start_with(database, clock, None, Vec::new(), Payments::Sandbox, Shared::default())
     }
 
     /// A server over SQLite whose requests are rate-limited by `limits` (the default
@@ -300,7 +331,14 @@ impl TestApp {
                 )
             }
         };
-        Some(Self::start_with(database, clock, Some(limiter), trusted, Payments::Stripe, None))
+        Some(Self::start_with(
+            database,
+            clock,
+            Some(limiter),
+            trusted,
+            Payments::Stripe,
+            Shared::default(),
+        ))
     }
 
     fn start_with(
@@ -309,7 +347,7 @@ impl TestApp {
         limiter: Option<Arc<dyn ap_ratelimit::Limiter>>,
         trusted_proxies: Vec<ap_ratelimit::policy::Cidr>,
         payments: Payments,
-        search_dir: Option<std::path::PathBuf>,
+        shared: Shared,
     ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
@@ -357,7 +395,9 @@ impl TestApp {
             }
         };
         let outside = Outside {
-            blobs: Arc::new(LocalBlobs::new(files_dir.path().join("archives"))),
+            blobs: Arc::new(LocalBlobs::new(
+                shared.archives.unwrap_or_else(|| files_dir.path().join("archives")),
+            )),
             signer: UrlSigner::new(b"test signing key of at least 32 bytes".to_vec()),
             clock: Arc::new(clock.clone()),
             gateway,
@@ -367,8 +407,11 @@ impl TestApp {
             public_url: base.clone(),
             download_link_ttl: Duration::from_secs(300),
             extra_redirect_origins: Vec::new(),
-            search_dir: Some(search_dir.unwrap_or_else(|| files_dir.path().join("search-index"))),
+            search_dir: Some(
+                shared.search_dir.unwrap_or_else(|| files_dir.path().join("search-index")),
+            ),
             admins: vec![CONFIGURED_ADMIN.to_owned()],
+            deny_patterns: shared.deny_patterns,
         };
         let market = Market::new(database.db.clone(), outside, settings).expect("search index");
         let state = AppState::new(market, database.db.clone(), config, auth, limiter);
@@ -504,6 +547,11 @@ impl TestApp {
         let text = response.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response { status, headers, text, json }
+    }
+
+    /// The fake Stripe behind the server's gateway (servers on the sandbox have none).
+    pub fn fake_stripe(&self) -> &ap_payments::testing::FakeStripe {
+        self.stripe.as_ref().expect("a fake Stripe")
     }
 
     /// A CLI token of a user who has set a display name (ready to publish).

@@ -1,10 +1,13 @@
 //! The real Stripe client against a fake Stripe: the form fields sent, idempotency,
-//! error bodies mapped to the marketplace's codes, and webhook verification.
+//! error bodies mapped to the marketplace's codes, refunds, payout pauses, and webhook
+//! verification.
 
 use std::time::Duration;
 
 use ap_domain::{Code, ErrorCode};
-use ap_market::payments::{CheckoutRequest, GatewayError, GatewayEvent, PaymentGateway};
+use ap_market::payments::{
+    AccountRequest, CheckoutRequest, GatewayError, GatewayEvent, PaymentGateway,
+};
 use ap_payments::signature::sign;
 use ap_payments::testing::{FakeStripe, event};
 use ap_payments::{StripeGateway, StripeSettings};
@@ -116,6 +119,62 @@ async fn stripe_error_bodies_map_to_our_codes() {
         let error = stripe.create_checkout(request()).await.expect_err("refused");
         assert_eq!((error.code(), error.code().http_status()), (code, http), "{status}: {error}");
     }
+}
+
+#[actix_web::test]
+async fn a_refund_reverses_the_transfer_and_the_fee_once() {
+    let fake = FakeStripe::start();
+    let stripe = gateway(&fake);
+    let session = stripe.create_checkout(request()).await.expect("checkout");
+    let payment = fake.pay(&session.id);
+    assert!(!fake.refunded(&payment));
+    stripe.refund(&payment, "refund-0199-purchase").await.expect("refund");
+    assert!(fake.refunded(&payment));
+    let sent = fake.requests().pop().expect("the refund");
+    assert_eq!(sent.route, "POST /v1/refunds");
+    let field = |name: &str| sent.form.get(name).map(String::as_str);
+    assert_eq!(field("payment_intent"), Some(payment.as_str()));
+    assert_eq!(field("reverse_transfer"), Some("true"));
+    assert_eq!(field("refund_application_fee"), Some("true"));
+    assert_eq!(sent.idempotency_key.as_deref(), Some("refund-0199-purchase"));
+
+    // The same key again is the same refund; another key finds the payment refunded
+    // already (Stripe's `charge_already_refunded`), which is done, not an error.
+    stripe.refund(&payment, "refund-0199-purchase").await.expect("replayed");
+    stripe.refund(&payment, "refund-0199-again").await.expect("already refunded");
+    let refunds = fake.requests().iter().filter(|r| r.route == "POST /v1/refunds").count();
+    assert_eq!(refunds, 3);
+
+    // Any other refusal stays an error; an unknown payment is unknown.
+    fake.fail_next(
+        400,
+        json!({"type": "invalid_request_error", "code": "parameter_invalid_integer", "message": "Invalid integer"}),
+    );
+    let refused = stripe.refund(&payment, "refund-0199-refused").await;
+    assert!(matches!(refused, Err(GatewayError::Rejected(_))), "{refused:?}");
+    let missing = stripe.refund("pi_test_none", "refund-none").await;
+    assert!(matches!(missing, Err(GatewayError::Unknown(_))), "{missing:?}");
+}
+
+#[actix_web::test]
+async fn payouts_pause_with_a_manual_schedule_and_resume_daily() {
+    let fake = FakeStripe::start();
+    let stripe = gateway(&fake);
+    let request = AccountRequest { user_id: "0199-seller".to_owned(), email: None };
+    let account = stripe.create_account(request).await.expect("account");
+    assert_eq!(fake.payout_interval(&account), None);
+    stripe.set_payouts_paused(&account, true).await.expect("pause");
+    assert_eq!(fake.payout_interval(&account).as_deref(), Some("manual"));
+    let sent = fake.requests().pop().expect("the update");
+    assert_eq!(sent.route, format!("POST /v1/accounts/{account}"));
+    assert_eq!(
+        sent.form.get("settings[payouts][schedule][interval]").map(String::as_str),
+        Some("manual")
+    );
+    stripe.set_payouts_paused(&account, false).await.expect("resume");
+    assert_eq!(fake.payout_interval(&account).as_deref(), Some("daily"));
+    let missing = stripe.set_payouts_paused("acct_test_none", true).await;
+    assert!(matches!(missing, Err(GatewayError::Unknown(_))), "{missing:?}");
 }
 
 #[actix_web::test]

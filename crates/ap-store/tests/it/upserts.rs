@@ -16,6 +16,7 @@ fn identity(email: &str) -> Identity {
         subject: "user_1".to_owned(),
         email: Some(email.to_owned()),
         name: None,
+        signed_in_at: None,
     }
 }
 
