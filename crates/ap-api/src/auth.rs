@@ -41,12 +41,22 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 #[derive(Debug, Clone)]
 struct Resolved(Result<Option<Caller>, (Code, String)>);
 
+/// The route where a session signs in (the end of `ap login` and of the web login):
+/// only there may it cancel its account's scheduled deletion.
+const SIGN_IN: &str = "/v1/auth/cli-token";
+
 async fn resolve(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     let Some(token) = bearer(req)? else { return Ok(None) };
     let state = req
         .app_data::<Data<AppState>>()
         .ok_or_else(|| Refusal::new(Code::Internal, "application state missing"))?;
-    Ok(Some(state.auth().authenticate(&token).await?))
+    let auth = state.auth();
+    let caller = if req.method() == actix_web::http::Method::POST && req.path() == SIGN_IN {
+        auth.authenticate_sign_in(&token).await?
+    } else {
+        auth.authenticate(&token).await?
+    };
+    Ok(Some(caller))
 }
 
 /// Resolves the caller of a request once: `None` when anonymous, an error for a bad token.

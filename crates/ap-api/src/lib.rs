@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod kind;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

@@ -81,14 +81,18 @@ pub async fn observe(
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
     let status = res.status().as_u16();
-    let elapsed_us = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let elapsed_us = elapsed.as_micros() as u64;
+    let route = res.request().match_pattern();
+    let template = route.as_deref().unwrap_or("unmatched");
     span.in_scope(|| {
         if status >= 500 {
-            tracing::warn!(%method, %path, status, elapsed_us, "request");
+            tracing::warn!(%method, %path, route = template, status, elapsed_us, "request");
         } else {
-            tracing::info!(%method, %path, status, elapsed_us, "request");
+            tracing::info!(%method, %path, route = template, status, elapsed_us, "request");
         }
     });
+    crate::metrics::record_request(method.as_str(), route, status, elapsed);
     Ok(res)
 }
 

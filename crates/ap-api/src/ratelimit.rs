@@ -9,6 +9,7 @@
 //! anonymous here (by client IP), then gets its 401.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use actix_web::body::{BoxBody, MessageBody};
@@ -89,13 +90,13 @@ pub async fn rate_limit(
     };
     let ip = client_address(req.request(), &state);
     if tier == Tier::Files {
-        let decision = limiter.check(&Key::new(tier, None, ip)).await;
+        let decision = decide(&limiter, Key::new(tier, None, ip)).await;
         return answer(req, next, decision).await;
     }
     // A token this instance would have to look up is paid for by the client's IP first,
     // so a flood of made-up tokens is refused before it costs a query.
     if bearer(req.request()).ok().flatten().is_some_and(|token| state.auth().needs_lookup(&token)) {
-        let decision = limiter.check(&Key::new(Tier::TokenLookup, None, ip)).await;
+        let decision = decide(&limiter, Key::new(Tier::TokenLookup, None, ip)).await;
         if !decision.allowed {
             let mut response = coded_response(Code::RateLimited, "Rate limit exceeded");
             set_headers(response.headers_mut(), &decision);
@@ -104,8 +105,18 @@ pub async fn rate_limit(
     }
     let caller = resolve_caller(req.request()).await.ok().flatten();
     let key = Key::new(tier, caller.as_ref().map(|c| c.user_id.as_str()), ip);
-    let decision = limiter.check(&key).await;
+    let decision = decide(&limiter, key).await;
     answer(req, next, decision).await
+}
+
+/// The limiter's decision on `key`, counted by tier and outcome
+/// (`ap_rate_limit_decisions_total`).
+async fn decide(limiter: &Arc<dyn ap_ratelimit::Limiter>, key: Key) -> Decision {
+    let decision = limiter.check(&key).await;
+    let outcome = if decision.allowed { "allowed" } else { "limited" };
+    metrics::counter!("ap_rate_limit_decisions_total", "tier" => key.tier.as_str(), "outcome" => outcome)
+        .increment(1);
+    decision
 }
 
 /// 429 when `decision` refuses the request, else the handler's response; the budget

@@ -128,6 +128,19 @@ impl<S: IdentityStore> Authenticator<S> {
     /// Authenticates a bearer token: a CLI token (shape and checksum first, then one
     /// indexed lookup by hash) or a session JWT (the user is created on first sight).
     pub async fn authenticate(&self, bearer: &str) -> Result<Caller, AuthError> {
+        self.authenticate_as(bearer, false).await
+    }
+
+    /// [`Authenticator::authenticate`] for a sign-in (`POST /v1/auth/cli-token`, the
+    /// end of `ap login`): only there does a session issued after its owner scheduled
+    /// the account's deletion count as signing in again, which cancels the deletion.
+    /// (Providers refresh session tokens every minute or so; an open browser tab must
+    /// not cancel a deletion by itself.)
+    pub async fn authenticate_sign_in(&self, bearer: &str) -> Result<Caller, AuthError> {
+        self.authenticate_as(bearer, true).await
+    }
+
+    async fn authenticate_as(&self, bearer: &str, sign_in: bool) -> Result<Caller, AuthError> {
         let now = self.clock.now();
         if bearer.starts_with(cli_token::PREFIX) {
             let token = CliToken::parse(bearer)?;
@@ -159,7 +172,10 @@ impl<S: IdentityStore> Authenticator<S> {
                 },
             });
         }
-        let identity = self.sessions.verify(bearer, now).await?;
+        let mut identity = self.sessions.verify(bearer, now).await?;
+        if !sign_in {
+            identity.issued_at = None;
+        }
         let user_id = self.store.session_user(identity, now).await?;
         Ok(Caller { user_id, credential: Credential::Session })
     }

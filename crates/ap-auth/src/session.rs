@@ -25,7 +25,8 @@ pub struct SessionIdentity {
     pub email: Option<String>,
     /// Name claim.
     pub name: Option<String>,
-    /// When the provider signed the person in (`iat`), when it says.
+    /// When the provider issued the session (`iat`), when it says; kept only when the
+    /// request is a sign-in (see `Authenticator::authenticate_sign_in`).
     pub issued_at: Option<DateTime<Utc>>,
 }
 

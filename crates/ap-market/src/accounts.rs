@@ -152,7 +152,9 @@ impl Accounts {
         let due = self.db.run(move |conn| moderation::deletions_due(conn, now)).await?;
         let mut erased = 0;
         for id in due {
-            // One transaction per account; one that signed in meanwhile is skipped.
+            // One transaction per account; one that signed in meanwhile (or that another
+            // instance erased) is skipped, and one failure does not hold up the rest.
+            let user = id.clone();
             let done = self
                 .db
                 .run(move |conn| {
@@ -162,8 +164,11 @@ impl Accounts {
                         Err(other) => Err(other),
                     })
                 })
-                .await?;
-            erased += usize::from(done);
+                .await;
+            match done {
+                Ok(done) => erased += usize::from(done),
+                Err(error) => tracing::error!(%error, %user, "erasing an account failed"),
+            }
         }
         if erased > 0 {
             self.indexer.after_change().await;

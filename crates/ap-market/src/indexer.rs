@@ -83,6 +83,13 @@ struct Position {
     pruned_at: Option<Instant>,
 }
 
+/// Seconds since the epoch, now (the time gauges' unit).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// This instance's search index and its place in the change log.
 #[derive(Debug)]
 pub struct Indexer {
@@ -219,6 +226,7 @@ impl Indexer {
             .await?;
         if current.cursor.is_some() {
             self.built.store(true, Ordering::Release);
+            metrics::gauge!("ap_search_index_caught_up_timestamp_seconds").set(unix_now());
         }
         *position = current;
         if changed {

@@ -267,6 +267,11 @@ impl Market {
         self.indexer.len()
     }
 
+    /// The database pool now: connections in use, open, and its size.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        self.db.pool_state()
+    }
+
     /// Whether the database answers (readiness).
     pub async fn store_answers(&self) -> Result<(), StoreError> {
         self.db.ping().await
@@ -275,6 +280,8 @@ impl Market {
     /// Writes the pending download and view counts now (the server does it every second
     /// and when it stops).
     pub async fn flush_counts(&self) -> Result<(), StoreError> {
-        self.counts.flush(&self.db).await
+        self.counts.flush(&self.db).await?;
+        metrics::gauge!("ap_counts_flushed_timestamp_seconds").set(indexer::unix_now());
+        Ok(())
     }
 }

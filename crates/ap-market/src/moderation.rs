@@ -14,10 +14,10 @@
 //!   webhook (which, arriving later, changes nothing more): the buyer loses access and
 //!   the seller's figures move.
 
-use ap_domain::UserId;
 use ap_domain::commerce::PurchaseStatus;
 use ap_domain::version::Version;
 use ap_domain::wire::AuditEntry;
+use ap_domain::{FieldError, FieldErrors, UserId};
 use ap_store::admin::{self, NewAuditEntry};
 use ap_store::{Conn, moderation, purchases, write_tx};
 use serde_json::{Map, Value};
@@ -53,9 +53,17 @@ impl Admin {
         self.authorize(caller.clone()).await?;
         let (reason, version) = action_fields(body, Some("version"))?;
         let version = match version {
-            Some(text) => {
-                Some(Version::parse(&text).map_err(|_| AdminError::VersionNotFound)?.to_string())
-            }
+            Some(text) => Some(
+                Version::parse(&text)
+                    .map_err(|_| {
+                        FieldErrors::from(FieldError::body(
+                            "version",
+                            "string_pattern_mismatch",
+                            "Version should look like 1.2.3",
+                        ))
+                    })?
+                    .to_string(),
+            ),
             None => None,
         };
         let now = self.now();
@@ -134,29 +142,28 @@ impl Admin {
             })
             .await?;
         let (status, erased) = state.ok_or(AdminError::UserNotFound)?;
-        let (from, to) = if suspend {
-            (moderation::ACTIVE, moderation::SUSPENDED)
-        } else {
-            (moderation::SUSPENDED, moderation::ACTIVE)
+        // An account waiting out its deletion may be suspended too (the deletion is
+        // then off: reinstating makes it active, and its owner may ask again).
+        let suspendable = [moderation::ACTIVE, moderation::PENDING_DELETION];
+        let from = match (suspend, status.as_str()) {
+            (true, s) if suspendable.contains(&s) && erased.is_none() => s.to_owned(),
+            (false, moderation::SUSPENDED) => status.clone(),
+            (true, _) => return Err(AdminError::Unchanged("not an active account")),
+            (false, _) => return Err(AdminError::Unchanged("not suspended")),
         };
-        if erased.is_some() || status != from {
-            return Err(AdminError::Unchanged(if suspend {
-                "not an active account"
-            } else {
-                "not suspended"
-            }));
-        }
-        // The provider first: a failure there changes nothing here, and pausing or
-        // resuming twice is harmless when the transaction below is retried.
-        if let Some(account) = account {
-            self.gateway.set_payouts_paused(&account.stripe_account_id, suspend).await?;
+        let to = if suspend { moderation::SUSPENDED } else { moderation::ACTIVE };
+        // The provider first: a failure there changes nothing here. Should the
+        // transaction below fail, the provider is set back.
+        let account = account.map(|a| a.stripe_account_id);
+        if let Some(account) = &account {
+            self.gateway.set_payouts_paused(account, suspend).await?;
         }
         let now = self.now();
-        let entry = self
+        let outcome = self
             .db
             .run(move |conn| {
                 write_tx(conn, |conn| {
-                    if !moderation::set_account_status(conn, &user_id, from, to, None, now)? {
+                    if !moderation::set_account_status(conn, &user_id, &from, to, None, now)? {
                         return Err(AdminError::Unchanged("changed meanwhile"));
                     }
                     if suspend {
@@ -176,7 +183,13 @@ impl Admin {
                     Ok(entry(row))
                 })
             })
-            .await?;
+            .await;
+        if let (Err(_), Some(account)) = (&outcome, &account)
+            && let Err(error) = self.gateway.set_payouts_paused(account, !suspend).await
+        {
+            tracing::error!(%error, %account, "payouts left as the failed action set them");
+        }
+        let entry = outcome?;
         self.indexer.after_change().await;
         Ok(entry)
     }

@@ -390,25 +390,30 @@ impl Publisher {
         let deny = Arc::clone(&self.deny);
         tokio::task::spawn_blocking(move || {
             let bytes = staged.read()?;
+            let started = std::time::Instant::now();
             let report = ap_scan::scan_with(&bytes, kind, &ap_scan::Limits::default(), &deny);
+            record_scan(&report, started);
             Ok::<_, PublishError>((staged, report))
         })
         .await
         .map_err(|e| PublishError::Scan(format!("task: {e}")))?
     }
 
-    /// Scans a stored archive (a rescan) under the rules in force, taking its turn in
-    /// the scan queue like an upload; `None` when the archive is not stored.
+    /// Scans a stored archive (a rescan) under the rules in force, waiting for a scan
+    /// slot without taking a place in the uploads' line; `None` when the archive is not
+    /// stored.
     pub async fn scan_stored(
         &self,
         sha256: String,
         kind: PackageKind,
     ) -> Result<Option<(Report, i64)>, PublishError> {
-        let _permit = self.scans.enter().await.map_err(|_| PublishError::Busy)?;
+        let _permit = self.scans.enter_patiently().await.map_err(|_| PublishError::Busy)?;
         let (blobs, deny) = (Arc::clone(&self.blobs), Arc::clone(&self.deny));
         tokio::task::spawn_blocking(move || {
             let Some(bytes) = blobs.get(&sha256)? else { return Ok(None) };
+            let started = std::time::Instant::now();
             let report = ap_scan::scan_with(&bytes, kind, &ap_scan::Limits::default(), &deny);
+            record_scan(&report, started);
             Ok::<_, PublishError>(Some((report, bytes.len() as i64)))
         })
         .await
@@ -733,6 +738,12 @@ fn apply_change(
     }
     check_text(&changes.texts())?;
     let version_id = match versions.iter().find(|v| version_of(v) == Some(next)) {
+        // A version withdrawn after it was served keeps its number for good.
+        Some(withdrawn) if withdrawn.published_at.is_some() => {
+            return Err(PublishError::VersionExists(format!(
+                "Version {next} was published and later withdrawn; choose the next version"
+            )));
+        }
         // A blocked version asked for again gets a new chance.
         Some(blocked) => {
             publish::reopen_version(conn, blocked.id.as_str(), changes.changelog.as_deref())?;
@@ -773,6 +784,13 @@ fn verdict(report: &Report) -> SecurityStatus {
         ap_scan::Status::Warn => SecurityStatus::Warn,
         _ => SecurityStatus::Pass,
     }
+}
+
+/// Counts a scan by verdict (`ap_scans_total`) and times it (`ap_scan_duration_seconds`).
+fn record_scan(report: &Report, started: std::time::Instant) {
+    let verdict = verdict(report).as_str();
+    metrics::counter!("ap_scans_total", "verdict" => verdict).increment(1);
+    metrics::histogram!("ap_scan_duration_seconds").record(started.elapsed().as_secs_f64());
 }
 
 /// A scan report as the store keeps it, with its findings and layers as JSON values.

@@ -88,6 +88,8 @@ impl Admin {
             .db
             .run(move |conn| {
                 write_tx(conn, |conn| {
+                    moderation::lock_rescans(conn)?;
+                    moderation::fail_stale_rescans(conn, alive_since, now)?;
                     if moderation::running_rescan(conn, alive_since)?.is_some() {
                         return Err(AdminError::RescanRunning);
                     }
@@ -125,15 +127,20 @@ impl Admin {
     }
 
     async fn run_rescan(self, id: String) {
-        let outcome = self.rescan_all(&id).await;
-        if let Err(error) = &outcome {
-            tracing::error!(%error, rescan = %id, "rescan failed");
-        }
-        let error = outcome.err().map(|e| e.to_string());
+        let (failed, error) = match self.rescan_all(&id).await {
+            Ok(0) => (false, None),
+            Ok(skipped) => {
+                (false, Some(format!("{skipped} versions could not be scanned (see the log)")))
+            }
+            Err(error) => {
+                tracing::error!(%error, rescan = %id, "rescan failed");
+                (true, Some(error.to_string()))
+            }
+        };
         let now = self.now();
         let finished = self
             .db
-            .run(move |conn| moderation::finish_rescan(conn, &id, error.as_deref(), now))
+            .run(move |conn| moderation::finish_rescan(conn, &id, failed, error.as_deref(), now))
             .await;
         if let Err(error) = finished {
             tracing::error!(%error, "recording the end of a rescan failed");
@@ -141,18 +148,30 @@ impl Admin {
         self.indexer.after_change().await;
     }
 
-    async fn rescan_all(&self, id: &str) -> Result<(), AdminError> {
+    /// Rescans every live version; answers how many could not be scanned (each logged;
+    /// the job goes on without them). Fails only when the store does.
+    async fn rescan_all(&self, id: &str) -> Result<u64, AdminError> {
         let mut after: Option<String> = None;
+        let mut skipped = 0;
         loop {
             let from = after.clone();
             let batch = self
                 .db
                 .run(move |conn| moderation::rescan_targets(conn, from.as_deref(), BATCH))
                 .await?;
-            let Some(last) = batch.last() else { return Ok(()) };
+            let Some(last) = batch.last() else { return Ok(skipped) };
             after = Some(last.version_id.clone());
             for target in batch {
-                let changed = self.rescan_one(id, target).await?;
+                let version = target.version_id.clone();
+                let changed = match self.rescan_one(id, target).await {
+                    Ok(changed) => changed,
+                    Err(AdminError::Store(error)) => return Err(AdminError::Store(error)),
+                    Err(error) => {
+                        tracing::warn!(%error, %version, rescan = %id, "version not rescanned");
+                        skipped += 1;
+                        false
+                    }
+                };
                 let (id, now) = (id.to_owned(), self.now());
                 self.db
                     .run(move |conn| {
@@ -177,8 +196,7 @@ impl Admin {
             .await
             .map_err(|e| AdminError::Scan(e.to_string()))?;
         let Some((report, size)) = scanned else {
-            tracing::warn!(version = %target.version_id, "rescan: archive not stored");
-            return Ok(false);
+            return Err(AdminError::Scan("the archive is not stored".to_owned()));
         };
         let (scanned, _, _) = scanned_archive(&report, sha256, size)?;
         let now = self.now();

@@ -44,6 +44,12 @@ impl ScanQueue {
         Self::new(cores, cores * WAITING_PER_SLOT)
     }
 
+    /// A running slot for background work (a rescan): it waits its turn however long the
+    /// line is, without taking a place in it, so uploads are never refused for it.
+    pub async fn enter_patiently(&self) -> Result<SemaphorePermit<'_>, Full> {
+        self.running.acquire().await.map_err(|_| Full)
+    }
+
     /// A running slot, at once or after the scans ahead; [`Full`] when the line is.
     pub async fn enter(&self) -> Result<SemaphorePermit<'_>, Full> {
         if let Ok(permit) = self.running.try_acquire() {

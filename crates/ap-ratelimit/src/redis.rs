@@ -154,6 +154,7 @@ impl Limiter for RedisLimiter {
                 Ok(decision) => decision,
                 Err(error) => {
                     self.note_failure(&error);
+                    metrics::counter!("ap_rate_limit_redis_fallbacks_total").increment(1);
                     self.fallback.decide(key)
                 }
             }

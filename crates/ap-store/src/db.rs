@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use diesel::r2d2::{Pool, PooledConnection};
 
 use crate::conn::{
@@ -166,6 +167,7 @@ impl Db {
         let work = tokio::task::spawn_blocking(move || {
             let remaining = acquire_deadline.saturating_duration_since(tokio::time::Instant::now());
             let mut pooled = db.checkout(remaining)?;
+            metrics::histogram!("ap_db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
             let result = under_deadline(&gave_up, || f(&mut pooled.conn));
             let result = db.classify(&mut pooled, result);
             if gave_up.load(Ordering::SeqCst) {
@@ -209,6 +211,38 @@ impl Db {
             self.generation.fetch_max(pooled.generation + 1, Ordering::SeqCst);
         }
         result
+    }
+
+    /// Writes a consistent copy of a SQLite database to `target` while it keeps serving
+    /// (`VACUUM INTO`: one read transaction, so every table is seen at the same moment;
+    /// the copy is compact and has no WAL). `target` must not exist. PostgreSQL has its
+    /// own tools (`pg_dump`): answers `Unsupported` there.
+    pub fn backup_sqlite(&self, target: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Unsupported("backups of PostgreSQL are pg_dump's job"));
+        }
+        if target.exists() {
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists already", target.display()),
+            )));
+        }
+        let target = target.to_string_lossy().into_owned();
+        self.run_blocking(|conn| {
+            if let Conn::Sqlite(c) = conn {
+                diesel::sql_query("VACUUM INTO ?")
+                    .bind::<diesel::sql_types::Text, _>(&target)
+                    .execute(c)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// The pool now: connections in use, open, and its size.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        let in_use = state.connections.saturating_sub(state.idle_connections);
+        (in_use, state.connections, self.pool.max_size())
     }
 
     /// Whether the database answers: one trivial statement, within the acquire timeout

@@ -34,6 +34,9 @@ pub enum StoreError {
     /// again cancels the deletion).
     #[error("account frozen for deletion")]
     AccountFrozen,
+    /// An operation this backend does not offer.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
     /// The blocking task running the unit of work panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),

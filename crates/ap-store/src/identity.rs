@@ -90,7 +90,11 @@ impl IdentityStore for Db {
             name: identity.name,
             signed_in_at: identity.issued_at.map(naive),
         };
-        self.run(move |c| users::upsert(c, &identity, naive(at))).await.map_err(auth_error)
+        // In a transaction: letting in an account may cancel its deletion, which moves
+        // several rows.
+        self.run(move |c| write_tx(c, |c| users::upsert(c, &identity, naive(at))))
+            .await
+            .map_err(auth_error)
     }
 
     async fn replace_cli_token(&self, token: NewCliToken) -> Result<(), AuthError> {

@@ -30,6 +30,7 @@ pub struct User {
     pub deletion_scheduled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// A user to create.

@@ -35,6 +35,14 @@ pub fn refresh_live(
     listing_id: &str,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    // On PostgreSQL, what is read below must not change before the write: the listing's
+    // row is locked, its owner's row shared (a suspension waits, and so does this for
+    // one). SQLite's write transaction already serialises writers.
+    if let Conn::Pg(c) = conn {
+        let owner: String =
+            listings::table.find(listing_id).select(listings::owner_id).for_update().first(c)?;
+        users::table.find(&owner).select(users::id).for_share().load::<String>(c)?;
+    }
     let (held, status, serving): (Option<NaiveDateTime>, String, Option<String>) = listings::table
         .inner_join(users::table)
         .filter(listings::id.eq(listing_id))
@@ -286,6 +294,8 @@ pub fn erase_account(
 ) -> Result<Vec<String>, StoreError> {
     let changed = diesel::update(users::table.find(user_id))
         .filter(users::account_status.eq(PENDING_DELETION))
+        .filter(users::erased_at.is_null())
+        .filter(users::deletion_scheduled_at.le(now))
         .set((
             users::identity_issuer.eq("erased"),
             users::identity_subject.eq(user_id),
@@ -370,6 +380,36 @@ pub struct RescanTarget {
     pub archive_sha256: Option<String>,
     pub security_status: Option<String>,
     pub security_score: Option<i32>,
+}
+
+/// Serialises the start of rescans on PostgreSQL (an advisory lock held to the end of
+/// the transaction), so that of two starting at once one sees the other.
+pub fn lock_rescans(conn: &mut Conn) -> Result<(), StoreError> {
+    if let Conn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('ap_rescans'))").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Marks running jobs without progress since `alive_since` failed (their instance
+/// stopped); answers how many.
+pub fn fail_stale_rescans(
+    conn: &mut Conn,
+    alive_since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        rescans::table
+            .filter(rescans::status.eq("running"))
+            .filter(rescans::updated_at.lt(alive_since)),
+    )
+    .set((
+        rescans::status.eq("failed"),
+        rescans::error.eq("interrupted: the instance running it stopped"),
+        rescans::finished_at.eq(now),
+        rescans::updated_at.eq(now),
+    ))
+    .execute(conn)?)
 }
 
 /// The rescan running now: one whose last progress is at or after `alive_since`.
@@ -458,16 +498,18 @@ pub fn rescan_progress(
     Ok(())
 }
 
-/// Ends a rescan: `finished`, or `failed` with the error.
+/// Ends a rescan: `finished` (with a note of the versions it could not scan, if any) or
+/// `failed` (with why).
 pub fn finish_rescan(
     conn: &mut Conn,
     id: &str,
+    failed: bool,
     error: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     diesel::update(rescans::table.find(id))
         .set((
-            rescans::status.eq(if error.is_some() { "failed" } else { "finished" }),
+            rescans::status.eq(if failed { "failed" } else { "finished" }),
             rescans::error.eq(error),
             rescans::finished_at.eq(now),
             rescans::updated_at.eq(now),

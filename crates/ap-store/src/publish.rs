@@ -58,8 +58,10 @@ pub fn reopen_version(
     version_id: &str,
     changelog: Option<&str>,
 ) -> Result<(), StoreError> {
+    // A version served once (blocked later by a rescan) is never filled again.
     let changed = diesel::update(listing_versions::table.find(version_id))
         .filter(listing_versions::status.eq(VersionStatus::Blocked.as_str()))
+        .filter(listing_versions::published_at.is_null())
         .set((
             listing_versions::status.eq(VersionStatus::Pending.as_str()),
             listing_versions::changelog.eq(changelog),

@@ -65,14 +65,13 @@ fn admit(
                 return Err(StoreError::AccountFrozen);
             }
             let id = user.id.as_str();
-            moderation::set_account_status(
-                conn,
-                id,
-                moderation::PENDING_DELETION,
-                moderation::ACTIVE,
-                None,
-                now,
-            )?;
+            let (from, to) = (moderation::PENDING_DELETION, moderation::ACTIVE);
+            // Erased meanwhile (its identity is gone once that commits): not let in.
+            if user.erased_at.is_some()
+                || !moderation::set_account_status(conn, id, from, to, None, now)?
+            {
+                return Err(StoreError::AccountFrozen);
+            }
             moderation::refresh_owner_listings(conn, id, now)?;
             Ok(())
         }

@@ -31,6 +31,17 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// The package scan.
     pub scan: ScanConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+}
+
+/// Settings of the Prometheus endpoint.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of `GET /metrics` (e.g. `127.0.0.1:9091`), apart from the public one; off
+    /// when unset.
+    pub bind: Option<String>,
 }
 
 /// Settings of the package scan.
@@ -352,8 +363,18 @@ impl Default for LogConfig {
 
 /// Top-level sections, the only `AP_*` variables read (so `AP_TEST_…` and the like are
 /// not mistaken for settings).
-const SECTIONS: [&str; 9] =
-    ["server", "database", "storage", "cache", "log", "auth", "rate_limit", "payments", "scan"];
+const SECTIONS: [&str; 10] = [
+    "server",
+    "database",
+    "storage",
+    "cache",
+    "log",
+    "auth",
+    "rate_limit",
+    "payments",
+    "scan",
+    "metrics",
+];
 
 /// Every setting with its environment variable and meaning, for `--help`.
 pub const SETTINGS_HELP: &str = "\
@@ -407,7 +428,8 @@ Settings (defaults, then --config FILE as TOML, then environment):
   payments.stripe_webhook_secret AP_PAYMENTS__STRIPE_WEBHOOK_SECRET signing secret of the webhook endpoint [none]
   payments.stripe_api_base     AP_PAYMENTS__STRIPE_API_BASE     Stripe API base URL [https://api.stripe.com/]
   payments.redirect_origins    AP_PAYMENTS__REDIRECT_ORIGINS    more origins checkouts may return to, e.g. [https://shop.example] [none]
-  scan.deny_patterns           AP_SCAN__DENY_PATTERNS           regular expressions that block a package, besides the built-in rules [none]";
+  scan.deny_patterns           AP_SCAN__DENY_PATTERNS           regular expressions that block a package, besides the built-in rules [none]
+  metrics.bind                 AP_METRICS__BIND                 address of GET /metrics (Prometheus), apart from the public one [off]";
 
 /// Why the configuration could not be built.
 #[derive(Debug, thiserror::Error)]

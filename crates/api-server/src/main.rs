@@ -29,6 +29,12 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Write a consistent copy of the SQLite database to FILE while the server keeps
+    /// running (PostgreSQL: use pg_dump).
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,5 +70,6 @@ fn main() -> anyhow::Result<()> {
         Command::Admin { action: AdminAction::Revoke { email, reason } } => {
             run::admin(&config, &email, &reason, false)
         }
+        Command::Backup { file } => run::backup(&config, &file),
     }
 }

@@ -74,6 +74,18 @@ pub fn admin(config: &Config, email: &str, reason: &str, grant: bool) -> anyhow:
     Ok(())
 }
 
+/// `api-server backup <file>`: a consistent copy of the SQLite database, taken while
+/// the server keeps running (docs/OPERATIONS.md, Backups).
+pub fn backup(config: &Config, target: &std::path::Path) -> anyhow::Result<()> {
+    let db = Db::open(&config.db_config()).context("opening the database")?;
+    if db.backend() != ap_store::Backend::Sqlite {
+        bail!("backups of PostgreSQL are taken with pg_dump (docs/OPERATIONS.md, Backups)");
+    }
+    db.backup_sqlite(target).with_context(|| format!("writing {}", target.display()))?;
+    println!("backed up to {}", target.display());
+    Ok(())
+}
+
 /// The URL browsers use to reach the server, without a trailing slash.
 pub fn public_url(config: &Config) -> String {
     config
@@ -349,6 +361,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         body_timeout: Duration::from_secs(config.server.body_timeout_secs.max(1)),
     };
     let clock = Arc::clone(&auth.clock);
+    let metrics_bind = config.metrics.bind.clone();
     actix_web::rt::System::new().block_on(async move {
         let limiter = limiter(config, clock).await?;
         let backend = db.backend();
@@ -360,6 +373,12 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             "search index built"
         );
         let state = AppState::new(market.clone(), db, api, auth, limiter);
+        if let Some(bind) = &metrics_bind {
+            let listener =
+                TcpListener::bind(bind).with_context(|| format!("binding metrics.bind {bind}"))?;
+            tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
+            actix_web::rt::spawn(ap_api::metrics::server(state.clone(), listener)?);
+        }
         let address = listener.local_addr()?;
         tracing::info!(%address, workers, ?backend, "serving");
         ap_api::server(state, listener, &options)?.await?;
@@ -425,6 +444,25 @@ mod tests {
         assert_eq!(entries[0].action, "role.revoke");
         assert_eq!(entries[0].reason, "rotation ended");
         assert_eq!(entries[0].actor, "command-line");
+    }
+
+    #[test]
+    fn a_backup_is_a_working_copy_and_never_overwrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.database.url = format!("sqlite://{}", dir.path().join("live.db").display());
+        let db = open_and_migrate(&config).expect("database");
+        let now = chrono::Utc::now().naive_utc();
+        let user = ap_store::models::NewUser::new("test", "kept", None, None, now);
+        db.run_blocking(|c| ap_store::publish::insert_user(c, &user)).expect("user");
+        let target = dir.path().join("copy.db");
+        backup(&config, &target).expect("backup");
+        assert!(backup(&config, &target).is_err(), "an existing file is never overwritten");
+        let copy = Db::open(&ap_store::DbConfig::new(format!("sqlite://{}", target.display())))
+            .expect("the copy opens");
+        let found = copy.run_blocking(|c| ap_store::users::by_id(c, user.id.as_str()));
+        assert_eq!(found.expect("the user is in the copy").identity_subject, "kept");
+        assert!(copy.migrate().expect("migrations").is_empty(), "the copy is fully migrated");
     }
 
     fn bound(bind: &str, dev_sign_in: Option<bool>) -> Config {

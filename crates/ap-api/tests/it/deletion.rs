@@ -56,6 +56,11 @@ async fn deletion_is_scheduled_cancelled_and_completed(app: TestApp) {
     // A session from before the request is refused; a buyer still downloads.
     let old_session = app.provider_jwt(&keys().0, MARK, json!({"iat": now.timestamp() - 60}));
     app.post_as("/v1/auth/cli-token", &old_session).await.assert_coded(401, "UNAUTHORIZED");
+    // A session refreshed by the provider, used anywhere but the sign-in, cancels nothing.
+    app.clock.advance(chrono::Duration::minutes(1));
+    let refreshed = app.provider_jwt(&keys().0, MARK, json!({}));
+    app.get_as("/v1/users/profile", &refreshed).await.assert_coded(401, "UNAUTHORIZED");
+    app.get("/v1/skills/ledger-tool").await.assert_coded(404, "SKILL_NOT_FOUND");
     assert_eq!(app.get_as("/v1/skills/ledger-tool/download", &buyer).await.status, 200);
 
     // Signing in again within the grace period cancels it; everything is back.

@@ -12,6 +12,7 @@ mod deletion;
 mod downloads;
 mod errors;
 mod login;
+mod metrics;
 mod onboarding;
 mod openapi;
 mod operations;

@@ -141,7 +141,8 @@ async fn a_quarantined_version_stops_serving_at_once(app: TestApp) {
     assert_eq!(detail.texts("/versions", "/version"), ["1.0.0"]);
     let link = app.get("/v1/skills/sneaky-skill/download").await;
     assert_eq!(link.json["version"], "1.0.0", "{}", link.text);
-    let (status, _, bytes) = fetch(&app, link.json["url"].as_str().expect("url")).await;
+    let clean_url = link.json["url"].as_str().expect("url").to_owned();
+    let (status, _, bytes) = fetch(&app, &clean_url).await;
     assert_eq!((status, bytes), (200, skill_package("sneaky-skill", "First, harmless.")));
     app.get("/v1/skills/sneaky-skill/download?version=1.0.1")
         .await
@@ -156,6 +157,8 @@ async fn a_quarantined_version_stops_serving_at_once(app: TestApp) {
     let res = act(&app, &admin, "/v1/admin/listings/sneaky-skill/quarantine", whole.clone()).await;
     assert_eq!((res.status, res.json["action"].clone()), (200, json!("listing.quarantine")));
     app.get("/v1/skills/sneaky-skill").await.assert_coded(404, "SKILL_NOT_FOUND");
+    let (status, json, _) = fetch(&app, &clean_url).await;
+    assert_eq!((status, json["detail"]["code"].clone()), (410, json!("VERSION_WITHDRAWN")));
     assert!(app.get("/v1/skills").await.slugs().is_empty());
     assert!(app.get("/v1/search?q=sneaky").await.slugs().is_empty());
     app.get_as("/v1/skills/sneaky-skill/download", &token)
@@ -180,6 +183,8 @@ async fn a_quarantined_version_stops_serving_at_once(app: TestApp) {
         .assert_coded(404, "SKILL_NOT_FOUND");
     let missing = json!({"reason": "x", "version": "9.9.9"});
     act(&app, &admin, path, missing).await.assert_coded(404, "NOT_FOUND");
+    let malformed = json!({"reason": "x", "version": "latest"});
+    assert_body_invalid(&act(&app, &admin, path, malformed).await, "version");
     assert_body_invalid(&act(&app, &admin, path, json!({"version": "1.0.0"})).await, "reason");
     assert_body_invalid(
         &act(&app, &admin, path, json!({"reason": "x", "force": 1})).await,
