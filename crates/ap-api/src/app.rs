@@ -94,7 +94,8 @@ async fn write_counts_behind(state: AppState) {
     }
 }
 
-/// Follows the catalog's change log into this instance's search index every
+/// Follows the catalog's change log into this instance's search index, and other
+/// instances' CLI token revocations into its token cache, every
 /// [`ap_market::indexer::FOLLOW_INTERVAL`] for as long as the server's runtime lives.
 async fn follow_catalog_behind(state: AppState) {
     let mut ticks = actix_web::rt::time::interval(ap_market::indexer::FOLLOW_INTERVAL);
@@ -103,6 +104,9 @@ async fn follow_catalog_behind(state: AppState) {
         ticks.tick().await;
         if let Err(error) = state.market().follow_catalog().await {
             tracing::warn!(%error, "search index not caught up with the catalog; retrying");
+        }
+        if let Err(error) = state.auth().follow_revocations().await {
+            tracing::warn!(%error, "token revocations not followed; retrying");
         }
     }
 }

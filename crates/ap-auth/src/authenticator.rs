@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::cli_token::{self, CliToken};
 use crate::error::AuthError;
 use crate::session::SessionVerifier;
-use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED, StoredCliToken};
+use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED, Revocations, StoredCliToken};
 use ap_domain::clock::Clock;
 
 /// `last_used_at` is written at most this often per token.
@@ -60,7 +60,13 @@ pub struct Authenticator<S> {
     /// Moves on at every local mint and revoke.
     token_epoch: AtomicU64,
     token_cache_ttl: Duration,
+    /// The revocations [`Authenticator::follow_revocations`] saw last.
+    revocations: std::sync::Mutex<Option<Revocations>>,
 }
+
+/// How far back [`Authenticator::follow_revocations`] counts revocations: longer than any
+/// transaction that revokes a token can take to commit.
+const REVOCATION_WINDOW_SECS: i64 = 60;
 
 impl<S> std::fmt::Debug for Authenticator<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,7 +89,29 @@ impl<S: IdentityStore> Authenticator<S> {
             tokens: quick_cache::sync::Cache::new(10_000),
             token_epoch: AtomicU64::new(0),
             token_cache_ttl,
+            revocations: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Drops the token cache when any instance revoked a token since the last call (the
+    /// server calls this every 200 ms, so another instance's revocation takes effect here
+    /// within that, not within the cache's lifetime). One indexed query.
+    pub async fn follow_revocations(&self) -> Result<(), AuthError> {
+        if self.token_cache_ttl <= Duration::zero() {
+            return Ok(());
+        }
+        let since = self.clock.now() - Duration::seconds(REVOCATION_WINDOW_SECS);
+        let seen = self.store.revocations(since).await?;
+        let changed = {
+            let mut last = self.revocations.lock().unwrap_or_else(|e| e.into_inner());
+            let changed = *last != Some(seen);
+            *last = Some(seen);
+            changed
+        };
+        if changed {
+            self.forget_cached_tokens();
+        }
+        Ok(())
     }
 
     /// The recent lookup of `hash`, if there is one.

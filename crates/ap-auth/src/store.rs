@@ -89,4 +89,21 @@ pub trait IdentityStore: Send + Sync + 'static {
         user_id: String,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, AuthError>> + Send;
+
+    /// What the revocations look like now, as seen by any instance: how many tokens were
+    /// revoked at or after `since`, and the latest revocation. A revocation anywhere
+    /// changes it (one committed late included, while it is younger than `since`).
+    fn revocations(
+        &self,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Revocations, AuthError>> + Send;
+}
+
+/// See [`IdentityStore::revocations`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocations {
+    /// Tokens revoked at or after the time asked about.
+    pub recent: i64,
+    /// The latest revocation.
+    pub latest: Option<DateTime<Utc>>,
 }

@@ -5,9 +5,12 @@
 //! When Redis does not answer within the timeout, the check falls back to an in-memory
 //! limiter of this instance (budgets then hold per instance until Redis is back); the
 //! failure is counted and logged at most every ten seconds. Requests never hang or fail
-//! because Redis is down.
+//! because Redis is down, and after a failure they stop waiting for it at all: the
+//! circuit opens, every check is answered in memory at once, and one check a second
+//! (by the injected clock) asks Redis again; the first answer closes the circuit. The
+//! connection manager reconnects by itself.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,8 +50,15 @@ pub struct RedisLimiter {
     timeout: Duration,
     fallback: MemoryLimiter,
     failures: AtomicU64,
+    attempts: AtomicU64,
+    /// While the circuit is open: when (ms of the injected clock) a check may ask Redis
+    /// again; 0 while it is closed.
+    retry_at_ms: AtomicI64,
     last_logged: Mutex<Option<Instant>>,
 }
+
+/// How long the circuit stays open before one check asks Redis again.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for RedisLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,13 +96,36 @@ impl RedisLimiter {
             clock,
             timeout,
             failures: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
+            retry_at_ms: AtomicI64::new(0),
             last_logged: Mutex::new(None),
         })
     }
 
-    /// How many checks fell back to the in-memory limiter so far.
+    /// How many times asking Redis failed so far.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+
+    /// How many times Redis was asked so far (none while the circuit is open, but for
+    /// its probes).
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Whether this check may ask Redis: the circuit is closed, or it is open and due
+    /// for a probe, which this check then takes (the others keep answering in memory).
+    fn may_ask(&self, now_ms: i64) -> bool {
+        let retry_at = self.retry_at_ms.load(Ordering::Acquire);
+        if retry_at == 0 {
+            return true;
+        }
+        let next = now_ms + PROBE_INTERVAL.as_millis() as i64;
+        now_ms >= retry_at
+            && self
+                .retry_at_ms
+                .compare_exchange(retry_at, next, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
     }
 
     async fn ask(&self, key: &Key) -> Result<Decision, String> {
@@ -150,9 +183,22 @@ pub fn decision(outcome: gcra::Outcome, limit: u32) -> Decision {
 impl Limiter for RedisLimiter {
     fn check<'a>(&'a self, key: &'a Key) -> DecisionFuture<'a> {
         Box::pin(async move {
+            let now_ms = self.clock.now().timestamp_millis();
+            if !self.may_ask(now_ms) {
+                metrics::counter!("ap_rate_limit_redis_fallbacks_total").increment(1);
+                return self.fallback.decide(key);
+            }
+            self.attempts.fetch_add(1, Ordering::Relaxed);
             match self.ask(key).await {
-                Ok(decision) => decision,
+                Ok(decision) => {
+                    if self.retry_at_ms.swap(0, Ordering::AcqRel) != 0 {
+                        tracing::info!("Redis rate limiter answers again; budgets shared again");
+                    }
+                    decision
+                }
                 Err(error) => {
+                    let next = now_ms + PROBE_INTERVAL.as_millis() as i64;
+                    self.retry_at_ms.store(next.max(1), Ordering::Release);
                     self.note_failure(&error);
                     metrics::counter!("ap_rate_limit_redis_fallbacks_total").increment(1);
                     self.fallback.decide(key)

@@ -4,7 +4,7 @@
 use ap_auth::AuthError;
 use ap_auth::session::SessionIdentity;
 use ap_auth::store::{
-    IdentityStore, NewCliToken, REVOKED_BY_OWNER, REVOKED_REPLACED, StoredCliToken,
+    IdentityStore, NewCliToken, REVOKED_BY_OWNER, REVOKED_REPLACED, Revocations, StoredCliToken,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -140,6 +140,20 @@ impl IdentityStore for Db {
         at: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
         revoke_active(self, Tokens::OfUser(user_id), at).await
+    }
+
+    async fn revocations(&self, since: DateTime<Utc>) -> Result<Revocations, AuthError> {
+        self.run(move |c| {
+            let recent: i64 = cli_tokens::table
+                .filter(cli_tokens::revoked_at.ge(naive(since)))
+                .count()
+                .get_result(c)?;
+            let latest: Option<NaiveDateTime> =
+                cli_tokens::table.select(diesel::dsl::max(cli_tokens::revoked_at)).first(c)?;
+            Ok::<_, StoreError>(Revocations { recent, latest: latest.map(|at| at.and_utc()) })
+        })
+        .await
+        .map_err(auth_error)
     }
 }
 

@@ -405,7 +405,32 @@ async fn an_unknown_token_is_remembered_briefly(app: TestApp) {
     assert_eq!(me.json["email"], "uma@example.com");
 }
 
+/// A token revoked through one instance is refused by another at its next follow of the
+/// revocations (every 200 ms), not after the token cache's 10 seconds; replacing a
+/// token by a new login is a revocation too.
+async fn another_instance_learns_of_a_revocation_at_once(app: TestApp) {
+    let other = app.beside(None);
+    let token = app.cli_token("roaming").await;
+    // The first use records it as used (and re-reads it); the second is cached.
+    for _ in 0..2 {
+        assert_eq!(other.get_as("/v1/auth/me", &token).await.status, 200, "cached on the other");
+    }
+    assert_eq!(app.post_as("/v1/auth/revoke-cli-token", &token).await.status, 200);
+    other.state.auth().follow_revocations().await.expect("follow");
+    other.get_as("/v1/auth/me", &token).await.assert_coded(401, "UNAUTHORIZED");
+
+    let first = app.cli_token("relogin").await;
+    for _ in 0..2 {
+        assert_eq!(other.get_as("/v1/auth/me", &first).await.status, 200);
+    }
+    let second = app.cli_token("relogin").await;
+    other.state.auth().follow_revocations().await.expect("follow");
+    other.get_as("/v1/auth/me", &first).await.assert_coded(401, "TOKEN_REVOKED");
+    assert_eq!(other.get_as("/v1/auth/me", &second).await.status, 200);
+}
+
 both_backends!(
+    another_instance_learns_of_a_revocation_at_once,
     an_unknown_token_is_remembered_briefly,
     cli_token_lifetime_follows_the_clock,
     a_new_login_revokes_the_previous_token,

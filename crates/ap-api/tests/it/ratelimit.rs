@@ -381,3 +381,62 @@ async fn requests_survive_redis_going_away() {
         assert_eq!(header_u64(&res, "x-ratelimit-limit"), 60, "limited in memory meanwhile");
     }
 }
+
+/// With Redis unreachable, only the first check pays the timeout: the circuit opens and
+/// later checks are answered in memory without asking Redis, one probe a second (by the
+/// injected clock) asks again, and once Redis answers the budgets are shared again.
+#[actix_web::test]
+async fn an_unreachable_redis_is_not_waited_for_on_every_request() {
+    use ap_ratelimit::redis::{PROBE_INTERVAL, RedisLimiter};
+    use ap_ratelimit::{Key, Limiter, Quotas, Tier};
+
+    let Some(url) = std::env::var(crate::support::REDIS_ENV).ok().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    let upstream = url.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+    let gate = crate::gate::TcpGate::start(&upstream);
+    let clock = ap_auth::ManualClock::new(chrono::Utc::now());
+    let prefix = format!("ap:circuit:{}:", uuid::Uuid::now_v7());
+    let limiter = RedisLimiter::connect(
+        &format!("redis://{}", gate.address),
+        &prefix,
+        Quotas::default(),
+        std::sync::Arc::new(clock.clone()),
+        std::time::Duration::from_millis(200),
+    )
+    .await
+    .expect("Redis through the gate");
+    let key = Key::new(Tier::PublicRead, None, "192.0.2.7".parse().expect("ip"));
+
+    assert!(limiter.check(&key).await.allowed);
+    assert_eq!((limiter.attempts(), limiter.failures()), (1, 0));
+    gate.swallow();
+    assert!(limiter.check(&key).await.allowed, "answered in memory");
+    assert_eq!((limiter.attempts(), limiter.failures()), (2, 1), "one wait for Redis");
+    for _ in 0..5 {
+        assert!(limiter.check(&key).await.allowed);
+    }
+    assert_eq!(limiter.attempts(), 2, "the open circuit asks Redis no more");
+    clock.advance(chrono::Duration::from_std(PROBE_INTERVAL).expect("interval"));
+    limiter.check(&key).await;
+    assert_eq!((limiter.attempts(), limiter.failures()), (3, 2), "one probe, still away");
+    limiter.check(&key).await;
+    assert_eq!(limiter.attempts(), 3, "the next probe waits its interval");
+
+    // Back: a probe (after the connection lost by the gate is replaced) closes it.
+    gate.forward();
+    let mut recovered = false;
+    for _ in 0..5 {
+        clock.advance(chrono::Duration::from_std(PROBE_INTERVAL).expect("interval"));
+        let failures = limiter.failures();
+        limiter.check(&key).await;
+        if limiter.failures() == failures {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "Redis answers again");
+    let asked = limiter.attempts();
+    limiter.check(&key).await;
+    assert_eq!(limiter.attempts(), asked + 1, "closed: every check asks Redis again");
+}

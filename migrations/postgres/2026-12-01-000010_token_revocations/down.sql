@@ -1,0 +1,1 @@
+DROP INDEX cli_tokens_revoked_at;
