@@ -102,9 +102,11 @@ impl<S: IdentityStore> Authenticator<S> {
         }
         let since = self.clock.now() - Duration::seconds(REVOCATION_WINDOW_SECS);
         let seen = self.store.revocations(since).await?;
+        // The first look only learns where things stand (the server makes it within
+        // 200 ms of starting); every later change drops the cache.
         let changed = {
             let mut last = self.revocations.lock().unwrap_or_else(|e| e.into_inner());
-            let changed = *last != Some(seen);
+            let changed = last.is_some_and(|before| before != seen);
             *last = Some(seen);
             changed
         };

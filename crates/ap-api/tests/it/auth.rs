@@ -384,6 +384,11 @@ async fn an_unknown_token_is_remembered_briefly(app: TestApp) {
     let first = app.cli_token("uma").await;
     let me = app.get_as("/v1/auth/me", &first).await;
     let user_id = me.json["id"].as_str().expect("id").to_owned();
+    // Uma has no active token when the new one appears, so its appearance revokes
+    // nothing (a revocation anywhere would drop this instance's cache, rightly).
+    assert_eq!(app.post_as("/v1/auth/revoke-cli-token", &first).await.status, 200);
+    app.state.auth().follow_revocations().await.expect("follow");
+    app.state.auth().follow_revocations().await.expect("follow");
     let token = ap_auth::cli_token::CliToken::generate().expect("token");
     app.get_as("/v1/auth/me", token.expose()).await.assert_coded(401, "UNAUTHORIZED");
     // The token comes to exist behind this instance's back (as if minted on another).
@@ -410,6 +415,8 @@ async fn an_unknown_token_is_remembered_briefly(app: TestApp) {
 /// token by a new login is a revocation too.
 async fn another_instance_learns_of_a_revocation_at_once(app: TestApp) {
     let other = app.beside(None);
+    // Where the revocations stand when it starts (its follower's first look).
+    other.state.auth().follow_revocations().await.expect("follow");
     let token = app.cli_token("roaming").await;
     // The first use records it as used (and re-reads it); the second is cached.
     for _ in 0..2 {
