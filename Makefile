@@ -12,7 +12,8 @@ run:
 	$(XTASK_RELEASE) seed --if-empty
 	$(CARGO) run --release --package api-server -- serve
 
-## The whole test suite (PostgreSQL stories too when AP_TEST_DATABASE_URL is set).
+## The whole test suite (PostgreSQL, Redis and S3 stories too when AP_TEST_DATABASE_URL,
+## AP_TEST_REDIS_URL and AP_TEST_S3_URL are set, as .ci/run does).
 test:
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast

@@ -31,6 +31,9 @@ pub struct ServerOptions {
     pub shutdown_timeout_secs: u64,
     /// How long a request body may take to arrive in full (408 after that).
     pub body_timeout: Duration,
+    /// How often the change log and revocations are followed without an announcement
+    /// (normally [`ap_market::indexer::FOLLOW_INTERVAL`]).
+    pub follow_interval: Duration,
 }
 
 fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -95,19 +98,24 @@ async fn write_counts_behind(state: AppState) {
 }
 
 /// Follows the catalog's change log into this instance's search index, and other
-/// instances' CLI token revocations into its token cache, every
-/// [`ap_market::indexer::FOLLOW_INTERVAL`] for as long as the server's runtime lives.
-async fn follow_catalog_behind(state: AppState) {
-    let mut ticks = actix_web::rt::time::interval(ap_market::indexer::FOLLOW_INTERVAL);
+/// instances' CLI token revocations into its token cache, every `every` and whenever
+/// another instance announces a change, for as long as the server's runtime lives.
+async fn follow_catalog_behind(state: AppState, every: Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let announcements = state.announcements().clone();
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = announcements.heard() => {}
+        }
         if let Err(error) = state.market().follow_catalog().await {
             tracing::warn!(%error, "search index not caught up with the catalog; retrying");
         }
         if let Err(error) = state.auth().follow_revocations().await {
             tracing::warn!(%error, "token revocations not followed; retrying");
         }
+        announcements.round_done();
     }
 }
 
@@ -138,7 +146,8 @@ pub fn server(
     options: &ServerOptions,
 ) -> std::io::Result<Server> {
     actix_web::rt::spawn(write_counts_behind(state.clone()));
-    actix_web::rt::spawn(follow_catalog_behind(state.clone()));
+    state.announcements().start();
+    actix_web::rt::spawn(follow_catalog_behind(state.clone(), options.follow_interval));
     actix_web::rt::spawn(erase_accounts_behind(state.clone()));
     let body_timeout = options.body_timeout;
     let server = HttpServer::new(move || {

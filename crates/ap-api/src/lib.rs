@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod announce;
 pub mod app;
 pub mod auth;
 pub mod error;

@@ -19,12 +19,13 @@ use actix_web::error::PayloadError;
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, Data};
 use actix_web::{Error, HttpMessage};
 use futures_util::Stream;
 use tracing::Instrument;
 
 use crate::error::{code_for_status, coded_response, message_for_code};
+use crate::state::AppState;
 
 /// The request-id header.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -93,6 +94,12 @@ pub async fn observe(
         }
     });
     crate::metrics::record_request(method.as_str(), route, status, elapsed);
+    if !method.is_safe() && status < 400 {
+        // Whatever it changed, the other instances follow it now, not at their next tick.
+        if let Some(state) = res.request().app_data::<Data<AppState>>() {
+            state.announcements().changed();
+        }
+    }
     Ok(res)
 }
 

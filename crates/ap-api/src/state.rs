@@ -10,6 +10,8 @@ use ap_ratelimit::Limiter;
 use ap_ratelimit::policy::Cidr;
 use ap_store::Db;
 
+use crate::announce::Announcements;
+
 /// Settings of the HTTP layer (built by `api-server` from its configuration).
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -60,19 +62,21 @@ struct Inner {
     auth: Authenticator<Db>,
     dev_issuer: Option<Arc<DevIssuer>>,
     limiter: Option<Arc<dyn Limiter>>,
+    announcements: Announcements,
     /// `/openapi.json`, serialized once (it depends only on the public URL).
     openapi: actix_web::web::Bytes,
 }
 
 impl AppState {
     /// State over the marketplace services and the identity store `db`; `limiter` is
-    /// `None` when rate limits are off.
+    /// `None` when rate limits are off; `announcements` reach the other instances.
     pub fn new(
         market: Market,
         db: Db,
         config: ApiConfig,
         auth: AuthSetup,
         limiter: Option<Arc<dyn Limiter>>,
+        announcements: Announcements,
     ) -> Self {
         let authenticator = Authenticator::new(db, auth.sessions, auth.clock, auth.token_cache_ttl);
         let openapi = crate::openapi::document_bytes(&config.public_url);
@@ -83,6 +87,7 @@ impl AppState {
                 auth: authenticator,
                 dev_issuer: auth.dev_issuer,
                 limiter,
+                announcements,
                 openapi,
             }),
         }
@@ -111,6 +116,11 @@ impl AppState {
     /// The rate limiter, when limits are on.
     pub fn limiter(&self) -> Option<&Arc<dyn Limiter>> {
         self.inner.limiter.as_ref()
+    }
+
+    /// Changes announced to and heard from the other instances.
+    pub fn announcements(&self) -> &Announcements {
+        &self.inner.announcements
     }
 
     /// The development issuer, when development sign-in is on.

@@ -2,10 +2,12 @@
 //!
 //! Uploads are first streamed into a [`Staging`] file (hashing and counting as they
 //! arrive, refusing anything over the cap), then moved into the store under their hash.
-//! [`BlobStore`] is the seam for other backends (S3-compatible object storage would
-//! upload the staged file); the default [`LocalBlobs`] keeps files under
-//! `<data dir>/archives/ab/abcdef….zip` and stages them in `<data dir>/archives/tmp`, on
-//! the same file system, so that storing is a rename.
+//! [`BlobStore`] is the seam between backends: the default [`LocalBlobs`] keeps files
+//! under `<data dir>/archives/ab/abcdef….zip` and stages them in
+//! `<data dir>/archives/tmp`, on the same file system, so that storing is a rename;
+//! `ap-s3` uploads the staged file to S3-compatible object storage. Every backend passes
+//! the same [`conformance`] suite. The methods block (callers run them on the blocking
+//! pool), so a backend is free to do its own I/O however it must.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -73,6 +75,12 @@ impl Staged {
     /// The bytes (bounded by the cap the staging enforced).
     pub fn read(&self) -> io::Result<Vec<u8>> {
         std::fs::read(self.file.path())
+    }
+
+    /// The staged file, for a backend that reads it in parts (and must check what it
+    /// read against [`Staged::sha256`] and [`Staged::size`]).
+    pub fn path(&self) -> &Path {
+        self.file.path()
     }
 }
 
@@ -217,38 +225,142 @@ impl BlobStore for LocalBlobs {
     }
 }
 
+/// What every [`BlobStore`] owes, run against each backend (`LocalBlobs` here, the S3
+/// store in `ap-s3`). Each check calls the store on the blocking pool, as the service does.
+#[cfg(any(test, feature = "test-support"))]
+pub mod conformance {
+    use std::io::Read;
+    use std::sync::Arc;
+
+    use super::{BlobStore, Staged, Staging, sha256_hex};
+
+    /// Every check; `large` is the size of the archive that must stream (for S3, above
+    /// the multipart threshold).
+    pub async fn all(blobs: Arc<dyn BlobStore>, large: usize) {
+        stores_by_hash(&blobs).await;
+        streams_large_archives(&blobs, large).await;
+        interrupted_uploads_leave_nothing(&blobs).await;
+    }
+
+    async fn blocking<T: Send + 'static>(
+        blobs: &Arc<dyn BlobStore>,
+        f: impl FnOnce(&dyn BlobStore) -> T + Send + 'static,
+    ) -> T {
+        let blobs = Arc::clone(blobs);
+        tokio::task::spawn_blocking(move || f(blobs.as_ref())).await.expect("blob task")
+    }
+
+    /// Stages `bytes` as an upload would, in 64 KiB chunks.
+    async fn stage(blobs: &Arc<dyn BlobStore>, bytes: &[u8]) -> Staged {
+        let mut staging = Staging::new(&blobs.staging_dir(), 1 << 30).await.expect("staging");
+        for chunk in bytes.chunks(64 * 1024) {
+            staging.write(chunk).await.expect("write");
+        }
+        staging.finish().await.expect("finish")
+    }
+
+    /// Repeatable bytes that do not compress (an xorshift stream).
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn staging_is_empty(blobs: &dyn BlobStore) -> bool {
+        std::fs::read_dir(blobs.staging_dir()).map(|dir| dir.count() == 0).unwrap_or(true)
+    }
+
+    /// Put answers the hash and is idempotent; get finds it; a missing object or a key
+    /// that is not a hash is `None`; a small archive opens whole.
+    pub async fn stores_by_hash(blobs: &Arc<dyn BlobStore>) {
+        let staged = stage(blobs, b"zip bytes").await;
+        assert_eq!(staged.size(), 9);
+        let sha = blocking(blobs, move |b| b.put(staged)).await.expect("put");
+        assert_eq!(sha, sha256_hex(b"zip bytes"));
+        let again = stage(blobs, b"zip bytes").await;
+        assert_eq!(blocking(blobs, move |b| b.put(again)).await.expect("put again"), sha);
+        let key = sha.clone();
+        let got = blocking(blobs, move |b| b.get(&key)).await.expect("get");
+        assert_eq!(got.as_deref(), Some(&b"zip bytes"[..]));
+        let missing = blocking(blobs, |b| b.get(&"0".repeat(64))).await.expect("get missing");
+        assert_eq!(missing, None);
+        let hostile = blocking(blobs, |b| b.get("../../etc/passwd")).await.expect("get hostile");
+        assert_eq!(hostile, None);
+        let key = sha.clone();
+        let whole = blocking(blobs, move |b| b.open(&key, 64)).await.expect("open");
+        let whole = whole.expect("present");
+        assert_eq!(
+            (whole.len, whole.head.as_slice(), whole.rest.is_none()),
+            (9, &b"zip bytes"[..], true)
+        );
+        let (head, rest) = blocking(blobs, move |b| {
+            let split = b.open(&sha, 4)?.expect("present");
+            let mut rest = Vec::new();
+            split.rest.expect("rest").read_to_end(&mut rest)?;
+            Ok::<_, std::io::Error>((split.head, rest))
+        })
+        .await
+        .expect("open");
+        assert_eq!((head.as_slice(), rest.as_slice()), (&b"zip "[..], &b"bytes"[..]));
+        let absent = blocking(blobs, |b| b.open(&"0".repeat(64), 4)).await.expect("open missing");
+        assert!(absent.is_none());
+        assert!(blocking(blobs, staging_is_empty).await, "nothing is left in staging");
+    }
+
+    /// A large archive is stored whole and served as a head plus a streamed rest, byte
+    /// for byte.
+    pub async fn streams_large_archives(blobs: &Arc<dyn BlobStore>, large: usize) {
+        let bytes = noise(large, 7);
+        let staged = stage(blobs, &bytes).await;
+        let sha = blocking(blobs, move |b| b.put(staged)).await.expect("put large");
+        assert_eq!(sha, sha256_hex(&bytes));
+        let served = blocking(blobs, move |b| {
+            let blob = b.open(&sha, 64 * 1024)?.expect("present");
+            assert_eq!(blob.len, large as u64);
+            let mut all = blob.head;
+            let mut rest = blob.rest.expect("a large archive streams");
+            let mut chunk = vec![0; 256 * 1024];
+            loop {
+                let n = rest.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                all.extend_from_slice(&chunk[..n]);
+            }
+            Ok::<_, std::io::Error>(all)
+        })
+        .await
+        .expect("stream");
+        assert!(served == bytes, "the streamed archive is the stored one");
+    }
+
+    /// An upload that stops part-way (the client went away) stores nothing and leaves
+    /// nothing in staging.
+    pub async fn interrupted_uploads_leave_nothing(blobs: &Arc<dyn BlobStore>) {
+        let bytes = noise(300 * 1024, 11);
+        let mut staging = Staging::new(&blobs.staging_dir(), 1 << 30).await.expect("staging");
+        staging.write(&bytes[..100 * 1024]).await.expect("write");
+        drop(staging);
+        let sha = sha256_hex(&bytes);
+        assert_eq!(blocking(blobs, move |b| b.get(&sha)).await.expect("get"), None);
+        assert!(blocking(blobs, staging_is_empty).await, "nothing is left in staging");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn staged_archives_are_stored_by_hash() {
+    async fn the_local_store_keeps_the_blob_store_contract() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let blobs = LocalBlobs::new(dir.path());
-        let mut staging = Staging::new(&blobs.staging_dir(), 16).await.expect("staging");
-        staging.write(b"zip ").await.expect("write");
-        staging.write(b"bytes").await.expect("write");
-        let staged = staging.finish().await.expect("finish");
-        assert_eq!(staged.size(), 9);
-        let sha = blobs.put(staged).expect("put");
-        assert_eq!(sha, sha256_hex(b"zip bytes"));
-        let again = Staged::from_bytes(&blobs.staging_dir(), b"zip bytes").expect("stage");
-        assert_eq!(blobs.put(again).expect("put again"), sha);
-        assert_eq!(blobs.get(&sha).expect("get").as_deref(), Some(&b"zip bytes"[..]));
-        assert_eq!(blobs.get(&"0".repeat(64)).expect("get"), None);
-        assert_eq!(blobs.get("../../etc/passwd").expect("get"), None);
-        let whole = blobs.open(&sha, 64).expect("open").expect("present");
-        assert_eq!(
-            (whole.len, whole.head.as_slice(), whole.rest.is_none()),
-            (9, &b"zip bytes"[..], true)
-        );
-        let split = blobs.open(&sha, 4).expect("open").expect("present");
-        let mut rest = Vec::new();
-        split.rest.expect("rest").read_to_end(&mut rest).expect("read");
-        assert_eq!((split.head.as_slice(), rest.as_slice()), (&b"zip "[..], &b"bytes"[..]));
-        assert!(blobs.open(&"0".repeat(64), 4).expect("open").is_none());
-        // Nothing is left behind in staging.
-        assert_eq!(std::fs::read_dir(blobs.staging_dir()).expect("dir").count(), 0);
+        conformance::all(std::sync::Arc::new(LocalBlobs::new(dir.path())), 3 << 20).await;
     }
 
     #[tokio::test]

@@ -267,12 +267,32 @@ pub struct DatabaseConfig {
     pub work_timeout_ms: u64,
 }
 
+/// Where archives are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files under `<data_dir>/archives` (one instance, or a shared file system).
+    Local,
+    /// An S3-compatible bucket (several instances).
+    S3,
+}
+
 /// File storage settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Folder for archives and other files.
+    /// Folder for archives (local backend), staged uploads and other files.
     pub data_dir: PathBuf,
+    /// Where archives are kept.
+    pub backend: StorageBackend,
+    /// S3 backend: the bucket.
+    pub s3_bucket: Option<String>,
+    /// S3 backend: key prefix inside the bucket.
+    pub s3_prefix: String,
+    /// S3 backend: endpoint of an S3-compatible service (MinIO, R2, …); AWS when unset.
+    pub s3_endpoint: Option<String>,
+    /// S3 backend: region (else `AWS_REGION`, else `us-east-1`).
+    pub s3_region: Option<String>,
     /// Key of download-link signatures, shared by every instance (else a key kept in
     /// `<data_dir>/url-signing.key`, created on first start; required in production).
     pub url_signing_key: Option<SecretValue>,
@@ -342,6 +362,11 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+            backend: StorageBackend::Local,
+            s3_bucket: None,
+            s3_prefix: "archives".to_owned(),
+            s3_endpoint: None,
+            s3_region: None,
             url_signing_key: None,
             download_link_secs: 300,
             search_index_dir: None,
@@ -392,7 +417,12 @@ Settings (defaults, then --config FILE as TOML, then environment):
   database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
   database.statement_timeout_ms AP_DATABASE__STATEMENT_TIMEOUT_MS PostgreSQL statement limit [30000]
   database.work_timeout_ms     AP_DATABASE__WORK_TIMEOUT_MS     a unit of work's deadline, then 503 [15000]
-  storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives [data]
+  storage.data_dir             AP_STORAGE__DATA_DIR             folder for archives, staged uploads, keys [data]
+  storage.backend              AP_STORAGE__BACKEND              where archives live: local or s3 [local]
+  storage.s3_bucket            AP_STORAGE__S3_BUCKET            S3 bucket (credentials from AWS_* variables) [none]
+  storage.s3_prefix            AP_STORAGE__S3_PREFIX            key prefix inside the bucket [archives]
+  storage.s3_endpoint          AP_STORAGE__S3_ENDPOINT          S3-compatible endpoint (MinIO, R2, …) [AWS]
+  storage.s3_region            AP_STORAGE__S3_REGION            S3 region [AWS_REGION, else us-east-1]
   storage.url_signing_key      AP_STORAGE__URL_SIGNING_KEY      download-link key, 32+ chars, same on every instance [kept in data_dir]
   storage.download_link_secs   AP_STORAGE__DOWNLOAD_LINK_SECS   lifetime of a download link [300]
   storage.search_index_dir     AP_STORAGE__SEARCH_INDEX_DIR     this instance's search index, rebuilt at start [data_dir/search-index]

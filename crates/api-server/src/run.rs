@@ -8,11 +8,12 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use ap_api::announce::Announcements;
 use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
 use ap_auth::{Clock, SystemClock};
-use ap_market::blobs::LocalBlobs;
+use ap_market::blobs::{BlobStore, LocalBlobs};
 use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
 use ap_market::{DenyPatterns, Market, MarketConfig, Outside};
@@ -21,10 +22,11 @@ use ap_ratelimit::memory::MemoryLimiter;
 use ap_ratelimit::policy::Cidr;
 use ap_ratelimit::redis::RedisLimiter;
 use ap_ratelimit::{Limiter, Quotas};
+use ap_s3::{S3Blobs, S3Settings};
 use ap_store::Db;
 use jsonwebtoken::Algorithm;
 
-use crate::config::{Config, GatewayKind, LogFormat, RateLimitBackend};
+use crate::config::{Config, GatewayKind, LogFormat, RateLimitBackend, StorageBackend};
 
 /// Installs the global `tracing` subscriber (text or JSON lines on stderr).
 pub fn init_logging(config: &Config) {
@@ -211,9 +213,33 @@ pub fn market(
             .context("scan.deny_patterns: not a regular expression")?,
     };
     let signer = UrlSigner::new(signing_key(config)?);
-    let blobs = Arc::new(LocalBlobs::new(config.storage.data_dir.join("archives")));
+    let blobs = blob_store(config)?;
     let gateway = gateway(config)?;
     Ok(Market::new(db, Outside { blobs, signer, clock, gateway }, settings)?)
+}
+
+/// The configured archive store: a folder under `data_dir`, or an S3-compatible bucket
+/// that must answer before the server starts.
+fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    let storage = &config.storage;
+    let archives = storage.data_dir.join("archives");
+    match storage.backend {
+        StorageBackend::Local => Ok(Arc::new(LocalBlobs::new(archives))),
+        StorageBackend::S3 => {
+            let Some(bucket) = storage.s3_bucket.clone() else {
+                bail!("storage.backend = s3 needs storage.s3_bucket")
+            };
+            let store = S3Blobs::new(S3Settings {
+                bucket,
+                prefix: storage.s3_prefix.clone(),
+                endpoint: storage.s3_endpoint.clone(),
+                region: storage.s3_region.clone(),
+                staging_dir: archives.join("tmp"),
+            })?;
+            store.probe().context("storage: the S3 bucket does not answer")?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// The configured payment gateway: Stripe with its keys, or the sandbox (refused in
@@ -292,6 +318,16 @@ fn local_signing_key(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     Ok(key.into_bytes())
 }
 
+/// Changes announced between instances: over the rate limiter's Redis when budgets are
+/// shared there (several instances), else none.
+fn announcements(config: &Config) -> Announcements {
+    let rl = &config.rate_limit;
+    match rl.backend {
+        RateLimitBackend::Redis => Announcements::redis(&rl.redis_url, &rl.redis_prefix),
+        RateLimitBackend::Memory => Announcements::off(),
+    }
+}
+
 /// The configured rate limiter (`None` when limits are off).
 async fn limiter(
     config: &Config,
@@ -359,6 +395,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         workers,
         shutdown_timeout_secs: config.server.shutdown_timeout_secs,
         body_timeout: Duration::from_secs(config.server.body_timeout_secs.max(1)),
+        follow_interval: ap_market::indexer::FOLLOW_INTERVAL,
     };
     let clock = Arc::clone(&auth.clock);
     let metrics_bind = config.metrics.bind.clone();
@@ -372,7 +409,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             ms = started.elapsed().as_millis() as u64,
             "search index built"
         );
-        let state = AppState::new(market.clone(), db, api, auth, limiter);
+        let state = AppState::new(market.clone(), db, api, auth, limiter, announcements(config));
         if let Some(bind) = &metrics_bind {
             let listener =
                 TcpListener::bind(bind).with_context(|| format!("binding metrics.bind {bind}"))?;

@@ -20,6 +20,7 @@ mod outages;
 mod publishing;
 mod ratelimit;
 mod reviews;
+mod scaleout;
 mod search;
 mod seller_figures;
 mod sellers;

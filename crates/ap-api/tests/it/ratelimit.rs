@@ -1,8 +1,6 @@
 //! Rate limits through HTTP: tiers, headers, refills with the injected clock, keys by
 //! user or IP, trusted proxies, shared budgets across instances, and Redis going away.
 
-use std::process::{Child, Command, Stdio};
-
 use serde_json::json;
 
 use crate::support::{Limits, Response, TestApp};
@@ -321,46 +319,13 @@ async fn two_instances_share_one_budget() {
     b.get("/v1/skills").await.assert_coded(429, "RATE_LIMITED");
 }
 
-/// A private Redis server on a free port, ready when this returns.
-fn private_redis() -> (Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("redis-server must be installed for this test");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    loop {
-        let line = lines.next().expect("redis-server exited").expect("read");
-        if line.contains("Ready to accept connections") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
-}
-
 /// With Redis gone mid-test, requests are still answered promptly, limited per instance.
 #[actix_web::test]
 async fn requests_survive_redis_going_away() {
     if std::env::var(crate::support::REDIS_ENV).map_or(true, |u| u.is_empty()) {
         return;
     }
-    let (mut redis, port) = private_redis();
+    let (mut redis, port) = crate::support::private_redis(None);
     let limits = Limits::Redis {
         url: Some(format!("redis://127.0.0.1:{port}")),
         prefix: "ap:test:".to_owned(),

@@ -1,17 +1,19 @@
 //! `TestApp`: a running server over a throw-away database, plus data fixtures.
 
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use ap_api::announce::Announcements;
 use ap_api::{ApiConfig, AppState, AuthSetup, ServerOptions};
 use ap_auth::ManualClock;
 use ap_auth::jwks::{Jwks, JwksSource};
 use ap_auth::session::{DevIssuer, ExternalProvider, SessionVerifier};
-use ap_market::blobs::LocalBlobs;
+use ap_market::blobs::{BlobStore, LocalBlobs};
 use ap_market::payments::PaymentGateway;
 use ap_market::signing::UrlSigner;
 use ap_market::{DenyPatterns, Market, MarketConfig, Outside};
@@ -74,6 +76,26 @@ impl Limits {
     pub fn redis() -> Limits {
         Limits::Redis { url: None, prefix: format!("ap:test:{}:", uuid::Uuid::new_v4().simple()) }
     }
+}
+
+/// A Redis rate limiter at `url` under `prefix` (default quotas); an unreachable Redis
+/// fails the test.
+async fn redis_limiter(
+    url: &str,
+    prefix: &str,
+    clock: &ManualClock,
+) -> Arc<dyn ap_ratelimit::Limiter> {
+    Arc::new(
+        ap_ratelimit::redis::RedisLimiter::connect(
+            url,
+            prefix,
+            ap_ratelimit::Quotas::default(),
+            Arc::new(clock.clone()),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} is unreachable: {e}")),
+    )
 }
 
 /// The external identity provider of every test server.
@@ -217,7 +239,28 @@ struct Shared {
     archives: Option<std::path::PathBuf>,
     /// The operator's scan patterns.
     deny_patterns: DenyPatterns,
+    /// Its archive store, when not a folder.
+    blobs: Option<Arc<dyn BlobStore>>,
+    /// Its announcements (default: off).
+    announcements: Option<Announcements>,
+    /// How often it follows the change log unprompted (default: as in production).
+    follow_interval: Option<Duration>,
 }
+
+/// One instance of a cluster: the Redis it shares budgets and announcements through, the
+/// key prefix of the cluster, and its archive store.
+pub struct Node {
+    /// `redis://…` of the cluster's Redis.
+    pub redis_url: String,
+    /// Redis key and channel prefix of the cluster.
+    pub prefix: String,
+    /// The shared archive store, as this instance sees it.
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+/// How often a cluster instance follows the change log without an announcement: never,
+/// within a test, so that what it learns it learns from the announcements.
+const CLUSTER_FOLLOW_INTERVAL: Duration = Duration::from_secs(3600);
 
 impl TestApp {
     /// A server over a temporary SQLite database.
@@ -318,17 +361,7 @@ impl TestApp {
                     Some(url) => url,
                     None => std::env::var(REDIS_ENV).ok().filter(|u| !u.is_empty())?,
                 };
-                Arc::new(
-                    ap_ratelimit::redis::RedisLimiter::connect(
-                        &url,
-                        &prefix,
-                        quotas,
-                        Arc::new(clock.clone()),
-                        Duration::from_millis(200),
-                    )
-                    .await
-                    .unwrap_or_else(|e| panic!("Redis at {url} is unreachable: {e}")),
-                )
+                redis_limiter(&url, &prefix, &clock).await
             }
         };
         Some(Self::start_with(
@@ -339,6 +372,31 @@ impl TestApp {
             Payments::Stripe,
             Shared::default(),
         ))
+    }
+
+    /// The first instance of a cluster over a fresh PostgreSQL database (`None` when
+    /// `AP_TEST_DATABASE_URL` is unset): budgets and announcements in the node's Redis,
+    /// archives in its store, following the change log only when told to.
+    pub async fn first_in(node: Node) -> Option<TestApp> {
+        let database = TestDatabase::postgres()?;
+        Some(Self::in_cluster(database, ManualClock::new(chrono::Utc::now()), node).await)
+    }
+
+    /// Another instance of this one's cluster, over the same database, at the same time.
+    pub async fn next_in(&self, node: Node) -> TestApp {
+        let clock = ManualClock::new(ap_auth::Clock::now(&self.clock));
+        Self::in_cluster(self.database.attach(), clock, node).await
+    }
+
+    async fn in_cluster(database: TestDatabase, clock: ManualClock, node: Node) -> TestApp {
+        let limiter = redis_limiter(&node.redis_url, &node.prefix, &clock).await;
+        let shared = Shared {
+            blobs: Some(node.blobs),
+            announcements: Some(Announcements::redis(&node.redis_url, &node.prefix)),
+            follow_interval: Some(CLUSTER_FOLLOW_INTERVAL),
+            ..Shared::default()
+        };
+        Self::start_with(database, clock, Some(limiter), Vec::new(), Payments::Stripe, shared)
     }
 
     fn start_with(
@@ -394,10 +452,13 @@ impl TestApp {
                 (Arc::new(gateway), Some(fake))
             }
         };
-        let outside = Outside {
-            blobs: Arc::new(LocalBlobs::new(
+        let blobs = shared.blobs.unwrap_or_else(|| {
+            Arc::new(LocalBlobs::new(
                 shared.archives.unwrap_or_else(|| files_dir.path().join("archives")),
-            )),
+            ))
+        });
+        let outside = Outside {
+            blobs,
             signer: UrlSigner::new(b"test signing key of at least 32 bytes".to_vec()),
             clock: Arc::new(clock.clone()),
             gateway,
@@ -414,9 +475,15 @@ impl TestApp {
             deny_patterns: shared.deny_patterns,
         };
         let market = Market::new(database.db.clone(), outside, settings).expect("search index");
-        let state = AppState::new(market, database.db.clone(), config, auth, limiter);
-        let options =
-            ServerOptions { workers: 1, shutdown_timeout_secs: 1, body_timeout: BODY_TIMEOUT };
+        let announcements = shared.announcements.unwrap_or_else(Announcements::off);
+        let state =
+            AppState::new(market, database.db.clone(), config, auth, limiter, announcements);
+        let options = ServerOptions {
+            workers: 1,
+            shutdown_timeout_secs: 1,
+            body_timeout: BODY_TIMEOUT,
+            follow_interval: shared.follow_interval.unwrap_or(ap_market::indexer::FOLLOW_INTERVAL),
+        };
         let server = ap_api::server(state.clone(), listener, &options).expect("server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
@@ -832,4 +899,36 @@ impl Response {
             assert!(entry["type"].is_string());
         }
     }
+}
+
+/// A private Redis server on `port` (else a free one), ready when this returns (for
+/// tests that stop it).
+pub fn private_redis(port: Option<u16>) -> (Child, u16) {
+    let port = port.unwrap_or_else(|| {
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    });
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("redis-server must be installed for this test");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    loop {
+        let line = lines.next().expect("redis-server exited").expect("read");
+        if line.contains("Ready to accept connections") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
 }
