@@ -368,11 +368,16 @@ pub fn catalog(workspace: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
     ];
     let redis_url =
         std::env::var("AP_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let limiters: [(&'static str, &[(&str, &str)]); 2] = [
+    let limiters: [(&'static str, &[(&str, &str)]); 3] = [
         ("detail, in-memory limiter", &[("AP_RATE_LIMIT__BACKEND", "memory")]),
         (
             "detail, Redis limiter",
             &[("AP_RATE_LIMIT__BACKEND", "redis"), ("AP_RATE_LIMIT__REDIS_URL", &redis_url)],
+        ),
+        // Beside the in-memory limiter row: the cost of recording and exposing metrics.
+        (
+            "detail, in-memory limiter, metrics on",
+            &[("AP_RATE_LIMIT__BACKEND", "memory"), ("AP_METRICS__BIND", "127.0.0.1:9091")],
         ),
     ];
     for (name, env) in limiters {

@@ -1,6 +1,8 @@
 //! `cargo xtask bench files`: the signed download of a 50 KB archive against a bare
 //! handler that reads the same file from disk (same binary, same run, same method as the
-//! catalog benchmark), then the scan's throughput for a typical skill and for a 10 MB
+//! catalog benchmark), then the same signed download from S3-compatible storage when
+//! `AP_TEST_S3_URL` names a server (the local one the tests use; `AWS_*` credentials as
+//! for the tests), then the scan's throughput for a typical skill and for a 10 MB
 //! archive. Results go to `target/bench/files.md`.
 
 use std::io::Write;
@@ -162,7 +164,7 @@ pub fn files(workspace: &Path) -> anyhow::Result<()> {
     let link: serde_json::Value = serde_json::from_str(&body)?;
     let url = link["url"].as_str().context("url")?;
     let path = url.split_once(bench::ADDRESS).map(|(_, p)| p.to_owned()).context("path")?;
-    let results = vec![
+    let mut results = vec![
         bench::measure(&server, "yardstick: bare file read", &format!("/_bench/file/{sha}"), None)?,
         bench::measure(&server, "signed download /v1/files/…", &path, None)?,
         bench::measure(
@@ -174,6 +176,10 @@ pub fn files(workspace: &Path) -> anyhow::Result<()> {
     ];
     let _ = server.kill();
     let _ = server.wait();
+    match s3_download(&binary, &db_url, &dir, &env, &archive, &path)? {
+        Some(measured) => results.push(measured),
+        None => eprintln!("AP_TEST_S3_URL unset: the download from S3 is not measured"),
+    }
 
     let typical = typical_skill(&mut rng)?;
     let large = large_archive(&mut rng)?;
@@ -190,6 +196,51 @@ pub fn files(workspace: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The same signed download served from an S3 bucket (the archive put there under a
+/// fresh prefix, the server started with `storage.backend = s3`); `None` without a server.
+fn s3_download(
+    binary: &Path,
+    db_url: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+    archive: &[u8],
+    path: &str,
+) -> anyhow::Result<Option<Measurement>> {
+    let Ok(endpoint) = std::env::var("AP_TEST_S3_URL") else { return Ok(None) };
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    // The bucket the tests use (a local server accepts an unsigned create).
+    let created = std::process::Command::new("curl")
+        .args(["-fsS", "-o", "/dev/null", "-X", "PUT", &format!("{endpoint}/ap-test")])
+        .status()
+        .context("curl")?;
+    anyhow::ensure!(created.success(), "creating the bucket at {endpoint}");
+    let settings = ap_s3::S3Settings {
+        bucket: "ap-test".to_owned(),
+        prefix: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        endpoint: Some(endpoint),
+        region: Some("us-east-1".to_owned()),
+        staging_dir: dir.join("s3-staging"),
+    };
+    let store = ap_s3::S3Blobs::new(settings.clone())?;
+    let staged = Staged::from_bytes(&store.staging_dir(), archive)?;
+    store.put(staged)?;
+    let endpoint = settings.endpoint.clone().unwrap_or_default();
+    let region = settings.region.clone().unwrap_or_default();
+    let mut s3_env = vec![
+        ("AP_STORAGE__BACKEND", "s3"),
+        ("AP_STORAGE__S3_BUCKET", settings.bucket.as_str()),
+        ("AP_STORAGE__S3_PREFIX", settings.prefix.as_str()),
+        ("AP_STORAGE__S3_ENDPOINT", endpoint.as_str()),
+        ("AP_STORAGE__S3_REGION", region.as_str()),
+    ];
+    s3_env.extend_from_slice(env);
+    let mut server = bench::start_server(binary, db_url, dir, 10, &s3_env)?;
+    let measured = bench::measure(&server, "signed download, archive in S3 (moto)", path, None);
+    let _ = server.kill();
+    let _ = server.wait();
+    Ok(Some(measured?))
+}
+
 fn hex_key(rng: &mut StdRng) -> String {
     (0..32).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
 }
@@ -198,12 +249,17 @@ fn render(results: &[Measurement], archive: usize, scans: &[(&str, usize, (f64, 
     let bare = results.first().map_or(1.0, |m| m.requests_per_sec);
     let mut out = format!(
         "Archive of {archive} bytes; server on core 0 (1 worker), wrk -t1 -c64 -d10s on core 1.\n\n\
-         | endpoint | req/s | × bare file read | p50 ms | p99 ms | non-2xx | other CPU % |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n"
+         | endpoint | req/s | × bare file read | MB/s | p50 ms | p99 ms | non-2xx | other CPU % |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for m in results {
+        let megabytes = if m.name.contains("link") {
+            "–".to_owned()
+        } else {
+            format!("{:.1}", m.requests_per_sec * archive as f64 / 1_000_000.0)
+        };
         out.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} |\n",
+            "| {} | {:.0} | {:.2} | {megabytes} | {:.2} | {:.2} | {} | {:.0} |\n",
             m.name,
             m.requests_per_sec,
             m.requests_per_sec / bare,

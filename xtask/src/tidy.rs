@@ -28,7 +28,7 @@ const PURE_CRATES: [&str; 7] =
 
 /// Crates that use the store (and so reach diesel through it) but must not reach the
 /// HTTP server, nor use diesel themselves.
-const SERVICE_CRATES: [&str; 1] = ["ap-market"];
+const SERVICE_CRATES: [&str; 2] = ["ap-market", "ap-s3"];
 
 /// The one workspace member that may depend on diesel directly: only it knows SQL.
 const SQL_CRATE: &str = "ap-store";
@@ -41,6 +41,12 @@ const STRIPE_PREFIXES: [&str; 2] = ["async-stripe", "stripe"];
 
 /// The workspace members allowed to reach a Stripe crate.
 const STRIPE_USERS: [&str; 3] = ["ap-payments", "api-server", "xtask"];
+
+/// The object-storage client crate.
+const OBJECT_STORE: &str = "object_store";
+
+/// The workspace members allowed to reach it: `ap-s3` and those above it.
+const OBJECT_STORE_USERS: [&str; 3] = ["ap-s3", "api-server", "xtask"];
 
 /// Runs every check over the workspace at `workspace`; fails when any is violated.
 pub fn run(workspace: &Path) -> anyhow::Result<()> {
@@ -219,8 +225,10 @@ fn is_stripe(name: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Check 1: forbidden dependencies.
 
-/// Pure crates reaching diesel or actix-web, and members other than `ap-payments` (and
-/// those above it) reaching a Stripe crate, over normal dependency edges.
+/// Pure crates reaching diesel or actix-web, service crates reaching actix-web, members
+/// other than `ap-payments` (and those above it) reaching a Stripe crate, and members
+/// other than `ap-s3` (and those above it) reaching `object_store`, over normal
+/// dependency edges.
 pub fn dependency_violations(metadata: &Value) -> Vec<String> {
     if nodes(metadata).is_empty() {
         return vec!["cargo metadata: no resolved dependency graph (`resolve.nodes`)".to_owned()];
@@ -241,6 +249,9 @@ pub fn dependency_violations(metadata: &Value) -> Vec<String> {
         }
         if !STRIPE_USERS.contains(&name) {
             violations.extend(graph.forbidden_paths(id, is_stripe));
+        }
+        if !OBJECT_STORE_USERS.contains(&name) {
+            violations.extend(graph.forbidden_paths(id, |dep| dep == OBJECT_STORE));
         }
     }
     violations

@@ -10,13 +10,17 @@
 //! `scan_duration_seconds`; `counts_flushed_timestamp_seconds` and
 //! `search_index_caught_up_timestamp_seconds` (lag = now minus these).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, HttpServer};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
@@ -72,19 +76,59 @@ fn describe() {
     metrics::counter!("ap_rate_limit_redis_fallbacks_total").increment(0);
 }
 
-/// Records one answered request under its route template (`unmatched` for none).
-pub fn record_request(method: &str, route: Option<String>, status: u16, elapsed: Duration) {
-    let route = route.unwrap_or_else(|| "unmatched".to_owned());
-    let method = method.to_owned();
-    metrics::counter!(
-        "ap_http_requests_total",
-        "method" => method.clone(),
-        "route" => route.clone(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    metrics::histogram!("ap_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(elapsed.as_secs_f64());
+/// The request series of one method, route template and status.
+type SeriesKey = (&'static str, String, u16);
+
+thread_local! {
+    /// Each worker's handles on the request series it has recorded, so that a request
+    /// costs a map lookup and two atomic updates, not a registry lookup with its labels
+    /// built anew. Bounded: methods are the standard ones or `other`, routes are the
+    /// route table's templates (or `unmatched`), statuses are three digits.
+    static SERIES: RefCell<HashMap<SeriesKey, (Counter, Histogram)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The method as a label: a standard method's name, or `other` (a client can send any
+/// token as a method, and labels must stay few).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Records one answered request under its route template (`unmatched` for none); does
+/// nothing when no recorder is installed (`metrics.bind` unset).
+pub fn record_request(method: &Method, route: Option<String>, status: u16, elapsed: Duration) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let key = (method_label(method), route.unwrap_or_else(|| "unmatched".to_owned()), status);
+    SERIES.with_borrow_mut(|series| {
+        let (requests, duration) =
+            series.entry(key).or_insert_with_key(|(method, route, status)| {
+                let counter = metrics::counter!(
+                    "ap_http_requests_total",
+                    "method" => *method,
+                    "route" => route.clone(),
+                    "status" => status.to_string()
+                );
+                let histogram = metrics::histogram!(
+                    "ap_http_request_duration_seconds",
+                    "method" => *method,
+                    "route" => route.clone()
+                );
+                (counter, histogram)
+            });
+        requests.increment(1);
+        duration.record(elapsed.as_secs_f64());
+    });
 }
 
 /// The metrics in Prometheus's text format, with the gauges read now.
@@ -100,9 +144,21 @@ async fn scrape(state: Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(render(&state))
 }
 
-/// Serves `GET /metrics` on `listener` (one worker) for as long as the runtime lives.
+/// How often recorded histogram samples are folded into their buckets between scrapes
+/// (so memory stays bounded however long nobody scrapes).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Serves `GET /metrics` on `listener` (one worker) for as long as the runtime lives,
+/// and folds histogram samples every [`UPKEEP_EVERY`].
 pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    recorder();
+    let handle = recorder();
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(UPKEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+        }
+    });
     let server = HttpServer::new(move || {
         App::new().app_data(Data::new(state.clone())).route("/metrics", web::get().to(scrape))
     })

@@ -93,7 +93,7 @@ pub async fn observe(
             tracing::info!(%method, %path, route = template, status, elapsed_us, "request");
         }
     });
-    crate::metrics::record_request(method.as_str(), route, status, elapsed);
+    crate::metrics::record_request(&method, route, status, elapsed);
     if !method.is_safe() && status < 400 {
         // Whatever it changed, the other instances follow it now, not at their next tick.
         if let Some(state) = res.request().app_data::<Data<AppState>>() {

@@ -71,6 +71,12 @@ impl Footprint for i64 {
     }
 }
 
+impl Footprint for bool {
+    fn footprint(&self) -> u64 {
+        128
+    }
+}
+
 impl Footprint for Arc<[String]> {
     fn footprint(&self) -> u64 {
         64 + self.iter().map(|id| text(id)).sum::<u64>()
@@ -171,7 +177,12 @@ pub struct CatalogCache {
     categories: TtlCache<(), Arc<CategoriesResponse>>,
     summaries: TtlCache<String, Arc<ListingSummary>>,
     details: TtlCache<(String, Option<ListingType>), Arc<LiveDetail>>,
+    servable: TtlCache<String, bool>,
 }
+
+/// How long whether a version may be served is remembered (at most; never longer than
+/// the TTL): the signed file route honours another instance's withdrawal within it.
+pub const SERVABLE_TTL: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for CatalogCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -191,6 +202,7 @@ impl CatalogCache {
             categories: TtlCache::new(64 << 10, 8 << 10),
             summaries: TtlCache::new(CACHE_BUDGET / 2, 500),
             details: TtlCache::new(CACHE_BUDGET / 4, 4_000),
+            servable: TtlCache::new(1 << 20, 128),
         }
     }
 
@@ -311,6 +323,25 @@ impl CatalogCache {
         load: impl Future<Output = Result<Arc<CategoriesResponse>, E>>,
     ) -> Result<Arc<CategoriesResponse>, E> {
         self.get_or_load(&self.categories, (), load).await
+    }
+
+    /// Whether the version with this id may be served, remembered for at most
+    /// [`SERVABLE_TTL`] (dropped at once by [`CatalogCache::invalidate`]).
+    pub async fn servable<E>(
+        &self,
+        version_id: &str,
+        load: impl Future<Output = Result<bool, E>>,
+    ) -> Result<bool, E> {
+        let generation = self.generation();
+        let cached = self.servable.entries.get(version_id).filter(|e| {
+            e.generation == generation && e.stored_at.elapsed() < SERVABLE_TTL.min(self.ttl)
+        });
+        if let Some(entry) = cached {
+            return Ok(entry.value);
+        }
+        let value = load.await?;
+        self.put(&self.servable, version_id.to_owned(), value, generation);
+        Ok(value)
     }
 
     /// A cached summary of the listing with this id.

@@ -19,6 +19,7 @@ use ap_domain::{Code, ErrorCode, UserId};
 use ap_store::{Db, StoreError, UnitError, catalog, moderation, usage};
 
 use crate::blobs::{Blob, BlobStore};
+use crate::cache::CatalogCache;
 use crate::counters::{ListingCounts, Visitor};
 use crate::signing::{FileLink, LinkError, UrlSigner};
 
@@ -111,8 +112,18 @@ pub struct Downloads {
     signer: UrlSigner,
     clock: Arc<dyn Clock>,
     counts: Arc<ListingCounts>,
+    cache: Arc<CatalogCache>,
     public_url: String,
     link_ttl: Duration,
+}
+
+/// Where signed links point and how long they work.
+#[derive(Debug, Clone)]
+pub struct LinkSettings {
+    /// The server's public base URL.
+    pub public_url: String,
+    /// Lifetime of a link.
+    pub ttl: Duration,
 }
 
 /// Archives up to this size are read in one go by [`Downloads::open`]; longer ones are
@@ -120,18 +131,20 @@ pub struct Downloads {
 pub const HEAD_BYTES: usize = 1024 * 1024;
 
 impl Downloads {
-    /// Downloads over `db` and `blobs`, signing links with `signer` on `public_url` for
-    /// `link_ttl`, counting downloads in `counts`.
+    /// Downloads over `db` and `blobs`, signing links with `signer` as `links` say,
+    /// counting downloads in `counts`, remembering briefly in `cache` which versions may
+    /// be served.
     pub fn new(
         db: Db,
         blobs: Arc<dyn BlobStore>,
         signer: UrlSigner,
         clock: Arc<dyn Clock>,
         counts: Arc<ListingCounts>,
-        public_url: String,
-        link_ttl: Duration,
+        cache: Arc<CatalogCache>,
+        links: LinkSettings,
     ) -> Self {
-        Self { db, blobs, signer, clock, counts, public_url, link_ttl }
+        let LinkSettings { public_url, ttl: link_ttl } = links;
+        Self { db, blobs, signer, clock, counts, cache, public_url, link_ttl }
     }
 
     /// `GET /v1/skills/{slug}/download[?version=]`: a signed link to the live (or the
@@ -244,11 +257,16 @@ impl Downloads {
 
     /// The archive behind a valid signed link (`GET /v1/files/…`): the first
     /// [`HEAD_BYTES`] read, a reader for the rest of larger ones. A version withdrawn
-    /// since the link was issued is refused (one primary-key read).
+    /// since the link was issued is refused (a primary-key read, remembered for at most
+    /// [`crate::cache::SERVABLE_TTL`]: a withdrawal here is honoured at once, one on
+    /// another instance within that).
     pub async fn open(&self, link: &FileLink<'_>, signature: &str) -> Result<Blob, DownloadError> {
         self.check(link, signature)?;
         let version_id = link.version_id.to_owned();
-        if !self.db.run(move |conn| moderation::servable(conn, &version_id)).await? {
+        let servable = self.cache.servable(link.version_id, async move {
+            self.db.run(move |conn| moderation::servable(conn, &version_id)).await
+        });
+        if !servable.await? {
             return Err(DownloadError::Withdrawn);
         }
         let blobs = Arc::clone(&self.blobs);

@@ -38,7 +38,7 @@ use crate::cache::CatalogCache;
 use crate::catalog::Catalog;
 use crate::commerce::{Commerce, Site};
 use crate::counters::ListingCounts;
-use crate::downloads::Downloads;
+use crate::downloads::{Downloads, LinkSettings};
 use crate::indexer::{IndexError, Indexer};
 use crate::installations::Installations;
 use crate::payments::PaymentGateway;
@@ -141,8 +141,8 @@ impl Market {
             signer,
             Arc::clone(&clock),
             Arc::clone(&counts),
-            config.public_url.clone(),
-            config.download_link_ttl,
+            Arc::clone(&cache),
+            LinkSettings { public_url: config.public_url.clone(), ttl: config.download_link_ttl },
         );
         let site = Site {
             public_url: config.public_url,
