@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use ap_domain::clock::ManualClock;
-use ap_market::blobs::LocalBlobs;
 use ap_store::{Db, migrate};
 use api_server::{Config, run};
 use clap::{Parser, Subcommand};
@@ -46,7 +45,8 @@ enum Command {
         #[arg(long)]
         scale: Option<usize>,
     },
-    /// Revert every migration, delete stored archives, and migrate again (an empty catalog).
+    /// Revert every migration, delete stored archives (of the local store; an S3 bucket is
+    /// left as it is), and migrate again (an empty catalog).
     Reset,
     /// Run a benchmark and print its figures (see docs/PERFORMANCE.md).
     Bench {
@@ -110,7 +110,7 @@ fn main() -> anyhow::Result<()> {
             }
             let started = Instant::now();
             match scale {
-                Some(count) => seed::scale(&db, &LocalBlobs::new(&archives), count)?,
+                Some(count) => seed::scale(&db, run::blob_store(&config)?.as_ref(), count)?,
                 None => {
                     let clock = ManualClock::new(chrono::Utc::now());
                     let market = run::market(&config, db.clone(), Arc::new(clock.clone()), None)?;

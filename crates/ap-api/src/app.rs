@@ -105,10 +105,10 @@ async fn follow_catalog_behind(state: AppState, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let announcements = state.announcements().clone();
     loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = announcements.heard() => {}
-        }
+        let announced = tokio::select! {
+            _ = ticks.tick() => false,
+            () = announcements.heard() => true,
+        };
         if let Err(error) = state.market().follow_catalog().await {
             tracing::warn!(%error, "search index not caught up with the catalog; retrying");
         }
@@ -116,8 +116,16 @@ async fn follow_catalog_behind(state: AppState, every: Duration) {
             tracing::warn!(%error, "token revocations not followed; retrying");
         }
         announcements.round_done();
+        if announced {
+            // Announcements arriving meanwhile are followed together after the gap, so a
+            // burst of writes elsewhere costs this instance a few rounds, not one each.
+            actix_web::rt::time::sleep(ANNOUNCED_GAP).await;
+        }
     }
 }
+
+/// Least time between two rounds prompted by announcements.
+const ANNOUNCED_GAP: Duration = Duration::from_millis(50);
 
 /// How often the server looks for accounts whose deletion grace period has ended.
 const ERASE_INTERVAL: Duration = Duration::from_secs(15 * 60);

@@ -59,6 +59,11 @@ async fn resolve(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     Ok(Some(caller))
 }
 
+/// Whether the request's credentials were resolved to a signed-in caller.
+pub fn signed_in(req: &HttpRequest) -> bool {
+    matches!(req.extensions().get::<Resolved>(), Some(Resolved(Ok(Some(_)))))
+}
+
 /// Resolves the caller of a request once: `None` when anonymous, an error for a bad token.
 pub async fn resolve_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     if let Some(Resolved(outcome)) = req.extensions().get::<Resolved>() {

@@ -94,11 +94,16 @@ pub async fn observe(
         }
     });
     crate::metrics::record_request(&method, route, status, elapsed);
-    if !method.is_safe() && status < 400 {
-        // Whatever it changed, the other instances follow it now, not at their next tick.
-        if let Some(state) = res.request().app_data::<Data<AppState>>() {
-            state.announcements().changed();
-        }
+    // A signed-in caller's successful write may change what other instances cache
+    // (tokens, listings, profiles, holds): they follow it now, not at their next tick.
+    // Anonymous writes (installations, scans of a package) change nothing cached, and
+    // must not let anyone make every instance follow.
+    if !method.is_safe()
+        && status < 400
+        && crate::auth::signed_in(res.request())
+        && let Some(state) = res.request().app_data::<Data<AppState>>()
+    {
+        state.announcements().changed();
     }
     Ok(res)
 }

@@ -15,6 +15,7 @@
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Read};
@@ -29,7 +30,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ClientOptions, MultipartUpload, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
 /// Archives larger than this go up as multipart uploads.
@@ -38,8 +39,6 @@ pub const MULTIPART_ABOVE: u64 = 8 * 1024 * 1024;
 const PART_BYTES: usize = 5 * 1024 * 1024;
 /// Parts in flight at once during a multipart upload.
 const PARTS_AT_ONCE: usize = 4;
-/// Bytes read from the staged file at a time.
-const READ_BYTES: usize = 256 * 1024;
 
 /// Where the archives go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +71,7 @@ pub enum S3Error {
 /// `AWS_SESSION_TOKEN`, …) or the instance's role.
 pub struct S3Blobs {
     store: AmazonS3,
+    reader: AmazonS3,
     bucket: String,
     prefix: String,
     staging_dir: PathBuf,
@@ -125,20 +125,26 @@ impl S3Blobs {
         let plain_http = settings.endpoint.as_deref().is_some_and(|e| e.starts_with("http://"));
         let client = ClientOptions::new()
             .with_allow_http(plain_http)
-            .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(120));
-        let mut builder = AmazonS3Builder::from_env()
-            .with_bucket_name(&settings.bucket)
-            .with_client_options(client);
-        if let Some(region) = &settings.region {
-            builder = builder.with_region(region);
-        }
-        if let Some(endpoint) = &settings.endpoint {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let store = builder.build()?;
+            .with_connect_timeout(Duration::from_secs(5));
+        let build = |client: ClientOptions| {
+            let mut builder = AmazonS3Builder::from_env()
+                .with_bucket_name(&settings.bucket)
+                .with_client_options(client);
+            if let Some(region) = &settings.region {
+                builder = builder.with_region(region);
+            }
+            if let Some(endpoint) = &settings.endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            builder.build()
+        };
+        // Requests are bounded as a whole, but for downloads: their bodies arrive at the
+        // pace of the client they stream to, so only their connection is bounded.
+        let store = build(client.clone().with_timeout(Duration::from_secs(120)))?;
+        let reader = build(client.with_timeout_disabled())?;
         Ok(S3Blobs {
             store,
+            reader,
             bucket: settings.bucket,
             prefix: settings.prefix.trim_matches('/').to_owned(),
             staging_dir: settings.staging_dir,
@@ -172,41 +178,57 @@ impl S3Blobs {
     }
 
     /// Sends a large staged archive in parts, aborting the upload (so nothing becomes
-    /// visible) when reading, hashing or sending fails.
+    /// visible, and no parts are left behind) when reading, hashing, sending or
+    /// completing fails.
     async fn put_in_parts(&self, location: &ObjectPath, staged: &Staged) -> io::Result<()> {
-        let upload = self.store.put_multipart(location).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        match send_parts(&mut writer, staged).await {
-            Ok(()) => {
-                writer.finish().await?;
-                Ok(())
-            }
-            Err(e) => {
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(error = %abort, "aborting a failed multipart upload");
-                }
-                Err(e)
-            }
+        let mut upload = self.store.put_multipart(location).await?;
+        let sent = async {
+            send_parts(upload.as_mut(), staged).await?;
+            upload.complete().await?;
+            io::Result::Ok(())
         }
+        .await;
+        if sent.is_err()
+            && let Err(abort) = upload.abort().await
+        {
+            tracing::warn!(error = %abort, "aborting a failed multipart upload");
+        }
+        sent
     }
 }
 
-/// Reads the staged file into the upload, checking that what was read is what was staged.
-async fn send_parts(writer: &mut WriteMultipart, staged: &Staged) -> io::Result<()> {
+/// Reads the staged file into `upload` part by part (at most [`PARTS_AT_ONCE`] in
+/// flight), checking that what was read is what was staged before the caller completes.
+async fn send_parts(upload: &mut dyn MultipartUpload, staged: &Staged) -> io::Result<()> {
     let mut file = std::fs::File::open(staged.path())?;
     let (mut hasher, mut size) = (Sha256::new(), 0u64);
-    let mut buffer = vec![0; READ_BYTES];
+    let mut in_flight = VecDeque::new();
     loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
+        let mut part = Vec::with_capacity(PART_BYTES);
+        (&mut file).take(PART_BYTES as u64).read_to_end(&mut part)?;
+        if part.is_empty() {
             break;
         }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-        writer.wait_for_capacity(PARTS_AT_ONCE).await?;
-        writer.write(&buffer[..n]);
+        hasher.update(&part);
+        size += part.len() as u64;
+        if in_flight.len() == PARTS_AT_ONCE
+            && let Some(oldest) = in_flight.pop_front()
+        {
+            finished(oldest).await?;
+        }
+        // Spawned on the store's runtime (whose context `Io::wait` enters), so parts go
+        // up side by side while the next is read.
+        in_flight.push_back(tokio::spawn(upload.put_part(PutPayload::from(part))));
+    }
+    for part in in_flight {
+        finished(part).await?;
     }
     check_staged(staged, size, hasher)
+}
+
+/// The outcome of one part's upload.
+async fn finished(part: tokio::task::JoinHandle<object_store::Result<()>>) -> io::Result<()> {
+    part.await.map_err(io::Error::other)?.map_err(io::Error::from)
 }
 
 fn check_staged(staged: &Staged, size: u64, hasher: Sha256) -> io::Result<()> {
@@ -258,7 +280,7 @@ impl BlobStore for S3Blobs {
     fn open(&self, sha256: &str, head: usize) -> io::Result<Option<Blob>> {
         let Some(location) = self.location(sha256) else { return Ok(None) };
         self.io.wait(async {
-            let found = match self.store.get(&location).await {
+            let found = match self.reader.get(&location).await {
                 Ok(found) => found,
                 Err(object_store::Error::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e.into()),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use ap_market::blobs::{BlobStore, Staged, conformance, sha256_hex};
-use ap_s3::{MULTIPART_ABOVE, testing};
+use ap_s3::{MULTIPART_ABOVE, S3Blobs, testing};
 
 #[tokio::test]
 async fn the_s3_store_keeps_the_blob_store_contract() {
@@ -19,17 +19,19 @@ async fn the_s3_store_keeps_the_blob_store_contract() {
 #[tokio::test]
 async fn an_archive_that_changed_after_staging_is_not_stored() {
     let staging = tempfile::tempdir().expect("staging");
-    let Some(store) = testing::fresh_store(staging.path()).await else { return };
-    let store: Arc<dyn BlobStore> = Arc::new(store);
-    for size in [64 * 1024, MULTIPART_ABOVE as usize + 1024 * 1024] {
+    let Some(settings) = testing::fresh_settings(staging.path()).await else { return };
+    let store: Arc<dyn BlobStore> = Arc::new(S3Blobs::new(settings.clone()).expect("store"));
+    let large = MULTIPART_ABOVE as usize + 4 * 1024 * 1024;
+    for (size, cut) in [(64 * 1024, 32 * 1024), (large, large / 2)] {
         let bytes = vec![7u8; size];
         let staged = Staged::from_bytes(staging.path(), &bytes).expect("stage");
-        // The staged file is cut short after it was hashed: a multipart upload is
-        // aborted, a single one never sent.
+        // The staged file is cut short after it was hashed: a single upload is never
+        // sent; a multipart one sends its parts (the first a whole 5 MiB), then is
+        // aborted when the hash does not match.
         std::fs::OpenOptions::new()
             .write(true)
             .open(staged.path())
-            .and_then(|f| f.set_len(size as u64 / 2))
+            .and_then(|f| f.set_len(cut as u64))
             .expect("truncate");
         let blobs = Arc::clone(&store);
         let put = tokio::task::spawn_blocking(move || blobs.put(staged)).await.expect("task");
@@ -38,4 +40,14 @@ async fn an_archive_that_changed_after_staging_is_not_stored() {
         let got = tokio::task::spawn_blocking(move || blobs.get(&sha)).await.expect("task");
         assert_eq!(got.expect("get"), None, "nothing is visible");
     }
+    // No upload is left pending (its parts would be stored, and billed, for ever).
+    let endpoint = settings.endpoint.as_deref().expect("endpoint");
+    let listing =
+        reqwest::get(format!("{endpoint}/{}?uploads&prefix={}/", settings.bucket, settings.prefix))
+            .await
+            .expect("list uploads");
+    assert_eq!(listing.status(), 200);
+    let listing = listing.text().await.expect("body");
+    assert!(listing.contains("ListMultipartUploadsResult"), "{listing}");
+    assert!(!listing.contains("<Upload>"), "an aborted upload is gone: {listing}");
 }

@@ -219,8 +219,8 @@ pub fn market(
 }
 
 /// The configured archive store: a folder under `data_dir`, or an S3-compatible bucket
-/// that must answer before the server starts.
-fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+/// that must answer before the server starts (shared with `xtask seed`).
+pub fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     let storage = &config.storage;
     let archives = storage.data_dir.join("archives");
     match storage.backend {
