@@ -153,6 +153,8 @@ impl Modify for Bearer {
         routes::users::get_profile,
         routes::users::update_profile,
         routes::site::stylesheet,
+        routes::storefront::home,
+        routes::storefront::seller,
         routes::site::listing,
         routes::site::purchase_success,
         routes::site::onboarding,

@@ -68,6 +68,17 @@ impl SortOrder {
             _ => None,
         }
     }
+
+    /// The `sort` query parameter's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Popular => "popular",
+            SortOrder::Newest => "newest",
+            SortOrder::Rating => "rating",
+            SortOrder::PriceAsc => "price_asc",
+            SortOrder::PriceDesc => "price_desc",
+        }
+    }
 }
 
 /// Filter on price.
@@ -87,6 +98,14 @@ impl PriceFilter {
             "free" => Some(PriceFilter::Free),
             "paid" => Some(PriceFilter::Paid),
             _ => None,
+        }
+    }
+
+    /// The `price` query parameter's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceFilter::Free => "free",
+            PriceFilter::Paid => "paid",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod reviews;
 pub mod security;
 pub mod sellers;
 pub mod site;
+pub mod storefront;
 pub mod users;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -314,6 +315,8 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
         )
         // Browser pages: limited, no bearer token (they read the session cookie).
         .service(plain(seen, "", "/static/site.css").route(read().to(site::stylesheet)))
+        .service(limited(seen, "", "/", Public).route(read().to(storefront::home)))
+        .service(limited(seen, "", "/sellers/{slug}", Public).route(read().to(storefront::seller)))
         .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))
         .service(
             web::scope("/agents").app_data(Kind(Some(ListingType::Agent))).service(

@@ -21,7 +21,7 @@ use crate::query::{RawQuery, param};
 use crate::state::AppState;
 
 /// `$12.50`.
-fn price(cents: i64, currency: &str) -> String {
+pub(crate) fn price(cents: i64, currency: &str) -> String {
     let symbol = if currency.eq_ignore_ascii_case("usd") { "$" } else { "" };
     format!("{symbol}{}.{:02}", cents / 100, cents % 100)
 }

@@ -36,7 +36,9 @@ async fn bad_input_walk(app: TestApp) {
         res.assert_invalid(fields);
     }
 
-    for path in ["/v1/nothing-here", "/", "/v1", "/v1/skills/git-helper/nope", "/v2/skills"] {
+    for path in
+        ["/v1/nothing-here", "/nothing-here", "/v1", "/v1/skills/git-helper/nope", "/v2/skills"]
+    {
         app.get(path).await.assert_coded(404, "NOT_FOUND");
     }
     for (method, path) in [

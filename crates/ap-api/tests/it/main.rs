@@ -24,3 +24,4 @@ mod scaleout;
 mod search;
 mod seller_figures;
 mod sellers;
+mod storefront;
