@@ -9,6 +9,7 @@ use actix_web::web::{Data, Form, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use ap_domain::commerce::PurchaseStatus;
 use ap_domain::listing::ListingType;
+use ap_domain::page::PageRequest;
 use ap_domain::wire::ListingDetail;
 use ap_market::commerce::CommerceError;
 use askama::Template;
@@ -45,6 +46,43 @@ pub async fn stylesheet() -> HttpResponse {
         .body(pages::STYLESHEET)
 }
 
+/// Reviews shown on a listing page (the newest; the API pages through the rest).
+const PAGE_REVIEWS: i64 = 10;
+
+/// One finding of the security report, as the page shows it.
+struct FindingRow {
+    severity: String,
+    detail: String,
+    location: Option<String>,
+}
+
+impl FindingRow {
+    fn of(finding: &serde_json::Value) -> Self {
+        let text = |key: &str| finding.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let location =
+            text("file").map(|file| match finding.get("line").and_then(|l| l.as_u64()) {
+                Some(line) => format!("{file}:{line}"),
+                None => file,
+            });
+        FindingRow {
+            severity: text("severity")
+                .map_or_else(|| "info".to_owned(), |s| s.to_ascii_lowercase()),
+            detail: text("detail").unwrap_or_default(),
+            location,
+        }
+    }
+}
+
+/// One review, as the page shows it.
+struct ReviewRow {
+    stars: String,
+    rating: i32,
+    author: String,
+    text: Option<String>,
+    verified: bool,
+    date: String,
+}
+
 #[derive(Template)]
 #[template(path = "listing.html")]
 struct ListingPage<'a> {
@@ -54,14 +92,44 @@ struct ListingPage<'a> {
     paid: bool,
     version: &'a str,
     security: &'a str,
+    findings: Vec<FindingRow>,
+    installs: Vec<(String, String)>,
+    versions: Vec<(&'a str, String, &'a str, &'a str)>,
+    rating: Option<String>,
+    reviews: Vec<ReviewRow>,
     notice: Option<&'a str>,
 }
 
-fn listing_page(detail: &ListingDetail, notice: Option<&str>, status: StatusCode) -> HttpResponse {
+/// The listing page: the listing, its version history, security report, install
+/// commands and newest reviews (a failure to read the reviews leaves them out).
+async fn listing_page(
+    state: &AppState,
+    detail: &ListingDetail,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
     let summary = &detail.summary;
+    let kind = summary.listing_type;
+    let first = PageRequest { limit: PAGE_REVIEWS, offset: 0 };
+    let reviews = match state.market().reviews().page(summary.slug.clone(), Some(kind), first).await
+    {
+        Ok(page) => page.items,
+        Err(error) => {
+            tracing::warn!(%error, "reviews of a listing page");
+            Vec::new()
+        }
+    };
+    let platforms = ap_domain::platform::all();
+    let installs =
+        std::iter::once(("The ap CLI".to_owned(), format!("ap install {}", summary.slug)))
+            .chain(detail.platforms.iter().filter_map(|id| {
+                let name = &platforms.iter().find(|p| &p.id == id)?.name;
+                Some((name.clone(), format!("ap install {} --for {id}", summary.slug)))
+            }))
+            .collect();
     let page = ListingPage {
         detail,
-        kind: summary.listing_type.as_str(),
+        kind: kind.as_str(),
         price: if summary.price_cents == 0 {
             "Free".to_owned()
         } else {
@@ -70,6 +138,35 @@ fn listing_page(detail: &ListingDetail, notice: Option<&str>, status: StatusCode
         paid: summary.price_cents > 0,
         version: summary.version.as_deref().unwrap_or("none yet"),
         security: summary.security_status.as_str(),
+        findings: detail.security_findings.iter().map(FindingRow::of).collect(),
+        installs,
+        versions: detail
+            .versions
+            .iter()
+            .map(|v| {
+                let date = v.published_at.map(|at| at.format("%Y-%m-%d").to_string());
+                (
+                    v.version.as_str(),
+                    date.unwrap_or_default(),
+                    v.security_status.as_str(),
+                    v.changelog.as_deref().unwrap_or(""),
+                )
+            })
+            .collect(),
+        rating: summary
+            .rating_average
+            .map(|average| format!("{average:.1} out of 5 ({} ratings)", summary.rating_count)),
+        reviews: reviews
+            .into_iter()
+            .map(|r| ReviewRow {
+                stars: "★".repeat(r.rating.clamp(0, 5) as usize),
+                rating: r.rating,
+                author: r.author_display_name,
+                text: r.text,
+                verified: r.verified_purchase,
+                date: r.created_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
         notice,
     };
     html(status, &page)
@@ -116,7 +213,7 @@ pub async fn listing(
     let buying =
         req.method() == actix_web::http::Method::GET && param(&query, "action") == Some("buy");
     if !buying || live.detail.summary.price_cents == 0 {
-        return listing_page(&live.detail, None, StatusCode::OK);
+        return listing_page(&state, &live.detail, None, StatusCode::OK).await;
     }
     let Some(caller) = signed_in(&req, &state).await else {
         let kind = kind.unwrap_or(ListingType::Skill).as_str();
@@ -139,7 +236,7 @@ pub async fn listing(
                     "The checkout could not start; try again in a moment."
                 }
             };
-            listing_page(&live.detail, Some(notice), StatusCode::OK)
+            listing_page(&state, &live.detail, Some(notice), StatusCode::OK).await
         }
     }
 }

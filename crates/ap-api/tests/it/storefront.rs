@@ -141,6 +141,65 @@ async fn the_seller_page_shows_the_profile_and_listings(app: TestApp) {
     assert!(missing.text.contains("There is no such seller here."));
 }
 
+async fn the_listing_page_shows_versions_report_installs_and_reviews(app: TestApp) {
+    let seller = app.seller("Page Makers").await;
+    let listing = Listing {
+        versions: vec!["1.0.0".to_owned(), "1.1.0".to_owned()],
+        ..Listing::skill("commit-craft", "Commit Craft")
+    };
+    app.listing(&seller, listing).await;
+    app.state.market().catalog_changed().await;
+    let before = app.get("/skills/commit-craft").await;
+    assert_page(&before);
+    assert!(before.text.contains("No reviews yet."));
+    assert!(before.text.contains("not rated yet"));
+
+    let token = app.cli_token("happy-user").await;
+    let body =
+        serde_json::json!({"source_slug": "commit-craft", "hostname": "laptop", "platform": "cli"});
+    let res = app.json(reqwest::Method::POST, "/v1/installations", Some(&token), body).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let review = serde_json::json!({"rating": 4, "text": "Writes <em>good</em> messages."});
+    let res = app
+        .json(reqwest::Method::POST, "/v1/skills/commit-craft/reviews", Some(&token), review)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+
+    let res = app.get("/skills/commit-craft").await;
+    assert_page(&res);
+    let text = &res.text;
+    assert!(text.contains("href=\"/sellers/page-makers\""), "the seller");
+    // The version history, newest first, with its changelogs.
+    let newer = text.find("<strong>1.1.0</strong>").expect("1.1.0");
+    let older = text.find("<strong>1.0.0</strong>").expect("1.0.0");
+    assert!(newer < older, "newest first");
+    assert!(text.contains("Changes in 1.1.0"));
+    // The security report as the API gives it: verdict, score, each finding.
+    let api = app.get("/v1/skills/commit-craft").await.json;
+    let verdict = api["security_status"].as_str().expect("verdict");
+    assert!(text.contains(&format!("<span class=\"verdict {verdict}\">{verdict}</span>")));
+    let score = api["security_score"].as_i64().expect("score");
+    assert!(text.contains(&format!("score {score}/10")));
+    let findings = api["security_findings"].as_array().expect("findings");
+    for finding in findings {
+        let detail = finding["detail"].as_str().expect("detail");
+        assert!(text.contains(detail), "{detail}");
+        if let (Some(file), Some(line)) = (finding["file"].as_str(), finding["line"].as_u64()) {
+            assert!(text.contains(&format!("<code>{file}:{line}</code>")), "{file}:{line}");
+        }
+    }
+    if findings.is_empty() {
+        assert!(text.contains("found nothing to report"));
+    }
+    assert!(text.contains("<code>ap install commit-craft</code>"));
+    assert!(text.contains("<code>ap install commit-craft --for claude-code</code>"));
+    // The review, escaped, and the average.
+    assert!(text.contains("aria-label=\"4 out of 5\">★★★★</span>"), "the stars");
+    assert!(text.contains("4.0 out of 5 (1 ratings)"), "the average");
+    assert!(text.contains("Writes &#60;em&#62;good&#60;/em&#62; messages."), "escaped text");
+    assert!(!text.contains("<em>good"));
+}
+
 #[actix_web::test]
 async fn titles_are_escaped_on_every_page() {
     let app = TestApp::sqlite().await;
@@ -168,4 +227,5 @@ both_backends!(
     the_home_page_browses_and_searches,
     the_home_page_pages_through_the_catalog,
     the_seller_page_shows_the_profile_and_listings,
+    the_listing_page_shows_versions_report_installs_and_reviews,
 );
