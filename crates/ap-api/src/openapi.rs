@@ -155,6 +155,8 @@ impl Modify for Bearer {
         routes::site::stylesheet,
         routes::storefront::home,
         routes::storefront::seller,
+        routes::account::account,
+        routes::account::revoke_token,
         routes::site::listing,
         routes::site::purchase_success,
         routes::site::onboarding,

@@ -101,6 +101,16 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Option<Caller> {
     state.auth().authenticate(&token).await.ok()
 }
 
+/// The answer to a signed-out browser on a page that needs a person: to sign in and back
+/// to `back` (a page of this site), or a 401 page saying `why` when no sign-in page is
+/// configured.
+pub fn to_sign_in(state: &AppState, back: &str, why: &str) -> HttpResponse {
+    match sign_in_url(state, back) {
+        Some(url) => redirect(&url),
+        None => message(StatusCode::UNAUTHORIZED, "Sign in", why),
+    }
+}
+
 /// Where to send a browser to sign in and come back to `back` (a page of this site).
 pub fn sign_in_url(state: &AppState, back: &str) -> Option<String> {
     let base = match (state.dev_issuer(), &state.config().sign_in_url) {

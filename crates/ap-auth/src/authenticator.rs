@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::cli_token::{self, CliToken};
 use crate::error::AuthError;
 use crate::session::SessionVerifier;
-use crate::store::{IdentityStore, NewCliToken, REVOKED_REPLACED, Revocations, StoredCliToken};
+use crate::store::{
+    IdentityStore, NewCliToken, REVOKED_REPLACED, Revocations, StoredCliToken, TokenInfo,
+};
 use ap_domain::clock::Clock;
 
 /// `last_used_at` is written at most this often per token.
@@ -236,6 +238,11 @@ impl<S: IdentityStore> Authenticator<S> {
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// The user's active CLI token now (when made, last used, end of life), if any.
+    pub async fn active_token(&self, user_id: &str) -> Result<Option<TokenInfo>, AuthError> {
+        self.store.active_cli_token(user_id.to_owned(), self.clock.now()).await
     }
 
     /// Revokes the caller's CLI token: the presented one, or for a session the user's

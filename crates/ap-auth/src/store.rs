@@ -29,6 +29,17 @@ pub struct StoredCliToken {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A user's active CLI token, as the account page shows it (never its text or hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// When it was made (the last `ap login`).
+    pub created_at: DateTime<Utc>,
+    /// Last time it authenticated a request (updated at most hourly).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// End of its life.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A CLI token to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCliToken {
@@ -89,6 +100,13 @@ pub trait IdentityStore: Send + Sync + 'static {
         user_id: String,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, AuthError>> + Send;
+
+    /// The user's active token at `at` (not revoked, not expired), if any.
+    fn active_cli_token(
+        &self,
+        user_id: String,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<TokenInfo>, AuthError>> + Send;
 
     /// What the revocations look like now, as seen by any instance: how many tokens were
     /// revoked at or after `since`, and the latest revocation. A revocation anywhere

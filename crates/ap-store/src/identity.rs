@@ -5,6 +5,7 @@ use ap_auth::AuthError;
 use ap_auth::session::SessionIdentity;
 use ap_auth::store::{
     IdentityStore, NewCliToken, REVOKED_BY_OWNER, REVOKED_REPLACED, Revocations, StoredCliToken,
+    TokenInfo,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -140,6 +141,36 @@ impl IdentityStore for Db {
         at: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
         revoke_active(self, Tokens::OfUser(user_id), at).await
+    }
+
+    async fn active_cli_token(
+        &self,
+        user_id: String,
+        at: DateTime<Utc>,
+    ) -> Result<Option<TokenInfo>, AuthError> {
+        let row: Option<(NaiveDateTime, Option<NaiveDateTime>, NaiveDateTime)> = self
+            .run(move |c| {
+                Ok::<_, StoreError>(
+                    cli_tokens::table
+                        .filter(cli_tokens::user_id.eq(user_id))
+                        .filter(cli_tokens::revoked_at.is_null())
+                        .filter(cli_tokens::expires_at.gt(naive(at)))
+                        .select((
+                            cli_tokens::created_at,
+                            cli_tokens::last_used_at,
+                            cli_tokens::expires_at,
+                        ))
+                        .first(c)
+                        .optional()?,
+                )
+            })
+            .await
+            .map_err(auth_error)?;
+        Ok(row.map(|(created_at, last_used_at, expires_at)| TokenInfo {
+            created_at: created_at.and_utc(),
+            last_used_at: last_used_at.map(|at| at.and_utc()),
+            expires_at: expires_at.and_utc(),
+        }))
     }
 
     async fn revocations(&self, since: DateTime<Utc>) -> Result<Revocations, AuthError> {

@@ -6,6 +6,7 @@
 //! Listing routes are registered once and mounted under both `/v1/skills` and
 //! `/v1/agents`; the scope carries the listing type ([`Kind`](crate::kind::Kind)).
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod bench;
@@ -317,6 +318,11 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
         .service(plain(seen, "", "/static/site.css").route(read().to(site::stylesheet)))
         .service(limited(seen, "", "/", Public).route(read().to(storefront::home)))
         .service(limited(seen, "", "/sellers/{slug}", Public).route(read().to(storefront::seller)))
+        .service(limited(seen, "", "/account", Public).route(read().to(account::account)))
+        .service(
+            limited(seen, "", "/account/token/revoke", Public)
+                .route(web::post().to(account::revoke_token)),
+        )
         .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))
         .service(
             web::scope("/agents").app_data(Kind(Some(ListingType::Agent))).service(

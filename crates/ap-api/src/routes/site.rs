@@ -218,10 +218,7 @@ pub async fn listing(
     let Some(caller) = signed_in(&req, &state).await else {
         let kind = kind.unwrap_or(ListingType::Skill).as_str();
         let back = format!("{}/{kind}s/{slug}?action=buy", state.config().public_url);
-        return match pages::sign_in_url(&state, &back) {
-            Some(url) => redirect(&url),
-            None => message(StatusCode::UNAUTHORIZED, "Sign in", "Sign in to buy this listing."),
-        };
+        return pages::to_sign_in(&state, &back, "Sign in to buy this listing.");
     };
     let commerce = state.market().commerce();
     match commerce.start_checkout(caller.user_id.into(), slug, None, None).await {
@@ -487,10 +484,7 @@ async fn sandbox_action(
 pub async fn onboarding(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let Some(caller) = signed_in(&req, &state).await else {
         let back = format!("{}/onboarding", state.config().public_url);
-        return match pages::sign_in_url(&state, &back) {
-            Some(url) => redirect(&url),
-            None => message(StatusCode::UNAUTHORIZED, "Sign in", "Sign in to continue."),
-        };
+        return pages::to_sign_in(&state, &back, "Sign in to continue.");
     };
     let sellers = state.market().sellers();
     match sellers.connect(caller.user_id.into(), &serde_json::Map::new()).await {

@@ -4,6 +4,7 @@
 mod gate;
 mod support;
 
+mod account_page;
 mod admin;
 mod auth;
 mod catalog;
