@@ -157,6 +157,7 @@ impl Modify for Bearer {
         routes::storefront::seller,
         routes::account::account,
         routes::account::revoke_token,
+        routes::account::save_profile,
         routes::site::listing,
         routes::site::purchase_success,
         routes::site::onboarding,

@@ -323,6 +323,10 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
             limited(seen, "", "/account/token/revoke", Public)
                 .route(web::post().to(account::revoke_token)),
         )
+        .service(
+            limited(seen, "", "/account/profile", Public)
+                .route(web::post().to(account::save_profile)),
+        )
         .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))
         .service(
             web::scope("/agents").app_data(Kind(Some(ListingType::Agent))).service(

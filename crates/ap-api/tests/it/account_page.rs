@@ -82,4 +82,61 @@ async fn the_account_shows_purchases_and_revokes_the_cli_token(app: TestApp) {
     app.get_as("/v1/auth/me", &token).await.assert_coded(401, "UNAUTHORIZED");
 }
 
-both_backends!(the_account_shows_purchases_and_revokes_the_cli_token);
+/// Submits the account page's profile form with `fields`, as the browser would.
+async fn save(app: &TestApp, cookie: &str, page: &Response, fields: &[(&str, &str)]) -> Response {
+    let csrf = form_csrf(&page.text);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let csrf_cookie = set_cookie(page, "ap_csrf");
+    app.send(
+        app.client
+            .post(format!("{}/account/profile", app.base))
+            .header("cookie", format!("{cookie}; ap_csrf={csrf_cookie}"))
+            .form(&form),
+    )
+    .await
+}
+
+async fn the_profile_form_keeps_the_profile_rules(app: TestApp) {
+    let token = app.cli_token("writer").await;
+    let session = app.provider_jwt(&keys().0, "writer", json!({}));
+    let cookie = format!("__session={session}");
+    let account = || app.client.get(format!("{}/account", app.base)).header("cookie", &cookie);
+    let page = app.send(account()).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    for field in ["display_name", "bio", "website_url", "github_url", "linkedin_url", "twitter_url"]
+    {
+        assert!(page.text.contains(&format!("<label for=\"{field}\">")), "{field} labelled");
+    }
+
+    let fields = [
+        ("display_name", "Writer Works"),
+        ("bio", "I write <b>skills</b>."),
+        ("website_url", "https://writer.example"),
+        ("github_url", ""),
+        ("linkedin_url", ""),
+        ("twitter_url", ""),
+    ];
+    let saved = save(&app, &cookie, &page, &fields).await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("Profile saved."));
+    assert!(saved.text.contains("I write &#60;b&#62;skills&#60;/b&#62;."), "escaped");
+    let profile = app.get_as("/v1/users/profile", &token).await.json;
+    assert_eq!(profile["display_name"], "Writer Works");
+    assert_eq!(profile["bio"], "I write <b>skills</b>.");
+    assert_eq!(profile["website_url"], "https://writer.example");
+
+    // A refused value changes nothing, says why, and keeps what was typed.
+    let page = app.send(account()).await;
+    let bad = [("display_name", "X"), ("bio", ""), ("website_url", "javascript:alert(1)")];
+    let refused = save(&app, &cookie, &page, &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("Not saved."), "{}", refused.text);
+    assert!(refused.text.contains("value=\"javascript:alert(1)\""), "what was typed");
+    assert_eq!(app.get_as("/v1/users/profile", &token).await.json, profile, "nothing changed");
+}
+
+both_backends!(
+    the_account_shows_purchases_and_revokes_the_cli_token,
+    the_profile_form_keeps_the_profile_rules,
+);
