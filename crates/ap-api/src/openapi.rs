@@ -158,6 +158,7 @@ impl Modify for Bearer {
         routes::account::account,
         routes::account::revoke_token,
         routes::account::save_profile,
+        routes::dashboard::dashboard,
         routes::site::listing,
         routes::site::purchase_success,
         routes::site::onboarding,

@@ -129,7 +129,8 @@ enum Continuation {
 }
 
 /// Pages of this site a sign-in may continue to.
-const PAGES: [&str; 5] = ["/skills/", "/agents/", "/purchase/", "/onboarding", "/account"];
+const PAGES: [&str; 6] =
+    ["/skills/", "/agents/", "/purchase/", "/onboarding", "/account", "/dashboard"];
 
 /// Where sign-in may continue: this server's bridge, or one of its pages; nowhere else.
 fn continuation(public_url: &str, redirect_url: &str) -> Option<Continuation> {
@@ -201,8 +202,8 @@ pub struct SignInForm {
     /// The form's CSRF token (must match the `ap_csrf` cookie).
     csrf: String,
     /// Where to continue: this server's `/auth/cli-callback?…` (with a valid `state`), or
-    /// one of its pages under `/skills/`, `/agents/`, `/purchase/`, `/onboarding` or
-    /// `/account`.
+    /// one of its pages under `/skills/`, `/agents/`, `/purchase/`, `/onboarding`,
+    /// `/account` or `/dashboard`.
     #[serde(default)]
     redirect_url: String,
     /// The CLI's state (1–512 printable ASCII characters, no spaces), for the CLI bridge.
@@ -336,6 +337,7 @@ mod tests {
         );
         assert!(continuation(site, "/purchase/success?session_id=cs_1").is_some());
         assert!(continuation(site, "/account").is_some());
+        assert!(continuation(site, "/dashboard?period=week").is_some());
         assert!(continuation(site, "http://127.0.0.1:8080//evil.example/skills/x").is_none());
         assert!(continuation(site, "https://evil.example/skills/x").is_none());
         assert!(continuation(site, "http://127.0.0.1:8080/v1/auth/me").is_none());

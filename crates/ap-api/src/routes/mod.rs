@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod bench;
 pub mod catalog;
+pub mod dashboard;
 pub mod downloads;
 pub mod health;
 pub mod installations;
@@ -327,6 +328,7 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
             limited(seen, "", "/account/profile", Public)
                 .route(web::post().to(account::save_profile)),
         )
+        .service(limited(seen, "", "/dashboard", Public).route(read().to(dashboard::dashboard)))
         .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))
         .service(
             web::scope("/agents").app_data(Kind(Some(ListingType::Agent))).service(

@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod commerce;
+mod dashboard;
 mod deletion;
 mod downloads;
 mod errors;
