@@ -95,9 +95,13 @@ pub fn forget_csrf(response: &mut HttpResponse, path: &str) {
         response.add_removal_cookie(&Cookie::build(CSRF_COOKIE, "").path(path.to_owned()).finish());
 }
 
-/// The person signed in on this browser (a valid `__session`), if any.
+/// The person signed in on this browser (a valid session in `__session`; a CLI token
+/// there is not a sign-in), if any.
 pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Option<Caller> {
     let token = req.cookie(SESSION_COOKIE)?.value().to_owned();
+    if token.starts_with(ap_auth::cli_token::PREFIX) {
+        return None;
+    }
     state.auth().authenticate(&token).await.ok()
 }
 

@@ -14,7 +14,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::openapi::ErrorBody;
-use crate::pages::{self, csrf_ok, csrf_token, forget_csrf, html, message, signed_in};
+use crate::pages::{self, csrf_ok, csrf_token, html, message, signed_in};
 use crate::routes::site::price;
 use crate::state::AppState;
 
@@ -282,9 +282,8 @@ pub async fn revoke_token(
     }
     state.announcements().changed();
     let notice = "Your CLI token is revoked; run ap login to make a new one.".to_owned();
-    let mut response = account_page(&state, &caller, StatusCode::OK, Some(notice), None).await;
-    forget_csrf(&mut response, ACCOUNT);
-    response
+    // The page answered sets a fresh CSRF token for its forms (replacing the used one).
+    account_page(&state, &caller, StatusCode::OK, Some(notice), None).await
 }
 
 /// The profile form with its CSRF token.
@@ -337,10 +336,8 @@ pub async fn save_profile(
         Err(response) => return response,
     };
     let accounts = state.market().accounts();
-    let mut response = match accounts
-        .update_profile(caller.user_id.clone().into(), &fields.patch())
-        .await
-    {
+    // The page answered sets a fresh CSRF token for its forms (replacing the used one).
+    match accounts.update_profile(caller.user_id.clone().into(), &fields.patch()).await {
         Ok(_) => {
             state.announcements().changed();
             let notice = Some("Profile saved.".to_owned());
@@ -358,13 +355,11 @@ pub async fn save_profile(
         }
         Err(error) => {
             tracing::warn!(%error, "saving a profile from the account page");
-            return message(
+            message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Try again",
                 "The profile could not be saved right now; try again in a moment.",
-            );
+            )
         }
-    };
-    forget_csrf(&mut response, ACCOUNT);
-    response
+    }
 }

@@ -1,8 +1,9 @@
 //! The seller's dashboard (`/dashboard`): onboarding state with the way to continue it,
 //! earnings, a revenue chart by day, week or month (an SVG drawn here, readable without
-//! JavaScript: every bar has its figures as a title, and the same figures are in the
-//! per-listing table), recent sales and activity, and every listing with its state, scan
-//! verdict and counts. Signed out, the page sends the browser to sign in and back.
+//! JavaScript: every bar has its figures as a title, and the same figures are in a table
+//! by period for screen readers and copying), figures per listing, recent sales and
+//! activity, and the newest listings with their state, scan verdict and counts. Signed
+//! out, the page sends the browser to sign in and back.
 
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
@@ -88,6 +89,7 @@ struct DashboardPage {
     chart_width: i64,
     chart_height: i64,
     bars: Vec<Bar>,
+    by_period: Vec<(String, String, i64)>,
     chart_summary: String,
     per_listing: Vec<(String, String, i64, String, String)>,
     sales: Vec<(String, String, String, String, &'static str)>,
@@ -123,14 +125,15 @@ fn totals_summary(period: &str, totals: &RevenuePoint) -> String {
     tag = "pages",
     params(
         ("period" = Option<String>, Query,
-            description = "The chart's bars: `day` (the default, the last 30 days), `week` (12) \
-                or `month` (12); another value is the default"),
+            description = "The chart's bars: `day` (the default, the last 30 days), `week` or \
+                `month` (the periods touching the last 84 or 366 days, as `GET \
+                /v1/sellers/revenue` by default); another value is the default"),
         ("__session" = Option<String>, Cookie, description = "The session JWT that sign-in set"),
     ),
     responses(
         (status = 200, description = "Onboarding state, earnings, the revenue chart (SVG) and \
-            per-listing figures, recent sales and activity, and every listing with its state, \
-            scan verdict and counts", content_type = "text/html", body = String),
+            per-listing figures, recent sales and activity, and the 20 newest listings with \
+            their state, scan verdict and counts", content_type = "text/html", body = String),
         (status = 303, description = "Not signed in: to the sign-in page, which continues back \
             here", headers(("Location" = String, description = "The sign-in page"))),
         (status = "default", description = "A refusal: an HTML page (401: not signed in and no \
@@ -204,6 +207,14 @@ async fn dashboard_page(
         chart_width: CHART_WIDTH,
         chart_height: CHART_HEIGHT,
         bars: bars(&revenue),
+        by_period: revenue
+            .series
+            .iter()
+            .map(|p| {
+                let start = p.period_start.map(|d| d.to_string()).unwrap_or_default();
+                (start, money(p.net_cents), p.sales_count)
+            })
+            .collect(),
         chart_summary: totals_summary(period_name, &revenue.totals),
         per_listing: breakdown
             .items

@@ -190,7 +190,11 @@ pub async fn home(state: Data<AppState>, query: RawQuery) -> HttpResponse {
     }
 }
 
-async fn home_page(state: &AppState, browse: &Browse) -> Result<HomePage, CatalogError> {
+/// One page of what `browse` asks for.
+async fn find(
+    state: &AppState,
+    browse: &Browse,
+) -> Result<ap_domain::page::Page<Arc<ListingSummary>>, CatalogError> {
     let catalog = state.market().catalog();
     let filter = CatalogFilter {
         listing_type: browse.kind,
@@ -199,17 +203,33 @@ async fn home_page(state: &AppState, browse: &Browse) -> Result<HomePage, Catalo
     };
     let request = PageRequest { limit: PAGE_SIZE, offset: (browse.page - 1) * PAGE_SIZE };
     let words = terms(&browse.q);
-    let found = if words.is_empty() {
-        catalog.page(filter, browse.sort.unwrap_or_default(), request).await?
-    } else {
-        let mut sections = catalog.search(SearchSource::Native, words, filter, request).await?;
-        sections
-            .pop_first()
-            .map(|(_, section)| section)
-            .unwrap_or_else(|| ap_domain::page::Page::new(Vec::new(), 0, request))
-    };
+    if words.is_empty() {
+        return catalog.page(filter, browse.sort.unwrap_or_default(), request).await;
+    }
+    let mut sections = catalog.search(SearchSource::Native, words, filter, request).await?;
+    Ok(sections
+        .pop_first()
+        .map(|(_, section)| section)
+        .unwrap_or_else(|| ap_domain::page::Page::new(Vec::new(), 0, request)))
+}
+
+/// The number of pages `total` listings fill.
+fn pages_of(total: i64) -> i64 {
+    ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, LAST_PAGE)
+}
+
+async fn home_page(state: &AppState, asked: &Browse) -> Result<HomePage, CatalogError> {
+    let catalog = state.market().catalog();
+    let mut found = find(state, asked).await?;
+    let mut browse = asked.clone();
+    if browse.page > pages_of(found.total) {
+        // A page past the last (an old link, an edited address) shows the last one.
+        browse.page = pages_of(found.total);
+        found = find(state, &browse).await?;
+    }
+    let browse = &browse;
     let categories: Arc<_> = catalog.categories().await?;
-    let pages = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, LAST_PAGE);
+    let pages = pages_of(found.total);
     let heading = match (&browse.q, &browse.category) {
         (q, _) if !q.is_empty() => format!("Results for “{q}”"),
         (_, Some(slug)) => category_name(&categories.categories, slug),

@@ -80,6 +80,21 @@ async fn the_account_shows_purchases_and_revokes_the_cli_token(app: TestApp) {
     assert!(revoked.text.contains("Your CLI token is revoked"));
     assert!(revoked.text.contains("No active CLI token."));
     app.get_as("/v1/auth/me", &token).await.assert_coded(401, "UNAUTHORIZED");
+    // The page answered carries a fresh CSRF token its forms can use at once.
+    let saved = save(&app, &cookie, &revoked, &[("display_name", "Buyer Again")]).await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("Profile saved."));
+
+    // A CLI token is not a browser sign-in.
+    let fresh = app.cli_token("buyer").await;
+    let as_cookie = app
+        .send(
+            app.client
+                .get(format!("{}/account", app.base))
+                .header("cookie", format!("__session={fresh}")),
+        )
+        .await;
+    assert_eq!(as_cookie.status, 303, "{}", as_cookie.text);
 }
 
 /// Submits the account page's profile form with `fields`, as the browser would.

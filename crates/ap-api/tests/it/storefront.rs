@@ -125,6 +125,11 @@ async fn the_home_page_pages_through_the_catalog(app: TestApp) {
     assert_eq!(titles(&second.text), ["s21", "s22", "s23", "s24", "s25"]);
     assert!(second.text.contains("href=\"/?category=development\" rel=\"prev\""));
     assert!(!second.text.contains("rel=\"next\""));
+    // A page past the last shows the last.
+    let past = app.get("/?category=development&page=9").await;
+    assert_page(&past);
+    assert_eq!(titles(&past.text), titles(&second.text));
+    assert!(past.text.contains("page 2 of 2"));
 }
 
 async fn the_seller_page_shows_the_profile_and_listings(app: TestApp) {
@@ -194,7 +199,7 @@ async fn the_listing_page_shows_versions_report_installs_and_reviews(app: TestAp
     assert!(text.contains("<code>ap install commit-craft</code>"));
     assert!(text.contains("<code>ap install commit-craft --for claude-code</code>"));
     // The review, escaped, and the average.
-    assert!(text.contains("aria-label=\"4 out of 5\">★★★★</span>"), "the stars");
+    assert!(text.contains("role=\"img\" aria-label=\"4 out of 5\">★★★★</span>"), "the stars");
     assert!(text.contains("4.0 out of 5 (1 ratings)"), "the average");
     assert!(text.contains("Writes &#60;em&#62;good&#60;/em&#62; messages."), "escaped text");
     assert!(!text.contains("<em>good"));
