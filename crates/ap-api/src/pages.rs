@@ -54,6 +54,13 @@ pub struct Message<'a> {
     pub message: &'a str,
 }
 
+/// The 503 page of a page whose data could not be read: "`what` could not be read right
+/// now; reload this page in a moment."
+pub fn unreadable(what: &str) -> HttpResponse {
+    let text = format!("{what} could not be read right now; reload this page in a moment.");
+    message(StatusCode::SERVICE_UNAVAILABLE, "Try again", &text)
+}
+
 /// A message page.
 pub fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
     html(status, &Message { title, message: text })

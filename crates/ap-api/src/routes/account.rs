@@ -170,11 +170,7 @@ async fn account_page(
             (account, purchases, token, profile)
         }
         _ => {
-            return message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Try again",
-                "Your account could not be read right now; reload this page in a moment.",
-            );
+            return pages::unreadable("Your account");
         }
     };
     let (csrf, cookie) = csrf_token(ACCOUNT);

@@ -14,9 +14,9 @@ use ap_domain::wire::{Revenue, RevenuePoint};
 use askama::Template;
 
 use crate::openapi::ErrorBody;
-use crate::pages::{self, html, message, signed_in};
+use crate::pages::{self, html, signed_in};
 use crate::query::{RawQuery, param};
-use crate::routes::site::price;
+use crate::routes::site::{price, price_label};
 use crate::state::AppState;
 
 /// Rows of the sales, activity and listings tables.
@@ -152,11 +152,7 @@ pub async fn dashboard(req: HttpRequest, state: Data<AppState>, query: RawQuery)
         Ok(page) => html(StatusCode::OK, &page),
         Err(error) => {
             tracing::warn!(%error, "dashboard");
-            message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Try again",
-                "Your figures could not be read right now; reload this page in a moment.",
-            )
+            pages::unreadable("Your figures")
         }
     }
 }
@@ -254,7 +250,7 @@ async fn dashboard_page(
                 status: l.status.clone(),
                 version: l.version.clone().unwrap_or_else(|| "–".to_owned()),
                 scan: l.security_status.as_str(),
-                price: if l.price_cents == 0 { "Free".to_owned() } else { money(l.price_cents) },
+                price: price_label(l.price_cents, "usd"),
                 downloads: l.download_count,
                 installs: l.install_count,
             })

@@ -21,6 +21,11 @@ use crate::pages::{self, csrf_ok, csrf_token, forget_csrf, html, message, redire
 use crate::query::{RawQuery, param};
 use crate::state::AppState;
 
+/// `Free`, or the price as [`price`] writes it.
+pub(crate) fn price_label(cents: i64, currency: &str) -> String {
+    if cents == 0 { "Free".to_owned() } else { price(cents, currency) }
+}
+
 /// `$12.50`.
 pub(crate) fn price(cents: i64, currency: &str) -> String {
     let symbol = if currency.eq_ignore_ascii_case("usd") { "$" } else { "" };
@@ -130,11 +135,7 @@ async fn listing_page(
     let page = ListingPage {
         detail,
         kind: kind.as_str(),
-        price: if summary.price_cents == 0 {
-            "Free".to_owned()
-        } else {
-            price(summary.price_cents, &summary.currency)
-        },
+        price: price_label(summary.price_cents, &summary.currency),
         paid: summary.price_cents > 0,
         version: summary.version.as_deref().unwrap_or("none yet"),
         security: summary.security_status.as_str(),

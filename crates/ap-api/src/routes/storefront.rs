@@ -17,9 +17,9 @@ use ap_market::catalog::{CatalogError, SearchSource};
 use askama::Template;
 
 use crate::openapi::ErrorBody;
-use crate::pages::{html, message};
+use crate::pages::{self, html, message};
 use crate::query::{RawQuery, param};
-use crate::routes::site::price;
+use crate::routes::site::price_label;
 use crate::state::AppState;
 
 /// Listings per page.
@@ -111,10 +111,6 @@ impl Card {
             downloads: summary.download_count,
         }
     }
-}
-
-fn price_label(cents: i64, currency: &str) -> String {
-    if cents == 0 { "Free".to_owned() } else { price(cents, currency) }
 }
 
 /// An option of a `<select>`.
@@ -286,11 +282,7 @@ fn category_name(categories: &[CategoryInfo], slug: &str) -> String {
 
 fn unavailable(error: &CatalogError) -> HttpResponse {
     tracing::warn!(%error, "storefront page");
-    message(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Try again",
-        "The catalog could not be read right now; reload this page in a moment.",
-    )
+    pages::unreadable("The catalog")
 }
 
 #[derive(Template)]
