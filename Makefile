@@ -38,11 +38,12 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Benchmarks (release build): catalog reads over 100k listings, then downloads and the
-## scan; figures go to docs/PERFORMANCE.md.
+## scan, seller figures, the storefront's pages; figures go to docs/PERFORMANCE.md.
 bench:
 	$(XTASK_RELEASE) bench catalog
 	$(XTASK_RELEASE) bench files
 	$(XTASK_RELEASE) bench sellers
+	$(XTASK_RELEASE) bench pages
 
 # The catalog suite on PostgreSQL (a scratch database on the server of AP_BENCH_POSTGRES).
 AP_BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres

@@ -102,25 +102,31 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * factor)
 }
 
-fn run_wrk(
-    url: &str,
-    token: Option<&str>,
-    script: Option<&Path>,
-) -> anyhow::Result<(f64, f64, f64, u64)> {
+/// How a run loads the server.
+struct Load<'a> {
+    /// Connections kept open (64: throughput; 1: the server's own time per request).
+    connections: u32,
+    /// A header every request carries (`Name: value`).
+    header: Option<String>,
+    /// A wrk script choosing each request's path.
+    script: Option<&'a Path>,
+}
+
+fn run_wrk(url: &str, load: &Load) -> anyhow::Result<(f64, f64, f64, u64)> {
     let mut command = Command::new("taskset");
     command.args([
         "-c",
         "1",
         "wrk",
         "-t1",
-        &format!("-c{CONNECTIONS}"),
+        &format!("-c{}", load.connections),
         &format!("-d{DURATION_SECS}s"),
         "--latency",
     ]);
-    if let Some(token) = token {
-        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(header) = &load.header {
+        command.args(["-H", header]);
     }
-    if let Some(script) = script {
+    if let Some(script) = load.script {
         command.arg("-s").arg(script);
     }
     let output = command.arg(url).output().context("running wrk")?;
@@ -149,7 +155,20 @@ pub(crate) fn measure(
     path: &str,
     token: Option<&str>,
 ) -> anyhow::Result<Measurement> {
-    measure_load(server, name, path, token, None)
+    let header = token.map(|token| format!("Authorization: Bearer {token}"));
+    measure_load(server, name, path, Load { connections: CONNECTIONS, header, script: None })
+}
+
+/// One connection asking for `path` again and again (with `cookie` when given): its
+/// latency is the server's own time per request, plus the loopback hop.
+pub(crate) fn measure_one_by_one(
+    server: &Child,
+    name: &'static str,
+    path: &str,
+    cookie: Option<&str>,
+) -> anyhow::Result<Measurement> {
+    let header = cookie.map(|cookie| format!("Cookie: {cookie}"));
+    measure_load(server, name, path, Load { connections: 1, header, script: None })
 }
 
 /// Loads the server with requests spread over `paths` (each request draws one at
@@ -171,25 +190,25 @@ pub(crate) fn measure_mix(
             list.join(",\n")
         ),
     )?;
-    measure_load(server, name, label, None, Some(&script))
+    let load = Load { connections: CONNECTIONS, header: None, script: Some(&script) };
+    measure_load(server, name, label, load)
 }
 
 fn measure_load(
     server: &Child,
     name: &'static str,
     path: &str,
-    token: Option<&str>,
-    script: Option<&Path>,
+    load: Load,
 ) -> anyhow::Result<Measurement> {
     wait_for_idle()?;
     let before = snapshot(server)?;
     let started = Instant::now();
-    let url = if script.is_some() {
+    let url = if load.script.is_some() {
         format!("http://{ADDRESS}/")
     } else {
         format!("http://{ADDRESS}{path}")
     };
-    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&url, token, script)?;
+    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&url, &load)?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = snapshot(server)?;
     let ours = (after.server - before.server) + (after.children - before.children);
@@ -213,8 +232,15 @@ fn measure_load(
 
 /// A plain HTTP/1.1 GET to the benchmark server: status and body.
 pub(crate) fn http_get(path: &str) -> anyhow::Result<(u16, String)> {
+    http_get_with(path, None)
+}
+
+/// A plain HTTP/1.1 GET to the benchmark server, with `cookie` when given.
+pub(crate) fn http_get_with(path: &str, cookie: Option<&str>) -> anyhow::Result<(u16, String)> {
     let mut stream = TcpStream::connect(ADDRESS)?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {ADDRESS}\r\nConnection: close\r\n\r\n");
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {ADDRESS}\r\n{cookie}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;

@@ -47,8 +47,9 @@ fn listing(owner: &str, i: usize, at: NaiveDateTime) -> NewListing {
     }
 }
 
-/// The seller's catalog, 10,000 buyers and 100,000 sales, in one transaction.
-fn seed(conn: &mut Conn, seller: &str) -> Result<String, StoreError> {
+/// The seller's catalog of 10 listings, `sales` sales over two years (a buyer per 10
+/// sales, every 20th refunded), in one transaction; answers the first listing's id.
+pub(crate) fn seed(conn: &mut Conn, seller: &str, sales: usize) -> Result<String, StoreError> {
     let now = Utc::now().naive_utc();
     let start = now - Duration::days(DAYS);
     publish::insert_seller_account(conn, seller, "acct_bench", true, start)?;
@@ -64,14 +65,14 @@ fn seed(conn: &mut Conn, seller: &str) -> Result<String, StoreError> {
         listing_ids.push(row.id);
     }
     let mut buyers = Vec::new();
-    for b in 0..SALES / LISTINGS {
+    for b in 0..sales.div_ceil(LISTINGS) {
         let user = NewUser::new("bench-buyers", &format!("buyer-{b}"), None, None, start);
         publish::insert_user(conn, &user)?;
         buyers.push(user.id);
     }
     let mut rng = StdRng::seed_from_u64(11);
     let money = split(PRICE);
-    for i in 0..SALES {
+    for i in 0..sales {
         let at = start + Duration::seconds(rng.random_range(0..DAYS * 86_400));
         let purchase = NewPurchase {
             id: uuid::Uuid::now_v7().to_string(),
@@ -107,7 +108,7 @@ pub fn sellers(workspace: &Path) -> anyhow::Result<()> {
     let seller = bench::bench_user_id(&db)?;
     let started = Instant::now();
     let listing_id = db
-        .run_blocking(|c| write_tx(c, |c| seed(c, &seller)))
+        .run_blocking(|c| write_tx(c, |c| seed(c, &seller, SALES)))
         .context("seeding the seller's sales")?;
     let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("seeded {SALES} sales in {seed_secs:.1} s");

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_files;
+mod bench_pages;
 mod bench_sellers;
 mod demo;
 mod seed;
@@ -72,6 +73,8 @@ enum BenchSuite {
     Files,
     /// A seller's figures over 100,000 sales in two years.
     Sellers,
+    /// The storefront's pages on the demo marketplace, one request at a time.
+    Pages,
 }
 
 /// The server's configuration (its defaults, `AP_CONFIG`, the `AP_` environment), with
@@ -136,6 +139,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 BenchSuite::Files => bench_files::files(&workspace)?,
                 BenchSuite::Sellers => bench_sellers::sellers(&workspace)?,
+                BenchSuite::Pages => bench_pages::pages(&workspace, &config)?,
             }
         }
         Command::Tidy => tidy::run(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?,

@@ -19,10 +19,51 @@ const CSRF_COOKIE: &str = "ap_csrf";
 
 /// The stylesheet of every page.
 pub const STYLESHEET: &str = include_str!("../static/site.css");
+/// The one script (search as you type on the browse page; every page works without it).
+pub const SCRIPT: &str = include_str!("../static/site.js");
 
-/// No scripts, styles only from this server, no framing.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     base-uri 'none'; frame-ancestors 'none'";
+/// Scripts, styles and fetches only from this server (no inline script or style), no
+/// framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// A listing's long description (Markdown, as sellers write it) as HTML for a page whose
+/// own headings are `h1` and `h2`: tables and strikethrough on; raw HTML shown as text;
+/// only `http`, `https` and `mailto` links kept (any other becomes its text); images
+/// shown as their alt text (the page loads nothing from elsewhere); headings start at
+/// `h3`. The text itself is escaped by the renderer.
+pub fn markdown(text: &str) -> String {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    fn shifted(level: HeadingLevel) -> HeadingLevel {
+        match level {
+            HeadingLevel::H1 | HeadingLevel::H2 => HeadingLevel::H3,
+            HeadingLevel::H3 => HeadingLevel::H4,
+            HeadingLevel::H4 => HeadingLevel::H5,
+            HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+        }
+    }
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut dropped_link = false;
+    let events = Parser::new_ext(text, options).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Some(Event::Start(Tag::Heading { level: shifted(level), id, classes, attrs }))
+        }
+        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(shifted(level)))),
+        Event::Start(Tag::Link { ref dest_url, .. }) => {
+            let url = dest_url.to_ascii_lowercase();
+            dropped_link = !["https://", "http://", "mailto:"].iter().any(|s| url.starts_with(s));
+            (!dropped_link).then_some(event)
+        }
+        Event::End(TagEnd::Link) => (!std::mem::take(&mut dropped_link)).then_some(event),
+        Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+        other => Some(other),
+    });
+    let mut html = String::with_capacity(text.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
 
 /// A rendered page with the headers every page carries.
 pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
@@ -132,4 +173,34 @@ pub fn sign_in_url(state: &AppState, back: &str) -> Option<String> {
     let mut url = url::Url::parse(&base).ok()?;
     url.query_pairs_mut().append_pair("redirect_url", back);
     Some(url.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn markdown_keeps_the_text_and_drops_what_could_act() {
+        let html = markdown("# Title\n\n## Part\n\nSome *words* and `code`.\n\n- one\n- two\n");
+        assert_eq!(
+            html,
+            "<h3>Title</h3>\n<h3>Part</h3>\n<p>Some <em>words</em> and <code>code</code>.</p>\n\
+             <ul>\n<li>one</li>\n<li>two</li>\n</ul>\n"
+        );
+        let hostile = markdown(
+            "<script>alert(1)</script>\n\n[click](javascript:alert(1)) \
+             [ok](https://example.com/a?b=1&c=\"d\") ![pixel](https://tracker.example/p.png) \
+             <img src=x onerror=alert(1)>",
+        );
+        assert!(!hostile.contains("<script"), "{hostile}");
+        assert!(!hostile.contains("<img"), "{hostile}");
+        assert!(!hostile.contains("javascript:"), "{hostile}");
+        assert!(hostile.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{hostile}");
+        assert!(hostile.contains("click"), "the text of a dropped link stays: {hostile}");
+        assert!(
+            hostile.contains("<a href=\"https://example.com/a?b=1&amp;c=%22d%22\">ok</a>"),
+            "{hostile}"
+        );
+        assert!(hostile.contains("pixel") && !hostile.contains("tracker"), "{hostile}");
+    }
 }

@@ -273,7 +273,7 @@ pub fn happenings(
         .get_result::<i64>(conn)?;
     let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = versions()
         .filter(listing_versions::published_at.is_not_null())
-        .order(listing_versions::published_at.desc())
+        .order((listing_versions::published_at.desc(), listing_versions::id.desc()))
         .select((
             listing_versions::listing_id,
             listing_versions::version,

@@ -1,20 +1,25 @@
 //! The signed-in person's account page (`/account`): who is signed in, their profile (a
 //! form under the same rules as `PATCH /v1/users/profile`), their purchases with license
-//! codes, and their CLI token (when it was made, when it was last used) with a button that
-//! revokes it. Signed out, the page sends the browser to sign in and back.
+//! codes and a Download button each, and their CLI token (when it was made, when it was
+//! last used) with a button that revokes it. Signed out, the page sends the browser to
+//! sign in and back.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Form};
 use actix_web::{HttpRequest, HttpResponse};
 use ap_auth::Caller;
+use ap_domain::commerce::PurchaseStatus;
 use ap_domain::page::PageRequest;
 use ap_domain::wire::PurchaseItem;
 use ap_market::accounts::AccountError;
+use ap_market::counters::Visitor;
+use ap_market::downloads::DownloadError;
 use askama::Template;
 use serde::Deserialize;
 
 use crate::openapi::ErrorBody;
-use crate::pages::{self, csrf_ok, csrf_token, html, message, signed_in};
+use crate::pages::{self, csrf_ok, csrf_token, html, message, redirect, signed_in};
+use crate::ratelimit::client_address;
 use crate::routes::site::price;
 use crate::state::AppState;
 
@@ -26,22 +31,27 @@ const PURCHASES_SHOWN: i64 = 100;
 /// One purchase, as the page shows it.
 struct PurchaseRow {
     title: String,
+    slug: String,
     href: String,
     amount: String,
     status: &'static str,
     date: String,
     code: Option<String>,
+    /// Paid and not refunded: the Download button shows.
+    downloadable: bool,
 }
 
 impl PurchaseRow {
     fn of(item: &PurchaseItem) -> Self {
         PurchaseRow {
             title: item.title.clone(),
+            slug: item.slug.clone(),
             href: format!("/skills/{}", item.slug),
             amount: price(item.amount_cents, &item.currency),
             status: item.status.as_str(),
             date: item.purchased_at.format("%Y-%m-%d").to_string(),
             code: item.license_code.clone(),
+            downloadable: item.status == PurchaseStatus::Completed,
         }
     }
 }
@@ -280,6 +290,77 @@ pub async fn revoke_token(
     let notice = "Your CLI token is revoked; run ap login to make a new one.".to_owned();
     // The page answered sets a fresh CSRF token for its forms (replacing the used one).
     account_page(&state, &caller, StatusCode::OK, Some(notice), None).await
+}
+
+/// The Download form of a purchase.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DownloadForm {
+    /// The form's CSRF token (must match the `ap_csrf` cookie).
+    csrf: String,
+    /// The purchased listing's slug.
+    slug: String,
+}
+
+/// `POST /account/download`: a purchase's current version, through a fresh signed link
+/// (counted as one download, as `GET /v1/skills/{slug}/download` counts it). A form, not a
+/// link, so that a prefetch counts nothing.
+#[utoipa::path(
+    post,
+    path = "/account/download",
+    tag = "pages",
+    params(
+        ("__session" = Option<String>, Cookie, description = "The session JWT that sign-in set"),
+        ("ap_csrf" = String, Cookie, description = "The CSRF cookie the account page set"),
+    ),
+    request_body(
+        content = DownloadForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "A purchase's Download form on the account page"
+    ),
+    responses(
+        (status = 303, description = "To the archive's signed link (or, not signed in, to the \
+            sign-in page)",
+            headers(("Location" = String, description = "The signed file link, or sign-in"))),
+        (status = "default", description = "A refusal: an HTML page (400: the CSRF token is \
+            missing or does not match; 401: not signed in and no sign-in page is configured; \
+            403: not bought; 404: no such listing or no version to download; 410: withdrawn \
+            by the marketplace; 503: the link could not be made); a body that is not such a \
+            form, and other errors (rate limiting), in the contract's envelope",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
+pub async fn download(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<DownloadForm>,
+) -> HttpResponse {
+    let DownloadForm { csrf, slug } = form.into_inner();
+    let caller = match form_caller(&req, &state, &csrf).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let visitor = Visitor::new(Some(caller.user_id.as_str()), client_address(&req, &state));
+    let downloads = state.market().downloads();
+    match downloads.link(slug, None, None, Some(caller.user_id.into()), &visitor).await {
+        Ok(link) => redirect(&link.url),
+        Err(error) => {
+            let (status, text) = match &error {
+                DownloadError::NotFound | DownloadError::NoVersion => {
+                    (StatusCode::NOT_FOUND, error.to_string())
+                }
+                DownloadError::SignInRequired | DownloadError::PurchaseRequired => {
+                    (StatusCode::FORBIDDEN, DownloadError::PurchaseRequired.to_string())
+                }
+                DownloadError::Withdrawn => (StatusCode::GONE, error.to_string()),
+                _ => {
+                    tracing::warn!(%error, "download from the account page");
+                    let text = "The download could not start right now; try again in a moment.";
+                    (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
+                }
+            };
+            message(status, "Cannot download", &text)
+        }
+    }
 }
 
 /// The profile form with its CSRF token.

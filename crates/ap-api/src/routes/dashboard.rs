@@ -112,9 +112,10 @@ struct OwnRow {
 
 fn totals_summary(period: &str, totals: &RevenuePoint) -> String {
     format!(
-        "Net revenue by {period}: {} in all from {} sales",
+        "Net revenue by {period}: {} in all from {} {}",
         money(totals.net_cents),
-        totals.sales_count
+        totals.sales_count,
+        if totals.sales_count == 1 { "sale" } else { "sales" }
     )
 }
 

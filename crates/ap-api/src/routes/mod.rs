@@ -317,6 +317,7 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
         )
         // Browser pages: limited, no bearer token (they read the session cookie).
         .service(plain(seen, "", "/static/site.css").route(read().to(site::stylesheet)))
+        .service(plain(seen, "", "/static/site.js").route(read().to(site::script)))
         .service(limited(seen, "", "/", Public).route(read().to(storefront::home)))
         .service(limited(seen, "", "/sellers/{slug}", Public).route(read().to(storefront::seller)))
         .service(limited(seen, "", "/account", Public).route(read().to(account::account)))
@@ -327,6 +328,9 @@ fn register(cfg: &mut web::ServiceConfig, seen: &mut Seen) {
         .service(
             limited(seen, "", "/account/profile", Public)
                 .route(web::post().to(account::save_profile)),
+        )
+        .service(
+            limited(seen, "", "/account/download", Public).route(web::post().to(account::download)),
         )
         .service(limited(seen, "", "/dashboard", Public).route(read().to(dashboard::dashboard)))
         .service(limited(seen, "", "/skills/{slug}", Public).route(read().to(site::listing)))

@@ -1,7 +1,7 @@
 //! The site pages the clients send people to: a listing with its Buy button
 //! (`/skills/{slug}`, `/agents/{slug}`; `?action=buy` signs the person in if needed and
 //! starts the checkout), the purchase success page, the sandbox gateway's checkout page,
-//! and the stylesheet.
+//! the stylesheet and the browse page's script.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -45,10 +45,32 @@ pub(crate) fn price(cents: i64, currency: &str) -> String {
     )
 )]
 pub async fn stylesheet() -> HttpResponse {
+    asset("text/css; charset=utf-8", pages::STYLESHEET)
+}
+
+/// A file every page shares, cached by browsers for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(pages::STYLESHEET)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+/// `GET /static/site.js`.
+#[utoipa::path(
+    method(get, head),
+    path = "/static/site.js",
+    tag = "pages",
+    responses(
+        (status = 200, description = "The browse page's script (search as you type)",
+            content_type = "text/javascript", body = String,
+            headers(("Cache-Control" = String, description = "`public, max-age=3600`"))),
+        (status = "default", description = "An error in the contract's envelope", body = ErrorBody),
+    )
+)]
+pub async fn script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", pages::SCRIPT)
 }
 
 /// Reviews shown on a listing page (the newest; the API pages through the rest).
@@ -103,6 +125,8 @@ struct ListingPage<'a> {
     rating: Option<String>,
     reviews: Vec<ReviewRow>,
     notice: Option<&'a str>,
+    /// The long description, rendered from Markdown (see [`pages::markdown`]).
+    about: String,
 }
 
 /// The listing page: the listing, its version history, security report, install
@@ -134,6 +158,7 @@ async fn listing_page(
             .collect();
     let page = ListingPage {
         detail,
+        about: pages::markdown(&detail.long_description),
         kind: kind.as_str(),
         price: price_label(summary.price_cents, &summary.currency),
         paid: summary.price_cents > 0,

@@ -1,6 +1,7 @@
 //! The account page as a browser uses it: signed out it sends the browser to sign in and
 //! back; signed in it shows who, the purchases with their license codes and the CLI
-//! token, whose Revoke button (a CSRF-checked form) leaves the CLI with 401.
+//! token, whose Revoke button (a CSRF-checked form) leaves the CLI with 401; a purchase's
+//! Download button hands over the archive.
 
 use serde_json::json;
 
@@ -97,6 +98,48 @@ async fn the_account_shows_purchases_and_revokes_the_cli_token(app: TestApp) {
     assert_eq!(as_cookie.status, 303, "{}", as_cookie.text);
 }
 
+async fn a_purchase_downloads_from_the_account_page(app: TestApp) {
+    paid_shop(&app, "wes", "paid-helper").await;
+    paid_shop(&app, "vic", "not-bought").await;
+    let token = app.cli_token("buyer").await;
+    buy(&app, &token, "paid-helper", "evt_account_download").await;
+    let session = app.provider_jwt(&keys().0, "buyer", json!({}));
+    let cookie = format!("__session={session}");
+    let page =
+        app.send(app.client.get(format!("{}/account", app.base)).header("cookie", &cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("aria-label=\"Download Title of paid-helper\""), "{}", page.text);
+    let csrf_cookie = set_cookie(&page, "ap_csrf");
+    let download = |slug: &'static str, csrf: String| {
+        app.send(
+            app.client
+                .post(format!("{}/account/download", app.base))
+                .header("cookie", format!("{cookie}; ap_csrf={csrf_cookie}"))
+                .form(&[("csrf", csrf.as_str()), ("slug", slug)]),
+        )
+    };
+
+    let forged = download("paid-helper", "made-up".to_owned()).await;
+    assert_eq!(forged.status, 400, "{}", forged.text);
+    assert!(forged.header("location").is_none());
+
+    let res = download("paid-helper", form_csrf(&page.text)).await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let link = res.header("location").expect("the signed link").to_owned();
+    assert!(link.starts_with(&format!("{}/v1/files/", app.base)), "{link}");
+    let file = app.send(app.client.get(&link)).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.header("content-type"), Some("application/zip"));
+
+    // Somebody else's paid listing, or none at all: a page saying why, no link.
+    let refused = download("not-bought", form_csrf(&page.text)).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(refused.text.contains("buy it to download it"), "{}", refused.text);
+    let missing = download("no-such-listing", form_csrf(&page.text)).await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+    assert!(missing.header("content-type").is_some_and(|ct| ct.starts_with("text/html")));
+}
+
 /// Submits the account page's profile form with `fields`, as the browser would.
 async fn save(app: &TestApp, cookie: &str, page: &Response, fields: &[(&str, &str)]) -> Response {
     let csrf = form_csrf(&page.text);
@@ -153,5 +196,6 @@ async fn the_profile_form_keeps_the_profile_rules(app: TestApp) {
 
 both_backends!(
     the_account_shows_purchases_and_revokes_the_cli_token,
+    a_purchase_downloads_from_the_account_page,
     the_profile_form_keeps_the_profile_rules,
 );

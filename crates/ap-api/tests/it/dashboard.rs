@@ -56,6 +56,7 @@ async fn the_dashboard_shows_the_sale_and_a_bar_for_today(app: TestApp) {
     assert!(bar_height(text, &today) > 0, "a bar for today");
     assert!(text.contains(&format!("<title>{today}: {net_text} net from 1 sale</title>")));
     assert!(text.contains("role=\"img\""), "the chart is labelled");
+    assert!(text.contains(&format!("{net_text} in all from 1 sale<")), "one sale, not \"1 sales\"");
     let row = format!("<tr><td>{today}</td><td>{net_text}</td><td>1</td></tr>");
     assert!(text.contains(&row), "the figures by period, for screen readers");
 

@@ -31,18 +31,24 @@ fn capture_logs() -> Captured {
     captured
 }
 
-/// The CLI's loopback listener: accepts one request and answers the request target.
-fn loopback_listener() -> (u16, std::thread::JoinHandle<String>) {
+/// The CLI's loopback listener: answers the target of the first request for `/callback`
+/// (a browser may open a connection it sends nothing on, or ask for other paths).
+pub(crate) fn loopback_listener() -> (u16, std::thread::JoinHandle<String>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut buf = [0u8; 8192];
-        let n = stream.read(&mut buf).expect("read");
-        let request = String::from_utf8_lossy(&buf[..n]).to_string();
-        let _ = stream
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        request.lines().next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_owned()
+        loop {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            let target = request.lines().next().unwrap_or("").split(' ').nth(1).unwrap_or("");
+            if target.starts_with("/callback") {
+                return target.to_owned();
+            }
+        }
     });
     (port, handle)
 }

@@ -19,6 +19,10 @@ fn assert_page(res: &Response) {
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     let csp = res.header("content-security-policy").expect("CSP");
     assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("script-src 'self';"), "scripts only from this server: {csp}");
+    for script in res.text.split("<script").skip(1) {
+        assert!(script.starts_with(" src=\"/static/"), "an inline script: <script{script}");
+    }
     let ids = ids(&res.text);
     let unique: HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "an id twice in {ids:?}");
@@ -72,6 +76,12 @@ async fn the_home_page_browses_and_searches(app: TestApp) {
     assert!(res.text.contains("href=\"/agents/deploy-agent\""));
     assert!(res.text.contains("href=\"/sellers/page-makers\""));
     assert!(res.text.contains("$9.00") && res.text.contains("Free"));
+    // Search as you type: the one script, from this server.
+    assert!(res.text.contains("<script src=\"/static/site.js\" defer></script>"));
+    let script = app.get("/static/site.js").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert!(script.text.contains("history.replaceState"), "{}", script.text);
 
     // Search ranks by relevance; filters narrow; a category keeps the search.
     let res = app.get("/?q=review").await;
