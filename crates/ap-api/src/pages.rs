@@ -30,11 +30,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
 
 /// A listing's long description (Markdown, as sellers write it) as HTML for a page whose
 /// own headings are `h1` and `h2`: tables and strikethrough on; raw HTML shown as text;
-/// only `http`, `https` and `mailto` links kept (any other becomes its text); images
+/// only `http`, `https` and e-mail links kept (any other becomes its text); images
 /// shown as their alt text (the page loads nothing from elsewhere); headings start at
-/// `h3`. The text itself is escaped by the renderer.
+/// `h3`; tables without column alignment (an inline style). The text itself is escaped by
+/// the renderer.
 pub fn markdown(text: &str) -> String {
-    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    use pulldown_cmark::{Alignment, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
     fn shifted(level: HeadingLevel) -> HeadingLevel {
         match level {
             HeadingLevel::H1 | HeadingLevel::H2 => HeadingLevel::H3,
@@ -51,10 +52,16 @@ pub fn markdown(text: &str) -> String {
             Some(Event::Start(Tag::Heading { level: shifted(level), id, classes, attrs }))
         }
         Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(shifted(level)))),
-        Event::Start(Tag::Link { ref dest_url, .. }) => {
+        Event::Start(Tag::Link { link_type, ref dest_url, .. }) => {
             let url = dest_url.to_ascii_lowercase();
-            dropped_link = !["https://", "http://", "mailto:"].iter().any(|s| url.starts_with(s));
+            let web = ["https://", "http://", "mailto:"].iter().any(|s| url.starts_with(s));
+            // An e-mail autolink (`<a@b.example>`) arrives without its `mailto:`.
+            dropped_link = !web && link_type != LinkType::Email;
             (!dropped_link).then_some(event)
+        }
+        // Column alignment would be an inline style, which the pages' CSP refuses.
+        Event::Start(Tag::Table(columns)) => {
+            Some(Event::Start(Tag::Table(vec![Alignment::None; columns.len()])))
         }
         Event::End(TagEnd::Link) => (!std::mem::take(&mut dropped_link)).then_some(event),
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
@@ -202,5 +209,8 @@ mod tests {
             "{hostile}"
         );
         assert!(hostile.contains("pixel") && !hostile.contains("tracker"), "{hostile}");
+        let table = markdown("| a | b |\n|:-:|--:|\n| 1 | 2 |\n\nWrite to <team@example.com>.");
+        assert!(table.contains("<table>") && !table.contains("style"), "{table}");
+        assert!(table.contains("<a href=\"mailto:team@example.com\">"), "{table}");
     }
 }

@@ -65,6 +65,9 @@ async fn the_seller_onboards_and_signs_the_cli_in(app: &TestApp, browser: &Brows
         ))
         .await;
     sign_in(browser, SELLER_EMAIL, SELLER_NAME).await;
+    // The browser is on the CLI's page, so the listener has had its request.
+    let callback = format!("http://127.0.0.1:{port}/callback?");
+    assert!(browser.url().await.starts_with(&callback), "{}", browser.url().await);
     let target = listener.join().expect("the CLI's listener");
     let received = url::Url::parse(&format!("http://127.0.0.1{target}")).expect("callback");
     let params: std::collections::HashMap<_, _> = received.query_pairs().into_owned().collect();
@@ -126,6 +129,8 @@ async fn the_buyer_finds_and_buys(app: &TestApp, browser: &Browser) {
         )
         .await;
     assert_eq!(cards, json!(["PDF Wizard"]));
+    let count = browser.text(".results [role=status]").await;
+    assert_eq!(count, "1 listing", "the live count follows");
     browser.screenshot("search").await;
 
     browser.click_through(&format!("li.card a[href='/skills/{SLUG}']")).await;

@@ -39,6 +39,8 @@ pub(crate) fn loopback_listener() -> (u16, std::thread::JoinHandle<String>) {
     let handle = std::thread::spawn(move || {
         loop {
             let (mut stream, _) = listener.accept().expect("accept");
+            // A connection that never asks anything must not hold the listener.
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
             let mut buf = [0u8; 8192];
             let n = stream.read(&mut buf).unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]).to_string();

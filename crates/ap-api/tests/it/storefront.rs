@@ -20,6 +20,7 @@ fn assert_page(res: &Response) {
     let csp = res.header("content-security-policy").expect("CSP");
     assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("script-src 'self';"), "scripts only from this server: {csp}");
+    assert!(!res.text.contains(" style=") && !res.text.contains("<style"), "an inline style");
     for script in res.text.split("<script").skip(1) {
         assert!(script.starts_with(" src=\"/static/"), "an inline script: <script{script}");
     }

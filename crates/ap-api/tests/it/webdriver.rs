@@ -3,9 +3,11 @@
 //! both and sets it). Unset, the browser tests are skipped with a note; set but not
 //! working, they fail.
 //!
-//! Waits are the browser's own: [`Browser::until`] resolves on the DOM change that makes
-//! its condition true, a click that leads to another page returns once that page has
-//! loaded, and finding an element waits (up to a limit) until it exists. Nothing sleeps.
+//! Waits are on the browser, never on a clock: [`Browser::until`] resolves on the DOM
+//! change that makes its condition true; a click that leads to another page asks the
+//! browser whether the new page has loaded until it has (the driver holds each question
+//! while a navigation is pending, so this takes one or two questions); finding an element
+//! waits (up to a limit) until it exists. Nothing sleeps.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -55,7 +57,10 @@ impl Browser {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("{DRIVER_ENV}={path} does not start: {e}"));
-        let port = driver_port(&mut driver).unwrap_or_else(|| panic!("{path} did not start"));
+        let Some(port) = driver_port(&mut driver) else {
+            stop(&mut driver);
+            panic!("{path} did not say which port it listens on");
+        };
         let chromium = std::env::var(CHROMIUM_ENV).unwrap_or_else(|_| "/usr/bin/chromium".into());
         let mut browser = Browser {
             driver,
@@ -160,10 +165,17 @@ impl Browser {
     pub async fn click_through(&self, selector: &str) {
         self.run("window.apLeaving = true;", json!([])).await;
         self.find(selector).await.click().await;
-        let arrived = "return !window.apLeaving && document.readyState === 'complete';";
+        let arrived = json!({
+            "script": "return !window.apLeaving && document.readyState === 'complete';",
+            "args": [],
+        });
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(WAIT_MS);
-        while self.run(arrived, json!([])).await != json!(true) {
+        // A question that lands while the old page is torn down is refused: not there yet.
+        while self.try_call(reqwest::Method::POST, "/execute/sync", &arrived).await
+            != Ok(json!(true))
+        {
             assert!(std::time::Instant::now() < deadline, "{selector} led nowhere");
+            tokio::task::yield_now().await;
         }
     }
 
@@ -218,11 +230,17 @@ impl Element<'_> {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The whole group: the driver and the browser it started.
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.driver.wait();
+        stop(&mut self.driver);
     }
+}
+
+/// Stops the driver and the browser it started (its whole process group, through the
+/// shell's own `kill`, so nothing beyond `sh` is needed).
+fn stop(driver: &mut Child) {
+    let group = format!("kill -KILL -- -{}", driver.id());
+    let _ = Command::new("sh").args(["-c", &group]).status();
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 /// Reads the driver's output until it says which port it listens on; the rest of its
