@@ -62,14 +62,7 @@ pub async fn paid_shop(app: &TestApp, subject: &str, slug: &str) -> (String, Str
     let seller = app.publisher_token(subject, &format!("{subject} Seller")).await;
     let connected = app.post_as("/v1/sellers/connect", &seller).await;
     assert_eq!(connected.status, 201, "{}", connected.text);
-    let account = app
-        .fake_stripe()
-        .requests()
-        .into_iter()
-        .rev()
-        .find(|r| r.route == "POST /v1/account_links")
-        .and_then(|r| r.form.get("account").cloned())
-        .expect("account");
+    let account = app.newest_connected_account();
     app.fake_stripe().set_account(&account, true, true, true);
     let status = app.get_as("/v1/sellers/status", &seller).await;
     assert_eq!(status.json["payouts_enabled"], true, "{}", status.text);

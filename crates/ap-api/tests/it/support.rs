@@ -621,6 +621,17 @@ impl TestApp {
         self.stripe.as_ref().expect("a fake Stripe")
     }
 
+    /// The connected account of the newest onboarding link the fake Stripe made.
+    pub fn newest_connected_account(&self) -> String {
+        self.fake_stripe()
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.route == "POST /v1/account_links")
+            .and_then(|r| r.form.get("account").cloned())
+            .expect("an onboarding link")
+    }
+
     /// A CLI token of a user who has set a display name (ready to publish).
     pub async fn publisher_token(&self, subject: &str, display_name: &str) -> String {
         let token = self.cli_token(subject).await;
