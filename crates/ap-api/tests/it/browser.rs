@@ -8,8 +8,12 @@
 //! 3. the seller sees the sale on the dashboard, with a bar for today in the chart, and
 //!    revokes the CLI token from the account page, after which the CLI gets 401.
 //!
-//! Every page on the way is saved as a screenshot (`target/screenshots`, not committed).
+//! Every page on the way is checked in the browser's DOM (no id twice, every form control
+//! labelled, every image with alternative text, a language and a title) and saved as a
+//! screenshot (`target/screenshots`, not committed). The CLI's last call goes through
+//! `ap-client`, as the `ap` tool's would.
 
+use ap_domain::code::Code;
 use reqwest::Method;
 use serde_json::json;
 
@@ -21,8 +25,30 @@ const SELLER_EMAIL: &str = "paula@example.com";
 const SELLER_NAME: &str = "Paula Pixel";
 const SLUG: &str = "pdf-wizard";
 
+/// Problems of the page in the browser: an id used twice, a form control without a
+/// label, an image without alternative text, a page without a language or a title.
+const PAGE_PROBLEMS: &str = "
+    const problems = [];
+    const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+    ids.filter((id, i) => ids.indexOf(id) !== i).forEach(id => problems.push('id twice: ' + id));
+    document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(c => {
+        if (c.labels.length === 0 && !c.getAttribute('aria-label')) problems.push('no label: ' + c.outerHTML);
+    });
+    document.querySelectorAll('img:not([alt])').forEach(i => problems.push('no alt: ' + i.outerHTML));
+    if (!document.documentElement.lang) problems.push('no lang');
+    if (!document.title.trim()) problems.push('no title');
+    return problems;";
+
+/// Checks the page the browser shows (see [`PAGE_PROBLEMS`]) and saves its screenshot.
+async fn shown(browser: &Browser, name: &str) {
+    let problems = browser.run(PAGE_PROBLEMS, json!([])).await;
+    assert_eq!(problems, json!([]), "the {name} page");
+    browser.screenshot(name).await;
+}
+
 /// Fills in and submits the sign-in form the browser is on.
 async fn sign_in(browser: &Browser, email: &str, name: &str) {
+    shown(browser, "sign-in").await;
     browser.find("#email").await.type_text(email).await;
     browser.find("#display_name").await.type_text(name).await;
     browser.click_through("form[action='/sign-in'] button[type=submit]").await;
@@ -48,10 +74,10 @@ async fn the_seller_onboards_and_signs_the_cli_in(app: &TestApp, browser: &Brows
     sign_in(browser, SELLER_EMAIL, SELLER_NAME).await;
     assert_eq!(browser.url().await, format!("{}/dashboard", app.base), "back to the dashboard");
     assert_eq!(browser.text("h1").await, "Seller dashboard");
-    browser.screenshot("dashboard-before-onboarding").await;
+    shown(browser, "dashboard-before-onboarding").await;
     browser.click_through("a[href='/onboarding']").await;
     assert_eq!(browser.text("h1").await, "Seller onboarding");
-    browser.screenshot("sandbox-onboarding").await;
+    shown(browser, "sandbox-onboarding").await;
     browser.click_through("button[type=submit]").await;
     assert_eq!(browser.url().await, format!("{}/onboarding/done", app.base));
 
@@ -108,7 +134,7 @@ async fn the_buyer_finds_and_buys(app: &TestApp, browser: &Browser) {
         "Skills and agents for your AI coding tools"
     );
     assert!(browser.text(".results .note").await.starts_with("4 listings"));
-    browser.screenshot("home").await;
+    shown(browser, "home").await;
 
     // Search as you type: no Enter, the results follow the box.
     browser.find("#q").await.type_text("pdf").await;
@@ -131,7 +157,7 @@ async fn the_buyer_finds_and_buys(app: &TestApp, browser: &Browser) {
     assert_eq!(cards, json!(["PDF Wizard"]));
     let count = browser.text(".results [role=status]").await;
     assert_eq!(count, "1 listing", "the live count follows");
-    browser.screenshot("search").await;
+    shown(browser, "search").await;
 
     browser.click_through(&format!("li.card a[href='/skills/{SLUG}']")).await;
     assert_eq!(browser.text("h1").await, "PDF Wizard");
@@ -141,24 +167,24 @@ async fn the_buyer_finds_and_buys(app: &TestApp, browser: &Browser) {
     {
         assert!(page.contains(shown), "the listing page shows {shown}: {page}");
     }
-    browser.screenshot("listing").await;
+    shown(browser, "listing").await;
 
     browser.click_through("button[type=submit]").await;
     sign_in(browser, "ada@example.com", "Ada Buyer").await;
     assert!(browser.url().await.starts_with(&format!("{}/sandbox/checkout/", app.base)));
     assert!(browser.text("main").await.contains("$12.50"));
-    browser.screenshot("checkout").await;
+    shown(browser, "checkout").await;
     browser.click_through("form[action$='/pay'] button").await;
     assert!(browser.url().await.starts_with(&format!("{}/purchase/success?", app.base)));
     assert_eq!(browser.text("h1").await, "Thank you");
     let code = browser.text("#license-code").await;
     assert!(!code.is_empty(), "a license code");
-    browser.screenshot("success").await;
+    shown(browser, "success").await;
 
     browser.goto(&format!("{}/account", app.base)).await;
     let purchases = browser.text("table").await;
     assert!(purchases.contains("PDF Wizard") && purchases.contains(&code), "{purchases}");
-    browser.screenshot("account-buyer").await;
+    shown(browser, "account-buyer").await;
 }
 
 /// The seller's evening: the sale on the dashboard, then the CLI token revoked.
@@ -177,19 +203,22 @@ async fn the_seller_sees_the_sale_and_revokes_the_cli(
                bar.querySelector('title').textContent.startsWith(arguments[0] + ':') \
                && Number(bar.getAttribute('height')) > 0)";
     assert_eq!(browser.run(&format!("return {bar};"), json!([today])).await, json!(true));
-    browser.screenshot("dashboard").await;
+    shown(browser, "dashboard").await;
 
     browser.goto(&format!("{}/sellers/paula-pixel", app.base)).await;
     assert_eq!(browser.text("h1").await, SELLER_NAME);
     assert!(browser.text("main").await.contains("PDF Wizard"));
-    browser.screenshot("seller").await;
+    shown(browser, "seller").await;
 
     assert_eq!(app.get_as("/v1/auth/me", token).await.status, 200, "the CLI is signed in");
     browser.goto(&format!("{}/account", app.base)).await;
-    browser.screenshot("account-seller").await;
+    shown(browser, "account-seller").await;
     browser.click_through("form[action='/account/token/revoke'] button").await;
     assert!(browser.text("main").await.contains("Your CLI token is revoked"));
-    app.get_as("/v1/auth/me", token).await.assert_coded(401, "UNAUTHORIZED");
+    // The CLI's next call is refused.
+    let cli = ap_client::Client::builder(&app.base).token(token).build().expect("client");
+    let refused = cli.me().await.expect_err("a revoked token");
+    assert_eq!((refused.status(), refused.code()), (Some(401), Some(Code::Unauthorized)));
 }
 
 #[actix_web::test]
