@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod browser;
 mod catalog;
+mod cli;
 mod client;
 mod commerce;
 mod dashboard;

@@ -1,0 +1,216 @@
+//! What each command does, through `ap-client`.
+
+use ap_client::{Client, Error, SearchQuery};
+use ap_domain::listing::ListingType;
+use ap_domain::wire::{ListingSummary, NATIVE_SOURCE};
+
+use crate::{Command, login, state};
+
+/// Runs `command`.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    let client = Client::from_env()?;
+    let signed_in = || -> anyhow::Result<Client> {
+        match state::token()? {
+            Some(token) => Ok(client.with_token(token)),
+            None => anyhow::bail!("Not logged in. Run `ap login` first."),
+        }
+    };
+    match command {
+        Command::Login { no_browser } => {
+            let session =
+                login::session(client.base_url().as_str().trim_end_matches('/'), no_browser)
+                    .await?;
+            let minted = client.with_token(session).mint_cli_token().await?;
+            state::save_token(&minted.token)?;
+            println!("Logged in successfully!");
+        }
+        Command::Logout => {
+            // Revoked on the server when it can be; forgotten here in any case.
+            if let Some(token) = state::token()?
+                && let Err(error) = client.with_token(token).revoke_cli_token().await
+            {
+                eprintln!("The server did not revoke the token: {}", explain(&error.into()));
+            }
+            state::delete_token()?;
+            println!("Logged out.");
+        }
+        Command::Whoami { json } => {
+            let me = signed_in()?.me().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&me)?);
+            } else {
+                println!("Email:  {}", me.email.as_deref().unwrap_or("unknown"));
+                if let Some(name) = me.display_name.as_deref().or(me.name.as_deref()) {
+                    println!("Name:   {name}");
+                }
+                println!("Seller: {}", if me.is_seller { "yes" } else { "no" });
+            }
+        }
+        Command::Search { query, category, kind, source, limit, json } => {
+            let words = query.join(" ");
+            if words.trim().is_empty() {
+                anyhow::bail!("Search query cannot be empty.");
+            }
+            let kind = kind
+                .as_deref()
+                .map(|k| if k == "agent" { ListingType::Agent } else { ListingType::Skill });
+            let ours = source.as_deref().is_none_or(|s| s == NATIVE_SOURCE || s == "all");
+            let found = if ours {
+                let query =
+                    SearchQuery { q: words, kind, category, limit: Some(limit), offset: None };
+                client.search(&query).await?.items
+            } else {
+                Vec::new()
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                print!("{}", results_table(&found, terminal_width()));
+            }
+        }
+        Command::Detail { slug, source, scan, json } => {
+            if source.as_deref().is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
+                anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
+            }
+            let detail = client.detail(&slug).await?;
+            let results = if scan { Some(client.security_results(&slug).await?) } else { None };
+            if json {
+                let mut value = serde_json::to_value(&detail)?;
+                if let Some(results) = &results {
+                    value["scan"] = serde_json::to_value(results)?;
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", detail_text(&detail.detail, results.as_ref()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A failure in words for the terminal.
+pub fn explain(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<Error>() {
+        Some(Error::Api { status: 401, .. }) => {
+            "Not logged in (or the token was revoked). Run `ap login` first.".to_owned()
+        }
+        Some(Error::Api { message, code, .. }) => {
+            let code = serde_json::to_value(code).ok();
+            format!("{message} ({})", code.as_ref().and_then(|c| c.as_str()).unwrap_or("?"))
+        }
+        Some(Error::Transport(error)) if error.is_connect() || error.is_timeout() => format!(
+            "Cannot reach the server at {}: {error}",
+            std::env::var(ap_client::API_URL_ENV)
+                .unwrap_or_else(|_| ap_client::DEFAULT_API_URL.to_owned())
+        ),
+        _ => format!("{error:#}"),
+    }
+}
+
+/// Columns to fit: `COLUMNS`, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+}
+
+fn price(cents: i64) -> String {
+    if cents == 0 { "Free".to_owned() } else { format!("${}.{:02}", cents / 100, cents % 100) }
+}
+
+fn rating(average: Option<f64>, count: i64) -> String {
+    average.map_or_else(|| "-".to_owned(), |a| format!("{a:.1} ({count})"))
+}
+
+/// The results as a table `width` characters wide (the title column takes what is left).
+fn results_table(found: &[ListingSummary], width: usize) -> String {
+    if found.is_empty() {
+        return "No results.\n".to_owned();
+    }
+    let rows: Vec<[String; 5]> = found
+        .iter()
+        .map(|l| {
+            [
+                l.slug.clone(),
+                l.listing_type.as_str().to_owned(),
+                price(l.price_cents),
+                rating(l.rating_average, l.rating_count),
+                l.title.clone(),
+            ]
+        })
+        .collect();
+    let head = ["SLUG", "TYPE", "PRICE", "RATING", "TITLE"];
+    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate().take(4) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let fixed: usize = widths[..4].iter().map(|w| w + 2).sum();
+    let title_width = width.saturating_sub(fixed).max(10);
+    let line = |cells: [&str; 5]| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate().take(4) {
+            out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+        }
+        let title: String = if cells[4].chars().count() > title_width {
+            let cut: String = cells[4].chars().take(title_width.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            cells[4].to_owned()
+        };
+        out.push_str(&title);
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(head);
+    for row in &rows {
+        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    }
+    out
+}
+
+fn detail_text(
+    detail: &ap_domain::wire::ListingDetail,
+    scan: Option<&ap_domain::wire::SecurityResults>,
+) -> String {
+    let s = &detail.summary;
+    let mut out = format!("{}\n{}\n\n", s.title, s.description);
+    let fields = [
+        ("Slug", s.slug.clone()),
+        ("Type", s.listing_type.as_str().to_owned()),
+        ("Author", s.author.display_name.clone()),
+        ("Price", price(s.price_cents)),
+        ("Version", s.version.clone().unwrap_or_else(|| "none yet".to_owned())),
+        ("Category", s.category.clone()),
+        ("Downloads", s.download_count.to_string()),
+        ("Rating", rating(s.rating_average, s.rating_count)),
+        ("Security", s.security_status.as_str().to_owned()),
+        ("Install", format!("ap install {}", s.slug)),
+    ];
+    for (name, value) in fields {
+        out.push_str(&format!("{name:<10} {value}\n"));
+    }
+    if !detail.versions.is_empty() {
+        out.push_str("\nVersions\n");
+        for v in &detail.versions {
+            let changes = v.changelog.as_deref().unwrap_or("");
+            out.push_str(format!("  {:<9} {changes}", v.version).trim_end());
+            out.push('\n');
+        }
+    }
+    if let Some(scan) = scan {
+        let score = scan.score.map_or_else(|| "-".to_owned(), |s| format!("{s}/10"));
+        out.push_str(&format!("\nSecurity scan: {} · score {score}\n", scan.status.as_str()));
+        if scan.findings.is_empty() {
+            out.push_str("  Nothing to report.\n");
+        }
+        for finding in &scan.findings {
+            let text = |key: &str| finding[key].as_str().unwrap_or("").to_owned();
+            let place = match (finding["file"].as_str(), finding["line"].as_i64()) {
+                (Some(file), Some(line)) => format!(" ({file}:{line})"),
+                (Some(file), None) => format!(" ({file})"),
+                _ => String::new(),
+            };
+            out.push_str(&format!("  {:<8} {}{place}\n", text("severity"), text("detail")));
+        }
+    }
+    out
+}

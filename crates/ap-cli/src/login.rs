@@ -1,0 +1,112 @@
+//! `ap login`: the browser sign-in the Python `ap` does, through the same pages: open
+//! `<sign-in>/sign-in?redirect_url=<site>/auth/cli-callback?redirect_to=<loopback>&state=`,
+//! receive the session on `http://127.0.0.1:<port>/callback`, exchange it for a CLI token.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// How long the sign-in may take.
+const WAIT: Duration = Duration::from_secs(180);
+
+const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+    <title>Signed in</title></head><body><h1>Signed in to AgentPowers</h1>\
+    <p>You can close this tab and return to the terminal.</p></body></html>";
+const FAILED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+    <title>Sign-in failed</title></head><body><h1>Sign-in failed</h1>\
+    <p>Run ap login again.</p></body></html>";
+
+/// Where the sign-in page and the bridge are: as the Python tool reads them
+/// (`CLERK_FRONTEND_URL`, `AGENTPOWERS_SITE_URL`); when unset, the API's own server when
+/// `AGENTPOWERS_API_URL` names one (a self-hosted server serves both), else the hosted
+/// product's.
+fn pages(api: &str) -> (String, String) {
+    let self_hosted = std::env::var(ap_client::API_URL_ENV).is_ok();
+    let or = |name: &str, hosted: &str| {
+        std::env::var(name)
+            .unwrap_or_else(|_| if self_hosted { api.to_owned() } else { hosted.to_owned() })
+    };
+    let sign_in = or("CLERK_FRONTEND_URL", "https://accounts.agentpowers.ai");
+    let site = or("AGENTPOWERS_SITE_URL", "https://agentpowers.ai");
+    (sign_in.trim_end_matches('/').to_owned(), site.trim_end_matches('/').to_owned())
+}
+
+/// Signs in through the browser (or, with `no_browser`, by printing the address) and
+/// answers the session token the bridge handed over.
+pub async fn session(api: &str, no_browser: bool) -> anyhow::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.context("listening for the sign-in")?;
+    let port = listener.local_addr()?.port();
+    let state: String = {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        (0..43).map(|_| rng.sample(rand::distr::Alphanumeric) as char).collect()
+    };
+    let (sign_in, site) = pages(api);
+    // Built as the Python tool builds it (nothing encoded): the servers read it so.
+    let address = format!(
+        "{sign_in}/sign-in?redirect_url={site}/auth/cli-callback?redirect_to=http://127.0.0.1:{port}/callback&state={state}"
+    );
+    eprintln!("Sign in at:\n  {address}");
+    if !no_browser {
+        open(&address);
+    }
+    eprintln!("Waiting for the sign-in (listening on port {port})...");
+    tokio::time::timeout(WAIT, callback(&listener, &state))
+        .await
+        .context("the sign-in did not finish in time; run ap login again")?
+}
+
+/// Opens `address` with `$BROWSER`, else the desktop's opener; a failure only means the
+/// person opens the printed address themselves.
+fn open(address: &str) {
+    let opener = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let command = opener.unwrap_or_else(|| {
+        if cfg!(target_os = "macos") { "open".to_owned() } else { "xdg-open".to_owned() }
+    });
+    let started = std::process::Command::new(&command)
+        .arg(address)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if started.is_err() {
+        eprintln!("Could not start {command}: open the address above yourself.");
+    }
+}
+
+/// Answers requests on the loopback port until one brings the token with our state.
+async fn callback(listener: &TcpListener, state: &str) -> anyhow::Result<String> {
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        let mut buffer = vec![0u8; 16 * 1024];
+        let read =
+            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
+                Ok(Ok(read)) => read,
+                _ => continue,
+            };
+        let request = String::from_utf8_lossy(&buffer[..read]);
+        let target = request.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else { continue };
+        if url.path() != "/callback" {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
+            continue;
+        }
+        let param =
+            |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+        let token = param("token").filter(|_| param("state").as_deref() == Some(state));
+        let (status, page) = match &token {
+            Some(_) => ("200 OK", DONE_PAGE),
+            None => ("400 Bad Request", FAILED_PAGE),
+        };
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+        match token {
+            Some(token) => return Ok(token),
+            None => bail!("the sign-in came back without a token or with another state"),
+        }
+    }
+}
