@@ -4,7 +4,7 @@ use ap_client::{Client, Error, SearchQuery};
 use ap_domain::listing::ListingType;
 use ap_domain::wire::{ListingSummary, NATIVE_SOURCE};
 
-use crate::{Command, login, state};
+use crate::{Command, buyer, login, seller, state};
 
 /// Runs `command`.
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -68,6 +68,19 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 print!("{}", results_table(&found, terminal_width()));
             }
         }
+        Command::Profile { set, json } => profile(&signed_in()?, set, json).await?,
+        Command::Unpublish { slug, yes } => {
+            seller::archive(&signed_in()?, &slug, true, yes).await?
+        }
+        Command::Republish { slug, yes } => {
+            seller::archive(&signed_in()?, &slug, false, yes).await?
+        }
+        Command::Purchases { json } => buyer::purchases(&signed_in()?, json).await?,
+        Command::Reviews { slug, json } => buyer::reviews(&client, &slug, json).await?,
+        Command::Review { slug, rating, text, json } => {
+            buyer::review(&signed_in()?, &slug, rating, text.as_deref(), json).await?;
+        }
+        Command::Seller(command) => seller::run(&signed_in()?, command).await?,
         Command::Detail { slug, source, scan, json } => {
             if source.as_deref().is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
                 anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
@@ -107,12 +120,69 @@ pub fn explain(error: &anyhow::Error) -> String {
     }
 }
 
+/// `value` as indented JSON on standard output.
+pub fn json_out(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Asks `question` on the terminal; yes only for `y` or `yes`.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    let answer = ask(&format!("{question} [y/N]"), "")?;
+    Ok(matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Asks for a value on the terminal; an empty answer keeps `current`.
+fn ask(question: &str, current: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    if current.is_empty() {
+        eprint!("{question}: ");
+    } else {
+        eprint!("{question} [{current}]: ");
+    }
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let answer = line.trim();
+    Ok(if answer.is_empty() { current.to_owned() } else { answer.to_owned() })
+}
+
+/// `ap profile [--set]`.
+async fn profile(client: &Client, set: bool, json: bool) -> anyhow::Result<()> {
+    let mut profile = client.profile().await?;
+    if set {
+        let name = ask("Display name", profile.display_name.as_deref().unwrap_or(""))?;
+        let bio = ask("Bio (optional)", profile.bio.as_deref().unwrap_or(""))?;
+        let mut changes = serde_json::Map::new();
+        if !name.is_empty() {
+            changes.insert("display_name".to_owned(), name.into());
+        }
+        changes.insert("bio".to_owned(), bio.into());
+        profile = client.update_profile(&changes).await?;
+        if !json {
+            println!("Profile updated!");
+        }
+    }
+    if json {
+        return json_out(&profile);
+    }
+    let or_unset = |v: &Option<String>| v.clone().unwrap_or_else(|| "not set".to_owned());
+    println!("Display name: {}", or_unset(&profile.display_name));
+    println!("Bio:          {}", or_unset(&profile.bio));
+    println!("Email:        {}", or_unset(&profile.email));
+    if let Some(slug) = &profile.display_name_slug {
+        println!("Seller page:  /sellers/{slug}");
+    }
+    Ok(())
+}
+
 /// Columns to fit: `COLUMNS`, else 100.
-fn terminal_width() -> usize {
+pub fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
 }
 
-fn price(cents: i64) -> String {
+/// Cents as `Free` or `$x.yy`.
+pub fn price(cents: i64) -> String {
     if cents == 0 { "Free".to_owned() } else { format!("${}.{:02}", cents / 100, cents % 100) }
 }
 

@@ -60,7 +60,7 @@ pub async fn session(api: &str, no_browser: bool) -> anyhow::Result<String> {
 
 /// Opens `address` with `$BROWSER`, else the desktop's opener; a failure only means the
 /// person opens the printed address themselves.
-fn open(address: &str) {
+pub fn open(address: &str) {
     let opener = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
     let command = opener.unwrap_or_else(|| {
         if cfg!(target_os = "macos") { "open".to_owned() } else { "xdg-open".to_owned() }

@@ -2,12 +2,15 @@
 //! `ap-client` and keeps the state files the Python `ap` keeps (`~/.agentpowers/…`), so
 //! either tool can be used at any moment.
 //!
-//! This first part has the account and catalog commands: `login`, `logout`, `whoami`,
-//! `search`, `detail`. Output is plain text (no colour, so `NO_COLOR` holds), or JSON with
-//! `--json`.
+//! So far: the account (`login`, `logout`, `whoami`, `profile`), the catalog (`search`,
+//! `detail`), the buyer's `purchases`, `reviews` and `review`, and the seller's
+//! `unpublish`, `republish` and `seller …`. Output is plain text (no colour, so
+//! `NO_COLOR` holds), or JSON with `--json`.
 
+mod buyer;
 mod commands;
 mod login;
+mod seller;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -59,6 +62,62 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show your profile, or with --set change it (asks for each field).
+    Profile {
+        /// Ask for the display name and bio, and save them.
+        #[arg(long = "set")]
+        set: bool,
+        /// Print the profile as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hide a listing of yours from the marketplace (buyers keep their access).
+    Unpublish {
+        /// The listing's slug.
+        slug: String,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Show an unpublished listing of yours again.
+    Republish {
+        /// The listing's slug.
+        slug: String,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// List what you bought, with license codes.
+    Purchases {
+        /// Print the purchases as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a listing's reviews.
+    Reviews {
+        /// The listing's slug.
+        slug: String,
+        /// Print the reviews as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review a listing you bought or installed (a second review replaces the first).
+    Review {
+        /// The listing's slug.
+        slug: String,
+        /// Stars, 1 to 5.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        rating: u8,
+        /// What you think (optional).
+        #[arg(long)]
+        text: Option<String>,
+        /// Print the saved review as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your seller account: payment onboarding, earnings, sales and revenue.
+    #[command(subcommand)]
+    Seller(SellerCommand),
     /// Show a listing: author, price, versions and its security scan.
     Detail {
         /// The listing's slug.
@@ -73,6 +132,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `ap seller …`.
+#[derive(Debug, Subcommand)]
+enum SellerCommand {
+    /// Whether you can sell, and where payment onboarding stands.
+    Status {
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start or continue payment onboarding (opens the link in the browser).
+    Onboard {
+        /// Print the link instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Your earnings: net, pending, available, fees, refunds.
+    Earnings {
+        /// Print the earnings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your sales, newest first (the last 30 days by default).
+    Sales {
+        #[command(flatten)]
+        days: DayRange,
+        /// Print the sales as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Net revenue per day, week or month, as a bar chart.
+    Revenue {
+        /// `day` (the default), `week` or `month`.
+        #[arg(long, value_parser = ["day", "week", "month"])]
+        period: Option<String>,
+        #[command(flatten)]
+        days: DayRange,
+        /// Print the series as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A range of days (each end the server's default when absent).
+#[derive(Debug, clap::Args)]
+struct DayRange {
+    /// The first day (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<String>,
+    /// The last day, included (YYYY-MM-DD).
+    #[arg(long)]
+    to: Option<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]

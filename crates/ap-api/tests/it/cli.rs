@@ -2,17 +2,22 @@
 //! (a script given as `$BROWSER` stands in for the browser, and `--no-browser` prints the
 //! address for a person to open), the token kept in `~/.agentpowers/auth.json` as the
 //! Python tool keeps it, `whoami`, `logout` revoking it, `search` and `detail`, each as
-//! text and as JSON, and refusals as exit codes with a message.
+//! text and as JSON, and refusals as exit codes with a message; a seller who onboards,
+//! reads the figures of a sale, unpublishes and republishes, and edits the profile; a
+//! buyer who lists purchases and reviews.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use ap_domain::code::Code;
-use serde_json::Value;
+use ap_domain::listing::ListingType;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::support::{Listing, TestApp};
+use crate::client::pdf_wizard;
+use crate::commerce::deliver;
+use crate::support::{Listing, TestApp, skill_package};
 
 /// Stands in for a browser: opens the sign-in address, fills in the development sign-in
 /// form and follows the redirects to the CLI's loopback listener.
@@ -23,7 +28,10 @@ opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.coo
 page = opener.open(url).read().decode()
 def field(name):
     return html.unescape(re.search(r'name="%s" value="([^"]*)"' % name, page).group(1))
-form = {"email": "cli@example.com", "display_name": "Cli User", "csrf": field("csrf"),
+import os
+email = os.environ.get("AP_BROWSER_EMAIL", "cli@example.com")
+name = os.environ.get("AP_BROWSER_NAME", "Cli User")
+form = {"email": email, "display_name": name, "csrf": field("csrf"),
         "redirect_url": field("redirect_url"), "state": field("state")}
 opener.open(url.split("/sign-in")[0] + "/sign-in", urllib.parse.urlencode(form).encode()).read()
 "#;
@@ -41,19 +49,26 @@ fn ap_binary() -> PathBuf {
     ap
 }
 
-/// A home folder for the CLI and the fake browser in it.
+/// A home folder for the CLI and the fake browser in it, and who that browser signs in
+/// as.
 struct Home {
     dir: tempfile::TempDir,
     browser: PathBuf,
+    person: (&'static str, &'static str),
 }
 
 impl Home {
     fn new() -> Home {
+        Home::of("cli@example.com", "Cli User")
+    }
+
+    /// A home whose browser signs in with `email` and `name`.
+    fn of(email: &'static str, name: &'static str) -> Home {
         let dir = tempfile::tempdir().expect("home");
         let browser = dir.path().join("browser");
         std::fs::write(&browser, BROWSER).expect("browser script");
         std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        Home { dir, browser }
+        Home { dir, browser, person: (email, name) }
     }
 
     fn auth_file(&self) -> PathBuf {
@@ -76,6 +91,8 @@ impl Home {
             .env("HOME", self.dir.path())
             .env("AGENTPOWERS_API_URL", &app.base)
             .env("BROWSER", &self.browser)
+            .env("AP_BROWSER_EMAIL", self.person.0)
+            .env("AP_BROWSER_NAME", self.person.1)
             .env("COLUMNS", "120")
             .kill_on_drop(true);
         command
@@ -83,9 +100,32 @@ impl Home {
 
     /// Runs `ap args`: exit code, standard output, standard error.
     async fn run(&self, app: &TestApp, args: &[&str]) -> (i32, String, String) {
-        let out = self.command(app, args).output().await.expect("ap runs");
+        self.run_with(app, args, "").await
+    }
+
+    /// Runs `ap args` with `input` on its standard input.
+    async fn run_with(&self, app: &TestApp, args: &[&str], input: &str) -> (i32, String, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = self
+            .command(app, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ap runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).await.expect("input");
+        drop(stdin);
+        let out = child.wait_with_output().await.expect("ap ends");
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// `ap login` through the stand-in browser; answers the stored CLI token.
+    async fn logged_in(&self, app: &TestApp) -> String {
+        let (code, out, err) = self.run(app, &["login"]).await;
+        assert_eq!(code, 0, "{out}{err}");
+        self.stored_token()
     }
 }
 
@@ -185,4 +225,86 @@ async fn ap_searches_and_shows_details() {
     let (code, _, err) = home.run(&app, &["search"]).await;
     assert_eq!(code, 2, "a usage error");
     assert!(err.contains("Usage"), "{err}");
+}
+
+#[actix_web::test]
+async fn ap_sells_buys_and_reviews() {
+    let app = TestApp::sqlite().await;
+    let seller = Home::of("sam@example.com", "Sam Seller");
+    let token = seller.logged_in(&app).await;
+
+    // Onboarding: the link is printed; the fake Stripe then says the account is ready.
+    let (code, out, _) = seller.run(&app, &["seller", "onboard", "--no-browser"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("Continue onboarding at:"), "{out}");
+    app.fake_stripe().set_account(&app.newest_connected_account(), true, true, true);
+    let (_, out, _) = seller.run(&app, &["seller", "status"]).await;
+    assert!(out.contains("Payouts enabled:   yes"), "{out}");
+
+    // Published through the client (the CLI's publish comes later), on the CLI's token.
+    let as_seller = ap_client::Client::builder(&app.base).token(&token).build().expect("client");
+    as_seller.create_listing(ListingType::Skill, &pdf_wizard()).await.expect("create");
+    let package = skill_package("pdf-wizard", "Fill a form.");
+    as_seller.upload(ListingType::Skill, "pdf-wizard", None, package).await.expect("upload");
+
+    // The buyer pays at the fake Stripe.
+    let buyer = Home::of("bea@example.com", "Bea Buyer");
+    let as_buyer = ap_client::Client::builder(&app.base)
+        .token(buyer.logged_in(&app).await)
+        .build()
+        .expect("client");
+    let started = as_buyer.checkout("pdf-wizard").await.expect("checkout");
+    app.fake_stripe().pay(&started.session_id);
+    let paid = json!({"id": started.session_id});
+    assert_eq!(deliver(&app, "evt_cli", "checkout.session.completed", paid).await.status, 200);
+
+    let (code, out, _) = buyer.run(&app, &["purchases"]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("pdf-wizard") && out.contains("$12.50") && out.contains("completed"));
+    let (_, out, _) = buyer.run(&app, &["purchases", "--json"]).await;
+    let bought: Value = serde_json::from_str(&out).expect("JSON");
+    let code_text = bought[0]["license_code"].as_str().expect("license code");
+    assert!(!code_text.is_empty());
+
+    let (code, out, err) =
+        buyer.run(&app, &["review", "pdf-wizard", "--rating", "5", "--text", "Great"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Review saved: 5 of 5"), "{out}");
+    let (code, _, _) = buyer.run(&app, &["review", "pdf-wizard", "--rating", "9"]).await;
+    assert_eq!(code, 2, "out of range is a usage error");
+    let (_, out, _) = buyer.run(&app, &["reviews", "pdf-wizard"]).await;
+    assert!(out.starts_with("5.0 of 5 from 1 ratings"), "{out}");
+    assert!(out.contains("★★★★★ Bea Buyer (bought it)") && out.contains("  Great"), "{out}");
+    let (code, _, err) = seller.run(&app, &["review", "pdf-wizard", "--rating", "5"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(OWN_SKILL)"), "{err}");
+
+    // The seller's figures.
+    let (_, out, _) = seller.run(&app, &["seller", "earnings"]).await;
+    assert!(out.contains("Sales                     1"), "{out}");
+    let (_, out, _) = seller.run(&app, &["seller", "sales"]).await;
+    assert!(out.contains("pdf-wizard") && out.contains("$12.50"), "{out}");
+    let (_, out, _) = seller.run(&app, &["seller", "revenue", "--period", "month"]).await;
+    assert!(out.contains('█') && out.contains("from 1 sales by month"), "{out}");
+    let (_, out, _) = seller.run(&app, &["seller", "sales", "--json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("JSON")["total"], 1);
+
+    // Unpublish asks first; republish with --yes does not.
+    let (code, _, err) = seller.run_with(&app, &["unpublish", "pdf-wizard"], "n\n").await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Aborted."), "{err}");
+    assert!(as_buyer.listing("pdf-wizard").await.is_ok(), "still live");
+    let (code, out, _) = seller.run_with(&app, &["unpublish", "pdf-wizard"], "y\n").await;
+    assert_eq!(code, 0);
+    assert!(out.contains("pdf-wizard is unpublished."), "{out}");
+    assert!(as_buyer.listing("pdf-wizard").await.is_err(), "hidden");
+    let (_, out, _) = seller.run(&app, &["republish", "pdf-wizard", "--yes"]).await;
+    assert!(out.contains("pdf-wizard is published again."), "{out}");
+
+    // The profile, shown and changed by answering its questions.
+    let (code, out, _) = seller.run_with(&app, &["profile", "--set"], "\nMakes PDF tools.\n").await;
+    assert_eq!(code, 0);
+    assert!(out.contains("Profile updated!") && out.contains("Display name: Sam Seller"), "{out}");
+    let (_, out, _) = seller.run(&app, &["profile", "--json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("JSON")["bio"], "Makes PDF tools.");
 }

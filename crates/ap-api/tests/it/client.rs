@@ -78,6 +78,18 @@ async fn the_client_reads_the_catalog(app: TestApp) {
     assert!(matches!(Client::builder("not a url").build(), Err(Error::Url(_))));
 }
 
+/// A paid skill to publish: `pdf-wizard` at $12.50.
+pub fn pdf_wizard() -> NewListing {
+    NewListing {
+        slug: "pdf-wizard".to_owned(),
+        title: "PDF Wizard".to_owned(),
+        description: "Fills PDF forms from your terminal.".to_owned(),
+        category: "productivity".to_owned(),
+        price_cents: Some(1250),
+        long_description: None,
+    }
+}
+
 async fn a_seller_and_a_buyer_through_the_client(app: TestApp) {
     // The seller: onboarding at the fake Stripe, then two versions of a paid skill.
     let seller = client(&app).with_token(app.publisher_token("sam", "Sam Seller").await);
@@ -87,15 +99,7 @@ async fn a_seller_and_a_buyer_through_the_client(app: TestApp) {
     app.fake_stripe().set_account(&account, true, true, true);
     assert!(seller.seller_status().await.expect("status").payouts_enabled);
 
-    let listing = NewListing {
-        slug: "pdf-wizard".to_owned(),
-        title: "PDF Wizard".to_owned(),
-        description: "Fills PDF forms from your terminal.".to_owned(),
-        category: "productivity".to_owned(),
-        price_cents: Some(1250),
-        long_description: None,
-    };
-    let created = seller.create_listing(ListingType::Skill, &listing).await.expect("create");
+    let created = seller.create_listing(ListingType::Skill, &pdf_wizard()).await.expect("create");
     assert_eq!(created.slug, "pdf-wizard");
     let package = skill_package("pdf-wizard", "Fill a form.");
     let first = seller.upload(ListingType::Skill, "pdf-wizard", None, package).await;
