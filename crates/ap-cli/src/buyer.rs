@@ -11,11 +11,11 @@ pub async fn purchases(client: &Client, json: bool) -> anyhow::Result<()> {
         return json_out(&page.items);
     }
     if page.items.is_empty() {
-        println!("No purchases yet.");
+        say!("No purchases yet.");
     }
     for item in &page.items {
         let code = item.license_code.as_deref().unwrap_or("-");
-        println!(
+        say!(
             "{:<24} {:>8}  {:<9}  {}  {code}",
             item.slug,
             price(item.amount_cents),
@@ -23,7 +23,7 @@ pub async fn purchases(client: &Client, json: bool) -> anyhow::Result<()> {
             item.purchased_at.format("%Y-%m-%d"),
         );
         if let Some(notice) = &item.notice {
-            println!("  {notice}");
+            say!("  {notice}");
         }
     }
     Ok(())
@@ -36,16 +36,16 @@ pub async fn reviews(client: &Client, slug: &str, json: bool) -> anyhow::Result<
         return json_out(&page);
     }
     match page.average_rating {
-        Some(average) => println!("{average:.1} of 5 from {} ratings", page.rating_count),
-        None => println!("Not rated yet."),
+        Some(average) => say!("{average:.1} of 5 from {} ratings", page.rating_count),
+        None => say!("Not rated yet."),
     }
     for review in &page.items {
         let stars = "★".repeat(review.rating.clamp(0, 5) as usize);
         let who = &review.author_display_name;
         let bought = if review.verified_purchase { " (bought it)" } else { "" };
-        println!("\n{stars:<5} {who}{bought}, {}", review.updated_at.format("%Y-%m-%d"));
+        say!("\n{stars:<5} {who}{bought}, {}", review.updated_at.format("%Y-%m-%d"));
         if let Some(text) = &review.text {
-            println!("  {text}");
+            say!("  {text}");
         }
     }
     Ok(())
@@ -63,6 +63,6 @@ pub async fn review(
     if json {
         return json_out(&review);
     }
-    println!("Review saved: {} of 5 for {slug}.", review.rating);
+    say!("Review saved: {} of 5 for {slug}.", review.rating);
     Ok(())
 }

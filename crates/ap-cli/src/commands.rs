@@ -22,7 +22,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                     .await?;
             let minted = client.with_token(session).mint_cli_token().await?;
             state::save_token(&minted.token)?;
-            println!("Logged in successfully!");
+            say!("Logged in successfully!");
         }
         Command::Logout => {
             // Revoked on the server when it can be; forgotten here in any case.
@@ -32,18 +32,18 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 eprintln!("The server did not revoke the token: {}", explain(&error.into()));
             }
             state::delete_token()?;
-            println!("Logged out.");
+            say!("Logged out.");
         }
         Command::Whoami { json } => {
             let me = signed_in()?.me().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&me)?);
+                say!("{}", serde_json::to_string_pretty(&me)?);
             } else {
-                println!("Email:  {}", me.email.as_deref().unwrap_or("unknown"));
+                say!("Email:  {}", me.email.as_deref().unwrap_or("unknown"));
                 if let Some(name) = me.display_name.as_deref().or(me.name.as_deref()) {
-                    println!("Name:   {name}");
+                    say!("Name:   {name}");
                 }
-                println!("Seller: {}", if me.is_seller { "yes" } else { "no" });
+                say!("Seller: {}", if me.is_seller { "yes" } else { "no" });
             }
         }
         Command::Search { query, category, kind, source, limit, json } => {
@@ -63,9 +63,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 Vec::new()
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&found)?);
+                say!("{}", serde_json::to_string_pretty(&found)?);
             } else {
-                print!("{}", results_table(&found, terminal_width()));
+                say_raw!("{}", results_table(&found, terminal_width()));
             }
         }
         Command::Profile { set, json } => profile(&signed_in()?, set, json).await?,
@@ -76,29 +76,48 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             seller::archive(&signed_in()?, &slug, false, yes).await?
         }
         Command::Purchases { json } => buyer::purchases(&signed_in()?, json).await?,
-        Command::Reviews { slug, json } => buyer::reviews(&client, &slug, json).await?,
+        Command::Reviews { slug, json } => {
+            buyer::reviews(&client, valid_slug(&slug)?, json).await?
+        }
         Command::Review { slug, rating, text, json } => {
-            buyer::review(&signed_in()?, &slug, rating, text.as_deref(), json).await?;
+            let slug = valid_slug(&slug)?;
+            buyer::review(&signed_in()?, slug, rating, text.as_deref(), json).await?;
         }
         Command::Seller(command) => seller::run(&signed_in()?, command).await?,
         Command::Detail { slug, source, scan, json } => {
             if source.as_deref().is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
                 anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
             }
-            let detail = client.detail(&slug).await?;
-            let results = if scan { Some(client.security_results(&slug).await?) } else { None };
+            let slug = valid_slug(&slug)?;
+            let detail = client.detail(slug).await?;
+            let results = if scan { Some(client.security_results(slug).await?) } else { None };
             if json {
                 let mut value = serde_json::to_value(&detail)?;
                 if let Some(results) = &results {
                     value["scan"] = serde_json::to_value(results)?;
                 }
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                say!("{}", serde_json::to_string_pretty(&value)?);
             } else {
-                print!("{}", detail_text(&detail.detail, results.as_ref()));
+                say_raw!("{}", detail_text(&detail.detail, results.as_ref()));
             }
         }
     }
     Ok(())
+}
+
+/// `slug` checked as the Python tool checks it (lower-case letters, digits and hyphens,
+/// 1–128, starting with a letter or digit), before it reaches the server.
+pub fn valid_slug(slug: &str) -> anyhow::Result<&str> {
+    let slug = slug.trim();
+    let mut chars = slug.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !first_ok || !rest_ok || slug.len() > 128 {
+        anyhow::bail!(
+            "Invalid slug '{slug}'. Slugs must contain only lowercase letters, digits, and hyphens."
+        );
+    }
+    Ok(slug)
 }
 
 /// A failure in words for the terminal.
@@ -122,7 +141,7 @@ pub fn explain(error: &anyhow::Error) -> String {
 
 /// `value` as indented JSON on standard output.
 pub fn json_out(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -160,18 +179,18 @@ async fn profile(client: &Client, set: bool, json: bool) -> anyhow::Result<()> {
         changes.insert("bio".to_owned(), bio.into());
         profile = client.update_profile(&changes).await?;
         if !json {
-            println!("Profile updated!");
+            say!("Profile updated!");
         }
     }
     if json {
         return json_out(&profile);
     }
     let or_unset = |v: &Option<String>| v.clone().unwrap_or_else(|| "not set".to_owned());
-    println!("Display name: {}", or_unset(&profile.display_name));
-    println!("Bio:          {}", or_unset(&profile.bio));
-    println!("Email:        {}", or_unset(&profile.email));
+    say!("Display name: {}", or_unset(&profile.display_name));
+    say!("Bio:          {}", or_unset(&profile.bio));
+    say!("Email:        {}", or_unset(&profile.email));
     if let Some(slug) = &profile.display_name_slug {
-        println!("Seller page:  /sellers/{slug}");
+        say!("Seller page:  /sellers/{slug}");
     }
     Ok(())
 }
@@ -183,7 +202,12 @@ pub fn terminal_width() -> usize {
 
 /// Cents as `Free` or `$x.yy`.
 pub fn price(cents: i64) -> String {
-    if cents == 0 { "Free".to_owned() } else { format!("${}.{:02}", cents / 100, cents % 100) }
+    if cents == 0 {
+        return "Free".to_owned();
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}${}.{:02}", abs / 100, abs % 100)
 }
 
 fn rating(average: Option<f64>, count: i64) -> String {
@@ -193,7 +217,7 @@ fn rating(average: Option<f64>, count: i64) -> String {
 /// The results as a table `width` characters wide (the title column takes what is left).
 fn results_table(found: &[ListingSummary], width: usize) -> String {
     if found.is_empty() {
-        return "No results.\n".to_owned();
+        return "No results found.\n".to_owned();
     }
     let rows: Vec<[String; 5]> = found
         .iter()
@@ -283,4 +307,25 @@ fn detail_text(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{price, valid_slug};
+
+    #[test]
+    fn prices_keep_their_sign() {
+        assert_eq!(price(0), "Free");
+        assert_eq!(price(1250), "$12.50");
+        assert_eq!(price(-150), "-$1.50");
+        assert_eq!(price(-50), "-$0.50");
+    }
+
+    #[test]
+    fn slugs_are_checked_before_they_are_sent() {
+        assert_eq!(valid_slug(" pdf-wizard ").ok(), Some("pdf-wizard"));
+        for bad in ["", "..", "-x", "Upper", "a/b", &"a".repeat(129)] {
+            assert!(valid_slug(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -20,10 +20,16 @@ const FAILED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=
 
 /// Where the sign-in page and the bridge are: as the Python tool reads them
 /// (`CLERK_FRONTEND_URL`, `AGENTPOWERS_SITE_URL`); when unset, the API's own server when
-/// `AGENTPOWERS_API_URL` names one (a self-hosted server serves both), else the hosted
-/// product's.
+/// `AGENTPOWERS_API_URL` names a server outside `agentpowers.ai` (a self-hosted server
+/// serves both), else the hosted product's.
 fn pages(api: &str) -> (String, String) {
-    let self_hosted = std::env::var(ap_client::API_URL_ENV).is_ok();
+    // A server named in AGENTPOWERS_API_URL that is not the hosted product's serves the
+    // pages itself.
+    let hosted = url::Url::parse(api)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h == "agentpowers.ai" || h.ends_with(".agentpowers.ai")))
+        .unwrap_or(true);
+    let self_hosted = std::env::var(ap_client::API_URL_ENV).is_ok() && !hosted;
     let or = |name: &str, hosted: &str| {
         std::env::var(name)
             .unwrap_or_else(|_| if self_hosted { api.to_owned() } else { hosted.to_owned() })
@@ -58,55 +64,77 @@ pub async fn session(api: &str, no_browser: bool) -> anyhow::Result<String> {
         .context("the sign-in did not finish in time; run ap login again")?
 }
 
-/// Opens `address` with `$BROWSER`, else the desktop's opener; a failure only means the
-/// person opens the printed address themselves.
+/// Opens `address` with `$BROWSER` (a command, possibly with arguments, where `%s` stands
+/// for the address, else the address comes last), else the desktop's opener; a failure
+/// only means the person opens the printed address themselves.
 pub fn open(address: &str) {
-    let opener = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
-    let command = opener.unwrap_or_else(|| {
-        if cfg!(target_os = "macos") { "open".to_owned() } else { "xdg-open".to_owned() }
-    });
-    let started = std::process::Command::new(&command)
-        .arg(address)
+    let browser = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let default = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let line = browser.unwrap_or_else(|| default.to_owned());
+    let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    if words.iter().any(|w| w.contains("%s")) {
+        words = words.iter().map(|w| w.replace("%s", address)).collect();
+    } else {
+        words.push(address.to_owned());
+    }
+    let started = std::process::Command::new(&words[0])
+        .args(&words[1..])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
     if started.is_err() {
-        eprintln!("Could not start {command}: open the address above yourself.");
+        eprintln!("Could not start {}: open the address above yourself.", words[0]);
     }
 }
 
-/// Answers requests on the loopback port until one brings the token with our state.
+/// Answers requests on the loopback port, each connection on a task of its own (an idle
+/// connection holds nothing up), until one brings the token with our state; a callback
+/// without it is refused (403) and the wait goes on.
 async fn callback(listener: &TcpListener, state: &str) -> anyhow::Result<String> {
+    let (found, mut tokens) = tokio::sync::mpsc::channel::<String>(1);
     loop {
-        let (mut stream, _) = listener.accept().await?;
-        let mut buffer = vec![0u8; 16 * 1024];
-        let read =
-            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
-                Ok(Ok(read)) => read,
-                _ => continue,
-            };
-        let request = String::from_utf8_lossy(&buffer[..read]);
-        let target = request.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
-        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else { continue };
-        if url.path() != "/callback" {
-            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
-            continue;
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = accepted?;
+                tokio::spawn(answer(stream, state.to_owned(), found.clone()));
+            }
+            Some(token) = tokens.recv() => return Ok(token),
         }
-        let param =
-            |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-        let token = param("token").filter(|_| param("state").as_deref() == Some(state));
-        let (status, page) = match &token {
-            Some(_) => ("200 OK", DONE_PAGE),
-            None => ("400 Bad Request", FAILED_PAGE),
-        };
-        let answer = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        let _ = stream.write_all(answer.as_bytes()).await;
-        match token {
-            Some(token) => return Ok(token),
-            None => bail!("the sign-in came back without a token or with another state"),
-        }
+    }
+}
+
+/// Answers one connection; passes on the token of a callback with the right state.
+async fn answer(
+    mut stream: tokio::net::TcpStream,
+    state: String,
+    found: tokio::sync::mpsc::Sender<String>,
+) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    let Ok(Ok(read)) =
+        tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buffer)).await
+    else {
+        return;
+    };
+    let request = String::from_utf8_lossy(&buffer[..read]);
+    let target = request.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+    let url = url::Url::parse(&format!("http://127.0.0.1{target}")).ok();
+    let Some(url) = url.filter(|u| u.path() == "/callback") else {
+        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
+        return;
+    };
+    let param =
+        |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let token = param("token").filter(|_| param("state").as_deref() == Some(state.as_str()));
+    let (status, page) = match &token {
+        Some(_) => ("200 OK", DONE_PAGE),
+        None => ("403 Forbidden", FAILED_PAGE),
+    };
+    let reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(reply.as_bytes()).await;
+    if let Some(token) = token {
+        let _ = found.send(token).await;
     }
 }

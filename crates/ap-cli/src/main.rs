@@ -7,6 +7,22 @@
 //! `unpublish`, `republish` and `seller …`. Output is plain text (no colour, so
 //! `NO_COLOR` holds), or JSON with `--json`.
 
+/// Writes a line to standard output; a closed pipe (`ap search x | head`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Writes to standard output without a newline; a closed pipe is not an error.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod buyer;
 mod commands;
 mod login;

@@ -24,8 +24,7 @@ pub async fn archive(client: &Client, slug: &str, hide: bool, yes: bool) -> anyh
     } else {
         client.republish(ListingType::Skill, slug).await?
     };
-    let done = if state.archived_at.is_some() { "unpublished" } else { "published again" };
-    println!("{slug} is {done}.");
+    say!("{}", state.message);
     Ok(())
 }
 
@@ -38,8 +37,8 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
                 return json_out(&status);
             }
             let yes = |b: bool| if b { "yes" } else { "no" };
-            println!("Seller:            {}", yes(status.is_seller));
-            println!(
+            say!("Seller:            {}", yes(status.is_seller));
+            say!(
                 "Onboarding:        {}",
                 if status.details_submitted {
                     "submitted"
@@ -49,12 +48,12 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
                     "not started (ap seller onboard)"
                 }
             );
-            println!("Charges enabled:   {}", yes(status.charges_enabled));
-            println!("Payouts enabled:   {}", yes(status.payouts_enabled));
+            say!("Charges enabled:   {}", yes(status.charges_enabled));
+            say!("Payouts enabled:   {}", yes(status.payouts_enabled));
         }
         SellerCommand::Onboard { no_browser } => {
             let link = client.connect_seller().await?;
-            println!("Continue onboarding at:\n  {}", link.url);
+            say!("Continue onboarding at:\n  {}", link.url);
             if !no_browser {
                 crate::login::open(&link.url);
             }
@@ -73,9 +72,9 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
                 ("Fees", e.fee_cents),
                 ("Refunded", e.refunded_cents),
             ] {
-                println!("{name:<14} {:>12}", price(cents));
+                say!("{name:<14} {:>12}", price(cents));
             }
-            println!("{:<14} {:>12}", "Sales", e.sales_count);
+            say!("{:<14} {:>12}", "Sales", e.sales_count);
         }
         SellerCommand::Sales { days, json } => {
             let days = Days { from: days.from.as_deref(), to: days.to.as_deref() };
@@ -84,10 +83,10 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
                 return json_out(&page);
             }
             if page.items.is_empty() {
-                println!("No sales in these days.");
+                say!("No sales in these days.");
             }
             for sale in &page.items {
-                println!(
+                say!(
                     "{}  {:<24} {:>9} {:>9} net  {}",
                     sale.purchased_at.format("%Y-%m-%d"),
                     sale.skill_slug,
@@ -97,7 +96,7 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
                 );
             }
             if page.total > page.items.len() as i64 {
-                println!("… {} sales in all (--json for the figures)", page.total);
+                say!("… the newest 100 of {} sales shown", page.total);
             }
         }
         SellerCommand::Revenue { period, days, json } => {
@@ -111,9 +110,9 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
             for point in &revenue.series {
                 let day = point.period_start.map(|d| d.to_string()).unwrap_or_default();
                 let bar = "█".repeat((point.net_cents.max(0) * width as i64 / most) as usize);
-                println!("{day}  {:>10}  {bar}", price(point.net_cents));
+                say!("{day}  {:>10}  {bar}", price(point.net_cents));
             }
-            println!(
+            say!(
                 "Net {} from {} sales by {}",
                 price(revenue.totals.net_cents),
                 revenue.totals.sales_count,

@@ -21,8 +21,10 @@ fn auth_file() -> anyhow::Result<PathBuf> {
 /// The stored token, if there is a readable one.
 pub fn token() -> anyhow::Result<Option<String>> {
     let path = auth_file()?;
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
     };
     let stored: serde_json::Value = match serde_json::from_str(&text) {
         Ok(value) => value,
@@ -37,16 +39,19 @@ pub fn save_token(token: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
     let path = auth_file()?;
+    // Written whole beside it, then renamed over it: the other tool never reads half a file.
+    let staged = dir.join(format!(".auth.json.{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    // A file made by another tool keeps its mode otherwise.
+        .open(&staged)
+        .with_context(|| format!("writing {}", staged.display()))?;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(serde_json::json!({ "token": token }).to_string().as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&staged, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -15,7 +15,14 @@ impl Client {
     /// holds (a browser session JWT; a CLI token is refused with `SESSION_REQUIRED`). The
     /// user's previous CLI token stops working.
     pub async fn mint_cli_token(&self) -> Result<CliTokenResponse, Error> {
-        self.post_empty("v1/auth/cli-token").await
+        // An answer that does not parse still holds a token: it is never shown.
+        self.post_empty("v1/auth/cli-token").await.map_err(|error| match error {
+            Error::Unexpected { status, .. } => Error::Unexpected {
+                status,
+                body: "(a token answer that could not be read; not shown)".to_owned(),
+            },
+            other => other,
+        })
     }
 
     /// `POST /v1/auth/revoke-cli-token`: revokes the CLI token this client holds.

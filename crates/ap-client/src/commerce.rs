@@ -14,6 +14,9 @@ use serde_json::json;
 
 use crate::{Client, Error, page_query, segment};
 
+/// How long one archive transfer may take.
+const ARCHIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// `POST /v1/installations`: an install to record (counted once per listing, host and
 /// platform).
 #[derive(Debug, Clone, Serialize)]
@@ -104,8 +107,8 @@ impl Client {
         self.get(&format!("v1/skills/{}/download", segment(slug)), &query).await
     }
 
-    /// The archive behind a signed link, streamed; `progress` hears the bytes received so
-    /// far and the total when the server said it.
+    /// The archive behind a signed link, streamed (up to 10 minutes); `progress` hears the
+    /// bytes received so far and the total when the server said it.
     pub async fn fetch_archive(
         &self,
         link: &DownloadLink,
@@ -113,7 +116,8 @@ impl Client {
     ) -> Result<Vec<u8>, Error> {
         let url =
             url::Url::parse(&link.url).map_err(|e| Error::Url(format!("{}: {e}", link.url)))?;
-        let res = self.send(self.http.get(url)).await?;
+        // A whole archive may take longer than one call's bound on a slow link.
+        let res = self.send(self.http.get(url).timeout(ARCHIVE_TIMEOUT)).await?;
         let total = res.content_length();
         let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(16 << 20) as usize);
         let mut stream = res.bytes_stream();

@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The server refused, with a coded error.
-    #[error("{message} ({status}, {code:?})")]
+    #[error("{message} ({status}, {})", code.as_str())]
     Api {
         /// The HTTP status.
         status: u16,

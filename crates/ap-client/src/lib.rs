@@ -64,7 +64,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// How a [`Client`] is made.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     base: String,
     token: Option<String>,
@@ -72,6 +72,19 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     max_wait: Duration,
     user_agent: String,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: only whether there is one.
+        f.debug_struct("ClientBuilder")
+            .field("base", &self.base)
+            .field("token", &self.token.is_some())
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {
@@ -159,8 +172,12 @@ impl Client {
         &self.base
     }
 
-    /// `path` (e.g. `v1/skills`) under the base URL.
+    /// `path` (e.g. `v1/skills`) under the base URL. A `.` or `..` segment (a slug such
+    /// as `..`) is refused: joined, it would name another path.
     fn url(&self, path: &str) -> Result<url::Url, Error> {
+        if path.split('/').any(|part| part == "." || part == "..") {
+            return Err(Error::Url(format!("{path}: a `.` or `..` segment")));
+        }
         self.base.join(path.trim_start_matches('/')).map_err(|e| Error::Url(format!("{path}: {e}")))
     }
 
@@ -185,8 +202,8 @@ impl Client {
             };
             if res.status() == StatusCode::TOO_MANY_REQUESTS {
                 let wait = retry_after(&res);
-                if waited + wait <= self.max_wait {
-                    waited += wait;
+                if let Some(total) = waited.checked_add(wait).filter(|t| *t <= self.max_wait) {
+                    waited = total;
                     tokio::time::sleep(wait).await;
                     continue;
                 }

@@ -179,6 +179,13 @@ async fn ap_logs_in_through_the_browser_and_out_again() {
         }
     }
     let address = address.expect("the printed address");
+    // A callback that does not carry this login's state is refused, and the wait goes on.
+    let listening = address.split("redirect_to=http://127.0.0.1:").nth(1);
+    let port = listening.and_then(|r| r.split('/').next()).expect("the loopback port");
+    let forged = reqwest::get(format!("http://127.0.0.1:{port}/callback?token=forged&state=x"))
+        .await
+        .expect("the listener answers");
+    assert_eq!(forged.status(), 403);
     let opened = tokio::process::Command::new(&home.browser).arg(&address).status().await;
     assert!(opened.expect("the stand-in browser").success());
     let status = child.wait().await.expect("ap login ends");
@@ -206,7 +213,10 @@ async fn ap_searches_and_shows_details() {
     let found: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(found[0]["slug"], "commit-craft");
     let (_, out, _) = home.run(&app, &["search", "review", "--type", "agent"]).await;
-    assert_eq!(out, "No results.\n");
+    assert_eq!(out, "No results found.\n");
+    let (code, _, err) = home.run(&app, &["detail", ".."]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Invalid slug '..'"), "{err}");
 
     let (code, out, _) = home.run(&app, &["detail", "commit-craft", "--scan"]).await;
     assert_eq!(code, 0);
@@ -296,10 +306,10 @@ async fn ap_sells_buys_and_reviews() {
     assert!(as_buyer.listing("pdf-wizard").await.is_ok(), "still live");
     let (code, out, _) = seller.run_with(&app, &["unpublish", "pdf-wizard"], "y\n").await;
     assert_eq!(code, 0);
-    assert!(out.contains("pdf-wizard is unpublished."), "{out}");
+    assert!(out.contains("Skill unpublished."), "the server's words: {out}");
     assert!(as_buyer.listing("pdf-wizard").await.is_err(), "hidden");
     let (_, out, _) = seller.run(&app, &["republish", "pdf-wizard", "--yes"]).await;
-    assert!(out.contains("pdf-wizard is published again."), "{out}");
+    assert!(out.contains("Skill republished."), "{out}");
 
     // The profile, shown and changed by answering its questions.
     let (code, out, _) = seller.run_with(&app, &["profile", "--set"], "\nMakes PDF tools.\n").await;
