@@ -203,6 +203,13 @@ struct DayRange {
     to: Option<String>,
 }
 
+impl DayRange {
+    /// The range as the client asks for it.
+    fn days(&self) -> ap_client::Days<'_> {
+        ap_client::Days { from: self.from.as_deref(), to: self.to.as_deref() }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -1,7 +1,7 @@
 //! The seller's commands: `unpublish`, `republish` and `seller status|onboard|earnings|
 //! sales|revenue` (revenue as a bar chart in the terminal).
 
-use ap_client::{Client, Days};
+use ap_client::Client;
 use ap_domain::listing::ListingType;
 
 use crate::SellerCommand;
@@ -77,7 +77,7 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
             say!("{:<14} {:>12}", "Sales", e.sales_count);
         }
         SellerCommand::Sales { days, json } => {
-            let days = Days { from: days.from.as_deref(), to: days.to.as_deref() };
+            let days = days.days();
             let page = client.sales(days, None, Some(100), None).await?;
             if json {
                 return json_out(&page);
@@ -100,7 +100,7 @@ pub async fn run(client: &Client, command: SellerCommand) -> anyhow::Result<()> 
             }
         }
         SellerCommand::Revenue { period, days, json } => {
-            let days = Days { from: days.from.as_deref(), to: days.to.as_deref() };
+            let days = days.days();
             let revenue = client.revenue(period.as_deref(), days).await?;
             if json {
                 return json_out(&revenue);

@@ -9,11 +9,11 @@ use actix_web::web::{Data, Form};
 use actix_web::{HttpRequest, HttpResponse};
 use ap_auth::Caller;
 use ap_domain::commerce::PurchaseStatus;
+use ap_domain::error::ErrorCode;
 use ap_domain::page::PageRequest;
 use ap_domain::wire::PurchaseItem;
 use ap_market::accounts::AccountError;
 use ap_market::counters::Visitor;
-use ap_market::downloads::DownloadError;
 use askama::Template;
 use serde::Deserialize;
 
@@ -323,8 +323,8 @@ pub struct DownloadForm {
             headers(("Location" = String, description = "The signed file link, or sign-in"))),
         (status = "default", description = "A refusal: an HTML page (400: the CSRF token is \
             missing or does not match; 401: not signed in and no sign-in page is configured; \
-            403: not bought; 404: no such listing or no version to download; 410: withdrawn \
-            by the marketplace; 503: the link could not be made); a body that is not such a \
+            403: not bought; 404: no such listing, version or archive; 410: withdrawn by the \
+            marketplace; 503: the link could not be made); a body that is not such a \
             form, and other errors (rate limiting), in the contract's envelope",
             content((ErrorBody = "application/json"), (String = "text/html"))),
     )
@@ -343,23 +343,17 @@ pub async fn download(
     let downloads = state.market().downloads();
     match downloads.link(slug, None, None, Some(caller.user_id.into()), &visitor).await {
         Ok(link) => redirect(&link.url),
-        Err(error) => {
-            let (status, text) = match &error {
-                DownloadError::NotFound | DownloadError::NoVersion => {
-                    (StatusCode::NOT_FOUND, error.to_string())
-                }
-                DownloadError::SignInRequired | DownloadError::PurchaseRequired => {
-                    (StatusCode::FORBIDDEN, DownloadError::PurchaseRequired.to_string())
-                }
-                DownloadError::Withdrawn => (StatusCode::GONE, error.to_string()),
-                _ => {
-                    tracing::warn!(%error, "download from the account page");
-                    let text = "The download could not start right now; try again in a moment.";
-                    (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
-                }
-            };
-            message(status, "Cannot download", &text)
-        }
+        // The API's own status and words for the refusal; a failure of ours is a 503 page.
+        Err(error) => match StatusCode::from_u16(error.code().http_status()) {
+            Ok(status) if status.is_client_error() => {
+                message(status, "Cannot download", &error.public_message())
+            }
+            _ => {
+                tracing::warn!(%error, "download from the account page");
+                let text = "The download could not start right now; try again in a moment.";
+                message(StatusCode::SERVICE_UNAVAILABLE, "Cannot download", text)
+            }
+        },
     }
 }
 
