@@ -1,8 +1,86 @@
-//! The buyer's commands: `purchases`, `reviews`, `review`.
+//! The buyer's commands: `buy`, `purchases`, `reviews`, `review`.
 
-use ap_client::Client;
+use std::time::Duration;
 
-use crate::commands::{json_out, price};
+use ap_client::{Client, Error};
+use ap_domain::code::Code;
+use ap_domain::commerce::PurchaseStatus;
+
+use crate::commands::{json_out, price, valid_slug};
+use crate::installs::{Target, accept_scan, download_and_install};
+
+/// How long `buy` waits for the payment.
+const PAYMENT_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// `ap buy <slug>`: starts the checkout, opens the payment page, waits until the payment
+/// settles and installs the listing (a free or already bought one is installed at once).
+pub async fn buy(
+    client: &Client,
+    slug: &str,
+    target: &Target,
+    no_browser: bool,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let slug = valid_slug(slug)?;
+    let base = target.base()?;
+    let detail = match client.listing(slug).await {
+        Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
+        found => found?,
+    };
+    if !accept_scan(&detail, yes)? {
+        say!("Purchase cancelled.");
+        return Ok(());
+    }
+    if detail.summary.price_cents > 0 {
+        match client.checkout(slug).await {
+            Err(Error::Api { code: Code::AlreadyPurchased, .. }) => {
+                say!("You already own '{slug}'.");
+            }
+            started => {
+                let started = started?;
+                say!(
+                    "Pay {} for '{slug}' at:\n  {}",
+                    price(detail.summary.price_cents),
+                    started.checkout_url
+                );
+                if !no_browser {
+                    crate::login::open(&started.checkout_url);
+                }
+                say!("Waiting for the payment (Ctrl-C to stop; `ap purchases` shows it later)…");
+                let code = wait_for_payment(client, &started.session_id).await?;
+                say!("Paid. License code: {}", code.as_deref().unwrap_or("-"));
+            }
+        }
+    }
+    let dest = download_and_install(client, &detail, &base).await?;
+    say!("Installed '{slug}' to {}", dest.display());
+    Ok(())
+}
+
+/// Asks the server to settle the checkout from the payment provider until it is paid (the
+/// license code) or has failed, backing off from a quarter second to two seconds.
+async fn wait_for_payment(client: &Client, session_id: &str) -> anyhow::Result<Option<String>> {
+    let deadline = tokio::time::Instant::now() + PAYMENT_WAIT;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let state = client.confirm_purchase(session_id).await?;
+        match state.status {
+            PurchaseStatus::Completed => return Ok(state.license_code),
+            PurchaseStatus::Pending => {}
+            other => {
+                anyhow::bail!("The payment did not go through: the purchase is {}.", other.as_str())
+            }
+        }
+        if tokio::time::Instant::now() + pause > deadline {
+            anyhow::bail!(
+                "No payment after 15 minutes; run `ap buy {}` again once paid.",
+                state.skill_slug
+            );
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
 
 /// `ap purchases`: what the account bought, with license codes.
 pub async fn purchases(client: &Client, json: bool) -> anyhow::Result<()> {

@@ -4,7 +4,7 @@ use ap_client::{Client, Error, SearchQuery};
 use ap_domain::listing::ListingType;
 use ap_domain::wire::{ListingSummary, NATIVE_SOURCE};
 
-use crate::{Command, buyer, login, seller, state};
+use crate::{Command, buyer, installs, login, publish, seller, state};
 
 /// Runs `command`.
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -15,7 +15,39 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             None => anyhow::bail!("Not logged in. Run `ap login` first."),
         }
     };
+    // Signed in when there is a token (a paid download needs it), anonymous otherwise.
+    let as_known = || -> anyhow::Result<Client> {
+        Ok(state::token()?.map_or_else(|| client.clone(), |token| client.with_token(token)))
+    };
     match command {
+        Command::Install { slug, code, source, target, yes } => {
+            only_ours(source.as_deref())?;
+            installs::install(&as_known()?, &slug, code.as_deref(), &target, yes).await?
+        }
+        Command::Update { slug, force } => {
+            installs::update(&as_known()?, slug.as_deref(), force).await?
+        }
+        Command::Uninstall { slug, force } => installs::uninstall(&slug, force).await?,
+        Command::Status { source, json } => installs::status(source.as_deref(), json).await?,
+        Command::Verify { json } => installs::verify(json).await?,
+        Command::Scan { slug, dir, kind, json } => {
+            let kind =
+                kind.map(|k| if k == "agent" { ListingType::Agent } else { ListingType::Skill });
+            publish::scan(&as_known()?, slug.as_deref(), dir.as_deref(), kind, json).await?
+        }
+        Command::Publish(args) => publish::publish(&signed_in()?, &args).await?,
+        Command::Buy { slug, no_browser, target, yes } => {
+            buyer::buy(&signed_in()?, &slug, &target, no_browser, yes).await?
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut crate::Cli::command(),
+                "ap",
+                &mut std::io::stdout(),
+            );
+        }
         Command::Login { no_browser } => {
             let session =
                 login::session(client.base_url().as_str().trim_end_matches('/'), no_browser)
@@ -85,9 +117,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Seller(command) => seller::run(&signed_in()?, command).await?,
         Command::Detail { slug, source, scan, json } => {
-            if source.as_deref().is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
-                anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
-            }
+            only_ours(source.as_deref())?;
             let slug = valid_slug(&slug)?;
             let detail = client.detail(slug).await?;
             let results = if scan { Some(client.security_results(slug).await?) } else { None };
@@ -101,6 +131,14 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 say_raw!("{}", detail_text(&detail.detail, results.as_ref()));
             }
         }
+    }
+    Ok(())
+}
+
+/// Refuses a `--source` other than this server's own (`agentpowers`, or `all`).
+fn only_ours(source: Option<&str>) -> anyhow::Result<()> {
+    if source.is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
+        anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
     }
     Ok(())
 }
@@ -152,7 +190,7 @@ pub fn confirm(question: &str) -> anyhow::Result<bool> {
 }
 
 /// Asks for a value on the terminal; an empty answer keeps `current`.
-fn ask(question: &str, current: &str) -> anyhow::Result<String> {
+pub fn ask(question: &str, current: &str) -> anyhow::Result<String> {
     use std::io::Write;
     if current.is_empty() {
         eprint!("{question}: ");

@@ -2,10 +2,10 @@
 //! `ap-client` and keeps the state files the Python `ap` keeps (`~/.agentpowers/…`), so
 //! either tool can be used at any moment.
 //!
-//! So far: the account (`login`, `logout`, `whoami`, `profile`), the catalog (`search`,
-//! `detail`), the buyer's `purchases`, `reviews` and `review`, and the seller's
-//! `unpublish`, `republish` and `seller …`. Output is plain text (no colour, so
-//! `NO_COLOR` holds), or JSON with `--json`.
+//! Every command of the Python `ap` 0.1.12 under its name, with its arguments and flags,
+//! and what that tool lacks: `buy`, `purchases`, `reviews`, `review`, `seller …`,
+//! `completions`, `--json` on every command that prints data, progress bars on transfers
+//! and colour only on a terminal without `NO_COLOR`.
 
 /// Writes a line to standard output; a closed pipe (`ap search x | head`) is not an error.
 macro_rules! say {
@@ -25,9 +25,13 @@ macro_rules! say_raw {
 
 mod buyer;
 mod commands;
+mod installs;
+mod local;
 mod login;
+mod publish;
 mod seller;
 mod state;
+mod ui;
 
 use clap::{Parser, Subcommand};
 
@@ -134,6 +138,90 @@ enum Command {
     /// Your seller account: payment onboarding, earnings, sales and revenue.
     #[command(subcommand)]
     Seller(SellerCommand),
+    /// Install a skill or agent (into ./.claude when the working directory has one, else
+    /// ~/.claude; other tools with --for).
+    Install {
+        /// The listing's slug, or `author/slug`.
+        slug: String,
+        /// A license code for a paid listing (bought by someone else, or on the web).
+        #[arg(long)]
+        code: Option<String>,
+        /// Only this source; this server's listings are `agentpowers`.
+        #[arg(long, short = 's')]
+        source: Option<String>,
+        #[command(flatten)]
+        target: installs::Target,
+        /// Install a listing with scan warnings without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Update installed skills to their latest versions (all, or one).
+    Update {
+        /// The slug to update (all installed ones when absent).
+        slug: Option<String>,
+        /// Do not ask: update, and overwrite local edits.
+        #[arg(long, short = 'f')]
+        force: bool,
+    },
+    /// Remove an installed skill or agent and its pin.
+    Uninstall {
+        /// The installed slug.
+        slug: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'f')]
+        force: bool,
+    },
+    /// Show installed skills and agents: source, scan verdict, version, install date.
+    Status {
+        /// Only this source (agentpowers, or local for what no tool installed).
+        #[arg(long, short = 's')]
+        source: Option<String>,
+        /// Print the installs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every installed package against the content hash pinned at install.
+    Verify {
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a listing's security scan, or scan a folder before publishing it.
+    Scan {
+        /// The listing's slug.
+        #[arg(required_unless_present = "dir", conflicts_with = "dir")]
+        slug: Option<String>,
+        /// A folder to pack and scan instead (nothing is published).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// What the folder holds (read from it when absent).
+        #[arg(long = "type", short = 't', value_parser = ["skill", "agent"])]
+        kind: Option<String>,
+        /// Print the scan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish the skill or agent in a folder: a new listing, or a new version of yours.
+    #[command(disable_version_flag = true)]
+    Publish(publish::PublishArgs),
+    /// Buy a listing: pay in the browser, then it is installed.
+    Buy {
+        /// The listing's slug.
+        slug: String,
+        /// Print the payment address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        #[command(flatten)]
+        target: installs::Target,
+        /// Buy a listing with scan warnings without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Print a shell completion script (e.g. `ap completions bash > ~/.local/share/bash-completion/completions/ap`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Show a listing: author, price, versions and its security scan.
     Detail {
         /// The listing's slug.

@@ -8,7 +8,12 @@ use ap_domain::wire::{ArchiveState, ListingCreated, UploadResult, VersionCreated
 use reqwest::Method;
 use serde::Serialize;
 
-use crate::{Client, Error, segment, zip_part};
+use reqwest::multipart::Part;
+
+use crate::{Client, Error, segment};
+
+/// How much of a package goes in one piece of an upload (progress moves per piece).
+const UPLOAD_PIECE: usize = 64 * 1024;
 
 /// `POST /v1/skills`: a new listing.
 #[derive(Debug, Clone, Serialize)]
@@ -97,10 +102,33 @@ impl Client {
         version: Option<Version>,
         zip: Vec<u8>,
     ) -> Result<UploadResult, Error> {
+        self.upload_with_progress(kind, slug, version, zip, |_, _| {}).await
+    }
+
+    /// [`Client::upload`], with `progress` hearing the bytes sent so far and the total.
+    pub async fn upload_with_progress(
+        &self,
+        kind: ListingType,
+        slug: &str,
+        version: Option<Version>,
+        zip: Vec<u8>,
+        mut progress: impl FnMut(u64, Option<u64>) + Send + 'static,
+    ) -> Result<UploadResult, Error> {
         let path = format!("{}/{}/upload", collection(kind), segment(slug));
         let query: Vec<(&str, String)> =
             version.map(|v| ("version", v.to_string())).into_iter().collect();
-        let form = reqwest::multipart::Form::new().part("file", zip_part(zip)?);
+        let total = zip.len() as u64;
+        let pieces: Vec<Vec<u8>> = zip.chunks(UPLOAD_PIECE).map(<[u8]>::to_vec).collect();
+        let mut sent = 0;
+        let stream = futures_util::stream::iter(pieces.into_iter().map(move |piece| {
+            sent += piece.len() as u64;
+            progress(sent, Some(total));
+            Ok::<_, std::io::Error>(piece)
+        }));
+        let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
+            .file_name("package.zip")
+            .mime_str("application/zip")?;
+        let form = reqwest::multipart::Form::new().part("file", part);
         self.json(self.request(Method::POST, &path)?.query(&query).multipart(form)).await
     }
 

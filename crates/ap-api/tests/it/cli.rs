@@ -20,7 +20,8 @@ use crate::commerce::deliver;
 use crate::support::{Listing, TestApp, skill_package};
 
 /// Stands in for a browser: opens the sign-in address, fills in the development sign-in
-/// form and follows the redirects to the CLI's loopback listener.
+/// form and follows the redirects to the CLI's loopback listener; on the sandbox's
+/// onboarding and checkout pages it presses the button that completes them.
 const BROWSER: &str = r#"#!/usr/bin/env python3
 import html, http.cookiejar, re, sys, urllib.parse, urllib.request
 url = sys.argv[1]
@@ -28,6 +29,10 @@ opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.coo
 page = opener.open(url).read().decode()
 def field(name):
     return html.unescape(re.search(r'name="%s" value="([^"]*)"' % name, page).group(1))
+if "/sandbox/" in url:
+    action = "/pay" if "/sandbox/checkout/" in url else "/complete"
+    opener.open(url.split("?")[0] + action, urllib.parse.urlencode({"csrf": field("csrf")}).encode()).read()
+    sys.exit(0)
 import os
 email = os.environ.get("AP_BROWSER_EMAIL", "cli@example.com")
 name = os.environ.get("AP_BROWSER_NAME", "Cli User")
@@ -71,6 +76,19 @@ impl Home {
         Home { dir, browser, person: (email, name) }
     }
 
+    /// The working directory the tool runs in (a project without tool folders).
+    fn work(&self) -> PathBuf {
+        let work = self.dir.path().join("work");
+        std::fs::create_dir_all(&work).expect("work folder");
+        work
+    }
+
+    /// `pins.json`, parsed.
+    fn pins(&self) -> Value {
+        let text = std::fs::read_to_string(self.dir.path().join(".agentpowers/pins.json"));
+        serde_json::from_str(&text.expect("pins.json")).expect("JSON")
+    }
+
     fn auth_file(&self) -> PathBuf {
         self.dir.path().join(".agentpowers/auth.json")
     }
@@ -94,6 +112,7 @@ impl Home {
             .env("AP_BROWSER_EMAIL", self.person.0)
             .env("AP_BROWSER_NAME", self.person.1)
             .env("COLUMNS", "120")
+            .current_dir(self.work())
             .kill_on_drop(true);
         command
     }
@@ -317,4 +336,237 @@ async fn ap_sells_buys_and_reviews() {
     assert!(out.contains("Profile updated!") && out.contains("Display name: Sam Seller"), "{out}");
     let (_, out, _) = seller.run(&app, &["profile", "--json"]).await;
     assert_eq!(serde_json::from_str::<Value>(&out).expect("JSON")["bio"], "Makes PDF tools.");
+}
+
+/// A skill folder named `name` whose body says `body`.
+fn skill_folder(parent: &Path, name: &str, body: &str) -> PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(dir.join("examples")).expect("folder");
+    let manifest = format!(
+        "---\nname: {name}\ndescription: Writes clear release notes from merged changes.\n---\n\n# {name}\n\n{body}\n"
+    );
+    std::fs::write(dir.join("SKILL.md"), manifest).expect("SKILL.md");
+    std::fs::write(dir.join("examples/notes.md"), "# Example\n\nA short note.\n").expect("example");
+    std::fs::create_dir_all(dir.join(".git")).expect(".git");
+    std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/main\n").expect("not packed");
+    dir
+}
+
+#[actix_web::test]
+async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
+    let app = TestApp::sqlite().await;
+    let seller = Home::of("pia@example.com", "Pia Publisher");
+    seller.logged_in(&app).await;
+    let folder = skill_folder(seller.dir.path(), "release-notes", "Version one.");
+    let dir = folder.to_str().expect("path");
+
+    let (code, out, err) = seller.run(&app, &["scan", "--dir", dir]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Security scan: pass"), "{out}");
+    let (code, out, err) = seller.run(&app, &["publish", "--dir", dir]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Published 'release-notes' successfully!"), "{out}");
+    assert!(out.contains("Security scan: pass"), "{out}");
+
+    // A buyer installs it (free: no sign-in needed) into ~/.claude/skills.
+    let user = Home::new();
+    let (code, out, err) = user.run(&app, &["install", "release-notes"]).await;
+    assert_eq!(code, 0, "{err}");
+    let installed = user.dir.path().join(".claude/skills/release-notes");
+    assert!(
+        out.contains(&format!("Installed 'release-notes' to {}", installed.display())),
+        "{out}"
+    );
+    assert!(installed.join("examples/notes.md").is_file() && !installed.join(".git").exists());
+    let pin = &user.pins()["release-notes"];
+    assert_eq!(pin["source"], "agentpowers");
+    assert_eq!(pin["version"], "1.0.0");
+    assert_eq!(pin["type"], "skill");
+    assert_eq!(pin["security_status"], "pass");
+    assert_eq!(pin["install_location"], installed.to_str().expect("path"));
+    let manifest = std::fs::read(installed.join("SKILL.md")).expect("SKILL.md");
+    let example = std::fs::read(installed.join("examples/notes.md")).expect("example");
+    let expected = ap_domain::content::content_hash([
+        ("SKILL.md", manifest.as_slice()),
+        ("examples/notes.md", example.as_slice()),
+    ]);
+    assert_eq!(pin["content_hash"], expected, "the hash of CONTRACT §2.4");
+    let (code, out, _) = user.run(&app, &["verify"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(out, "  OK      release-notes (agentpowers)\n");
+    let (_, out, _) = user.run(&app, &["status"]).await;
+    assert!(out.contains("Not logged in.") && out.contains("Installed Skills (1)"), "{out}");
+    assert!(out.contains("release-notes  agentpowers  pass      1.0.0"), "{out}");
+    assert!(out.contains("No agents installed."), "{out}");
+    let (_, out, _) = user.run(&app, &["status", "--json"]).await;
+    let status: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(status["installed"][0]["location"], "global");
+    let (code, _, err) = user.run(&app, &["install", "someone-else/release-notes"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("not found for seller 'someone-else'"), "{err}");
+    let (_, out, _) = user.run(&app, &["update"]).await;
+    assert!(out.contains("release-notes is already up to date (v1.0.0)"), "{out}");
+
+    // A second version; `update` lists it and asks first.
+    let body = folder.join("SKILL.md");
+    let text =
+        std::fs::read_to_string(&body).expect("read").replace("Version one.", "Version two.");
+    std::fs::write(&body, text).expect("edit");
+    let (code, out, err) = seller
+        .run(&app, &["publish", "--dir", dir, "--bump", "minor", "--changelog", "Two."])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Updated 'release-notes' to v1.1.0."), "{out}");
+    let (code, out, _) = user.run_with(&app, &["update"], "n\n").await;
+    assert_eq!(code, 0);
+    assert!(out.contains("release-notes: v1.0.0 → v1.1.0") && out.contains("Update cancelled."));
+    let (code, out, err) = user.run_with(&app, &["update"], "y\n").await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Updated release-notes from v1.0.0 to v1.1.0"), "{out}");
+    assert!(
+        std::fs::read_to_string(installed.join("SKILL.md")).expect("new").contains("Version two.")
+    );
+    assert_eq!(user.pins()["release-notes"]["version"], "1.1.0");
+
+    // A local edit fails verification; `update` offers to restore it.
+    std::fs::write(installed.join("examples/notes.md"), "changed").expect("tamper");
+    let (code, out, err) = user.run(&app, &["verify"]).await;
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL    release-notes (agentpowers) — hash mismatch"), "{out}");
+    assert!(err.contains("1 installed package(s) failed verification."), "{err}");
+    let (_, out, _) = user.run_with(&app, &["update", "release-notes"], "y\n").await;
+    assert!(out.contains("Restored release-notes v1.1.0 to original."), "{out}");
+    assert_eq!(user.run(&app, &["verify"]).await.0, 0);
+
+    // Uninstall asks, removes the folder and the pin.
+    let (_, out, _) = user.run_with(&app, &["uninstall", "release-notes"], "n\n").await;
+    assert!(out.contains("Aborted.") && installed.exists(), "{out}");
+    let (code, out, _) = user.run_with(&app, &["uninstall", "release-notes"], "y\n").await;
+    assert_eq!(code, 0);
+    assert!(out.contains("Uninstalled 'release-notes'."), "{out}");
+    assert!(!installed.exists());
+    assert!(user.pins().as_object().expect("pins").is_empty());
+    let (code, _, err) = user.run(&app, &["uninstall", "release-notes", "-f"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("'release-notes' not found. Not installed."), "{err}");
+    let (_, out, _) = user.run(&app, &["verify"]).await;
+    assert_eq!(out, "No installed skills to verify.\n");
+
+    // A project with its own .claude folder gets a project-local install; --global does not.
+    std::fs::create_dir_all(user.work().join(".claude")).expect("project folder");
+    let (code, _, err) = user.run(&app, &["install", "pia-publisher/release-notes"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(user.work().join(".claude/skills/release-notes/SKILL.md").is_file());
+    let (_, out, _) =
+        user.run(&app, &["install", "release-notes", "--global", "--for", "codex"]).await;
+    assert!(out.contains(".codex/skills/release-notes"), "{out}");
+    let (code, _, err) = user.run(&app, &["install", "release-notes", "--for", "vim"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Unknown tool 'vim'. Supported tools: agents, claude-code"), "{err}");
+
+    // The listing's own scan; the seller's rights.
+    let (code, out, _) = user.run(&app, &["scan", "release-notes"]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Security scan: pass · score 10/10"), "{out}");
+    let (code, _, err) = user.run(&app, &["publish", "--dir", dir]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Not logged in"), "{err}");
+}
+
+#[actix_web::test]
+async fn ap_buys_through_the_browser_and_installs() {
+    let app = TestApp::sandbox().await;
+    let seller = Home::of("sol@example.com", "Sol Seller");
+    seller.logged_in(&app).await;
+    // Onboarding in the (sandbox) browser, opened on the printed link.
+    let (code, out, err) = seller.run(&app, &["seller", "onboard", "--no-browser"]).await;
+    assert_eq!(code, 0, "{err}");
+    let link = out.lines().last().expect("the onboarding link").trim().to_owned();
+    let opened = tokio::process::Command::new(&seller.browser).arg(&link).status().await;
+    assert!(opened.expect("the stand-in browser").success());
+    let (_, out, _) = seller.run(&app, &["seller", "status"]).await;
+    assert!(out.contains("Charges enabled:   yes"), "{out}");
+    let folder = skill_folder(seller.dir.path(), "invoice-kit", "Paid.");
+    let dir = folder.to_str().expect("path");
+    let published = seller.run(&app, &["publish", "--dir", dir, "--price", "12.50"]).await;
+    let (code, out, err) = published;
+    assert_eq!(code, 0, "{out}{err}");
+
+    let buyer = Home::of("bo@example.com", "Bo Buyer");
+    let (code, _, err) = buyer.run(&app, &["buy", "invoice-kit"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Not logged in"), "{err}");
+    buyer.logged_in(&app).await;
+    let (code, _, err) = buyer.run(&app, &["install", "invoice-kit"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("'invoice-kit' is paid: buy it with `ap buy invoice-kit`"), "{err}");
+    let (code, out, err) = buyer.run(&app, &["buy", "invoice-kit"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Pay $12.50 for 'invoice-kit' at:"), "{out}");
+    assert!(out.contains("Paid. License code: "), "{out}");
+    assert!(out.contains("Installed 'invoice-kit' to "), "{out}");
+    assert!(buyer.dir.path().join(".claude/skills/invoice-kit/SKILL.md").is_file());
+    let (_, out, _) = buyer.run(&app, &["purchases", "--json"]).await;
+    let bought: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(bought[0]["status"], "completed");
+    let code_text = bought[0]["license_code"].as_str().expect("license code").to_owned();
+    let (_, out, _) = buyer.run(&app, &["buy", "invoice-kit", "--global"]).await;
+    assert!(out.contains("You already own 'invoice-kit'."), "{out}");
+
+    // Someone given the license code installs with --code.
+    let friend = Home::of("fa@example.com", "Fa Friend");
+    friend.logged_in(&app).await;
+    let (code, out, err) =
+        friend.run(&app, &["install", "invoice-kit", "--code", &code_text]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Installed 'invoice-kit'"), "{out}");
+    let (_, out, _) = seller.run(&app, &["seller", "sales"]).await;
+    assert!(out.contains("invoice-kit") && out.contains("$12.50"), "{out}");
+}
+
+#[actix_web::test]
+async fn ap_help_is_complete_and_completions_are_printed() {
+    let app = TestApp::sqlite().await;
+    let home = Home::new();
+    let (code, out, _) = home.run(&app, &["--help"]).await;
+    assert_eq!(code, 0);
+    for command in [
+        "login",
+        "logout",
+        "whoami",
+        "search",
+        "detail",
+        "install",
+        "update",
+        "uninstall",
+        "status",
+        "verify",
+        "scan",
+        "publish",
+        "unpublish",
+        "republish",
+        "profile",
+        "buy",
+        "purchases",
+        "reviews",
+        "review",
+        "seller",
+        "completions",
+    ] {
+        assert!(out.contains(&format!("\n  {command} ")), "{command} in {out}");
+        let (code, help, _) = home.run(&app, &[command, "--help"]).await;
+        assert_eq!(code, 0, "{command}");
+        assert!(help.contains("Usage: ap "), "{command}: {help}");
+    }
+    let (_, out, _) = home.run(&app, &["publish", "--help"]).await;
+    for flag in ["--price", "--dir", "--category", "--bump", "--version", "--changelog"] {
+        assert!(out.contains(flag), "{flag}");
+    }
+    let (_, out, _) = home.run(&app, &["install", "--help"]).await;
+    for flag in ["--code", "--global", "--for"] {
+        assert!(out.contains(flag), "{flag}");
+    }
+    let (code, out, _) = home.run(&app, &["completions", "bash"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("_ap()") && out.contains("install"), "a bash completion script");
 }

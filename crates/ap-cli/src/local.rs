@@ -1,0 +1,384 @@
+//! Installs on this machine, kept exactly as the Python `ap` keeps them so that either tool
+//! can verify, update or remove what the other installed (CONTRACT §2.4):
+//!
+//! - where packages go: `<base>/skills/<slug>/` or `<base>/agents/<slug>/`, the base being
+//!   the tool's folder in the working directory when it has one (project-local), else the
+//!   one in the home folder (`~/.claude` for Claude Code);
+//! - `~/.agentpowers/pins.json`: slug → `{source, version, content_hash, installed_at,
+//!   scanned_at, security_status, type, install_location}`;
+//! - the content hash of an installed folder (`ap_domain::content`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use ap_domain::listing::ListingType;
+use serde_json::{Map, Value, json};
+
+/// The tools `--for` accepts and the folder each keeps in a home or project folder.
+pub const TOOLS: [(&str, &str); 6] = [
+    ("agents", ".agents"),
+    ("claude-code", ".claude"),
+    ("claude-desktop", ".claude"),
+    ("codex", ".codex"),
+    ("gemini", ".gemini"),
+    ("kiro", ".kiro"),
+];
+
+/// The tool installs are for unless `--for` says otherwise.
+pub const DEFAULT_TOOL: &str = "claude-code";
+
+/// The tools that also read a project's own folder (all but Codex).
+fn project_local(tool: &str) -> bool {
+    tool != "codex"
+}
+
+/// The folder name of `tool`, or an error naming the supported ones.
+pub fn tool_folder(tool: &str) -> anyhow::Result<&'static str> {
+    match TOOLS.iter().find(|(name, _)| *name == tool) {
+        Some((_, folder)) => Ok(folder),
+        None => {
+            let names: Vec<&str> = TOOLS.iter().map(|(name, _)| *name).collect();
+            anyhow::bail!("Unknown tool '{tool}'. Supported tools: {}", names.join(", "))
+        }
+    }
+}
+
+fn home() -> anyhow::Result<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from).context("HOME is not set")
+}
+
+/// The project's folder for `tool` when the working directory has one.
+fn project_folder(tool: &str) -> anyhow::Result<Option<PathBuf>> {
+    if !project_local(tool) {
+        return Ok(None);
+    }
+    let local = std::env::current_dir()?.join(tool_folder(tool)?);
+    Ok(local.is_dir().then_some(local))
+}
+
+/// Where a new install of `tool` goes: the project's folder when there is one (unless
+/// `global`), else the home folder's.
+pub fn install_base(global: bool, tool: &str) -> anyhow::Result<PathBuf> {
+    let global_dir = home()?.join(tool_folder(tool)?);
+    if global {
+        return Ok(global_dir);
+    }
+    Ok(project_folder(tool)?.unwrap_or(global_dir))
+}
+
+/// Every base an install of `tool` may be under: the project's first, then the home
+/// folder's (once, when they are the same folder).
+pub fn candidate_bases(tool: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let global_dir = home()?.join(tool_folder(tool)?);
+    let mut bases: Vec<PathBuf> = project_folder(tool)?.into_iter().collect();
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if !bases.iter().any(|b| same(b, &global_dir)) {
+        bases.push(global_dir);
+    }
+    Ok(bases)
+}
+
+/// The sub-folder of a listing type.
+pub fn subfolder(kind: ListingType) -> &'static str {
+    match kind {
+        ListingType::Skill => "skills",
+        ListingType::Agent => "agents",
+    }
+}
+
+/// Every folder `slug` is installed in (Claude Code's bases, skills before agents).
+pub fn installed_dirs(slug: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for base in candidate_bases(DEFAULT_TOOL)? {
+        for sub in ["skills", "agents"] {
+            let dir = base.join(sub).join(slug);
+            if dir.exists() {
+                found.push(dir);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Where `slug` is installed: the pin's own location when it still exists, else the first
+/// place the Python tool would look (project before home, `kind`'s folder first).
+pub fn find_installed(slug: &str, pin: Option<&Pin>) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(location) = pin.and_then(|p| p.install_location.as_deref()) {
+        let location = PathBuf::from(location);
+        if location.is_dir() {
+            return Ok(Some(location));
+        }
+    }
+    let first = pin.map_or("skills", |p| subfolder(p.kind()));
+    let order = if first == "agents" { ["agents", "skills"] } else { ["skills", "agents"] };
+    for base in candidate_bases(DEFAULT_TOOL)? {
+        for sub in order {
+            let dir = base.join(sub).join(slug);
+            if dir.exists() {
+                return Ok(Some(dir));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Unpacks a package into `<base>/<skills|agents>/<slug>`, replacing what was there only
+/// once the whole archive is unpacked. Entries that would land outside the folder
+/// (absolute paths, `..`) and links are refused; an archive holding one folder (other
+/// than the slug's own name) is unpacked from inside it.
+pub fn extract(zip: &[u8], slug: &str, kind: ListingType, base: &Path) -> anyhow::Result<PathBuf> {
+    let parent = base.join(subfolder(kind));
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let dest = parent.join(slug);
+    // Staged beside it under a dot name (which listings skip), then renamed into place.
+    let staging = parent.join(format!(".{slug}.installing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let unpacked = unpack(zip, &staging).and_then(|()| flatten(&staging, slug));
+    if let Err(error) = unpacked {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).with_context(|| format!("removing {}", dest.display()))?;
+    }
+    std::fs::rename(&staging, &dest).with_context(|| format!("writing {}", dest.display()))?;
+    Ok(dest)
+}
+
+fn unpack(zip: &[u8], dest: &Path) -> anyhow::Result<()> {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).context("the package is not a ZIP")?;
+    std::fs::create_dir_all(dest)?;
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index)?;
+        let name = entry.name().replace('\\', "/");
+        let is_link = entry.unix_mode().is_some_and(|mode| mode & 0o170000 == 0o120000);
+        let unsafe_path = name.starts_with('/') || name.split('/').any(|part| part == "..");
+        if is_link || unsafe_path || entry.enclosed_name().is_none() {
+            anyhow::bail!("Refusing to install: the package has an unsafe entry '{name}'.");
+        }
+        let target = dest.join(name.trim_end_matches('/'));
+        if entry.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            continue;
+        }
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        let mut file = std::fs::File::create(&target)
+            .with_context(|| format!("writing {}", target.display()))?;
+        std::io::copy(&mut entry, &mut file)?;
+    }
+    Ok(())
+}
+
+/// An archive packed as `tar czf x.zip folder/` holds one folder: its contents move up so
+/// the tool finds `SKILL.md` at the top (unless the folder has the slug's own name).
+fn flatten(dest: &Path, slug: &str) -> anyhow::Result<()> {
+    let children: Vec<PathBuf> =
+        std::fs::read_dir(dest)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let [only] = children.as_slice() else { return Ok(()) };
+    if !only.is_dir() || only.file_name().is_some_and(|n| n == slug) {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(only)? {
+        let entry = entry?;
+        std::fs::rename(entry.path(), dest.join(entry.file_name()))?;
+    }
+    std::fs::remove_dir(only)?;
+    Ok(())
+}
+
+/// The content hash of an installed folder (the files' paths relative to it).
+pub fn hash_dir(dir: &Path) -> anyhow::Result<String> {
+    let mut files = Vec::new();
+    collect(dir, "", &mut files).with_context(|| format!("reading {}", dir.display()))?;
+    Ok(ap_domain::content::content_hash(files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))))
+}
+
+/// Every regular file under `dir` (a link to a file counts; linked folders are not
+/// followed) as `(relative path, bytes)`.
+fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let relative = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect(&entry.path(), &relative, files)?;
+        } else if entry.path().is_file() {
+            files.push((relative, std::fs::read(entry.path())?));
+        }
+    }
+    Ok(())
+}
+
+/// One entry of `pins.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Pin {
+    /// Where it came from (`agentpowers`).
+    #[serde(default = "native")]
+    pub source: String,
+    /// The installed version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The content hash of the folder as installed.
+    #[serde(default)]
+    pub content_hash: Option<String>,
+    /// When it was installed (ISO 8601).
+    #[serde(default)]
+    pub installed_at: Option<String>,
+    /// When its scan verdict was read.
+    #[serde(default)]
+    pub scanned_at: Option<String>,
+    /// The scan verdict then.
+    #[serde(default)]
+    pub security_status: Option<String>,
+    /// `skill` or `agent`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The folder it was installed in.
+    #[serde(default)]
+    pub install_location: Option<String>,
+}
+
+fn native() -> String {
+    ap_domain::wire::NATIVE_SOURCE.to_owned()
+}
+
+impl Pin {
+    /// A pin for an install made now.
+    pub fn new(
+        version: &str,
+        content_hash: String,
+        security_status: &str,
+        kind: ListingType,
+        location: &Path,
+    ) -> Pin {
+        // The Python tool's `datetime.now(UTC).isoformat()`.
+        let now =
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false).to_string();
+        Pin {
+            source: native(),
+            version: Some(version.to_owned()),
+            content_hash: Some(content_hash),
+            installed_at: Some(now.clone()),
+            scanned_at: Some(now),
+            security_status: Some(security_status.to_owned()),
+            kind: Some(kind.as_str().to_owned()),
+            install_location: Some(location.to_string_lossy().into_owned()),
+        }
+    }
+
+    /// The listing type it records (a skill when unsaid).
+    pub fn kind(&self) -> ListingType {
+        if self.kind.as_deref() == Some("agent") { ListingType::Agent } else { ListingType::Skill }
+    }
+}
+
+/// `~/.agentpowers/pins.json`.
+fn pins_file() -> anyhow::Result<PathBuf> {
+    Ok(crate::state::dir()?.join("pins.json"))
+}
+
+/// The pins, whole (entries this tool does not understand are kept as they are). A
+/// missing or unreadable file is no pins, as for the Python tool.
+fn read_all() -> anyhow::Result<Map<String, Value>> {
+    let text = match std::fs::read_to_string(pins_file()?) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+        Err(error) => return Err(error.into()),
+    };
+    Ok(serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| if let Value::Object(map) = v { Some(map) } else { None })
+        .unwrap_or_default())
+}
+
+/// The pins, by slug.
+pub fn pins() -> anyhow::Result<BTreeMap<String, Pin>> {
+    Ok(read_all()?
+        .into_iter()
+        .filter_map(|(slug, value)| Some((slug, serde_json::from_value(value).ok()?)))
+        .collect())
+}
+
+/// Records (or replaces) the pin of `slug`.
+pub fn save_pin(slug: &str, pin: &Pin) -> anyhow::Result<()> {
+    let mut all = read_all()?;
+    all.insert(slug.to_owned(), serde_json::to_value(pin)?);
+    write_all(&all)
+}
+
+/// Forgets the pin of `slug`; whether there was one.
+pub fn remove_pin(slug: &str) -> anyhow::Result<bool> {
+    let mut all = read_all()?;
+    if all.remove(slug).is_none() {
+        return Ok(false);
+    }
+    write_all(&all)?;
+    Ok(true)
+}
+
+/// Writes the pins whole beside the file and renames it over it (indented as the Python
+/// tool writes it).
+fn write_all(all: &Map<String, Value>) -> anyhow::Result<()> {
+    let path = pins_file()?;
+    let dir = crate::state::dir()?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let staged = dir.join(format!(".pins.json.{}", std::process::id()));
+    let mut file = std::fs::File::create(&staged)?;
+    file.write_all(serde_json::to_string_pretty(&json!(all))?.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&staged, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            out.start_file(*name, zip::write::SimpleFileOptions::default()).expect("entry");
+            out.write_all(bytes).expect("bytes");
+        }
+        out.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn a_single_folder_is_unpacked_from_inside_and_hashes_match_the_contract() {
+        let base = tempfile::tempdir().expect("dir");
+        let zip = zip_of(&[("inner/SKILL.md", b"hi"), ("inner/a/b.txt", b"x")]);
+        let dest = extract(&zip, "demo", ListingType::Skill, base.path()).expect("installed");
+        assert_eq!(dest, base.path().join("skills/demo"));
+        assert_eq!(std::fs::read(dest.join("SKILL.md")).expect("top"), b"hi");
+        std::fs::write(dest.join(".DS_Store"), b"litter").expect("litter");
+        let expected =
+            ap_domain::content::content_hash([("SKILL.md", &b"hi"[..]), ("a/b.txt", &b"x"[..])]);
+        assert_eq!(hash_dir(&dest).expect("hash"), expected);
+    }
+
+    #[test]
+    fn unsafe_entries_are_refused_and_the_old_install_stays() {
+        let base = tempfile::tempdir().expect("dir");
+        let good = zip_of(&[("SKILL.md", b"v1")]);
+        let dest = extract(&good, "demo", ListingType::Agent, base.path()).expect("installed");
+        for name in ["../evil.md", "/abs.md", "a/../../x"] {
+            let bad = zip_of(&[("SKILL.md", b"v2"), (name, b"x")]);
+            assert!(extract(&bad, "demo", ListingType::Agent, base.path()).is_err(), "{name}");
+        }
+        assert_eq!(std::fs::read(dest.join("SKILL.md")).expect("kept"), b"v1");
+        let names: Vec<_> = std::fs::read_dir(base.path().join("agents"))
+            .expect("agents")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["demo"], "no staging folder left behind");
+    }
+}
