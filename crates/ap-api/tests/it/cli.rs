@@ -56,19 +56,19 @@ fn ap_binary() -> PathBuf {
 
 /// A home folder for the CLI and the fake browser in it, and who that browser signs in
 /// as.
-struct Home {
-    dir: tempfile::TempDir,
+pub struct Home {
+    pub dir: tempfile::TempDir,
     browser: PathBuf,
     person: (&'static str, &'static str),
 }
 
 impl Home {
-    fn new() -> Home {
+    pub fn new() -> Home {
         Home::of("cli@example.com", "Cli User")
     }
 
     /// A home whose browser signs in with `email` and `name`.
-    fn of(email: &'static str, name: &'static str) -> Home {
+    pub fn of(email: &'static str, name: &'static str) -> Home {
         let dir = tempfile::tempdir().expect("home");
         let browser = dir.path().join("browser");
         std::fs::write(&browser, BROWSER).expect("browser script");
@@ -77,14 +77,14 @@ impl Home {
     }
 
     /// The working directory the tool runs in (a project without tool folders).
-    fn work(&self) -> PathBuf {
+    pub fn work(&self) -> PathBuf {
         let work = self.dir.path().join("work");
         std::fs::create_dir_all(&work).expect("work folder");
         work
     }
 
     /// `pins.json`, parsed.
-    fn pins(&self) -> Value {
+    pub fn pins(&self) -> Value {
         let text = std::fs::read_to_string(self.dir.path().join(".agentpowers/pins.json"));
         serde_json::from_str(&text.expect("pins.json")).expect("JSON")
     }
@@ -101,7 +101,12 @@ impl Home {
     }
 
     fn command(&self, app: &TestApp, args: &[&str]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(ap_binary());
+        self.command_of(&ap_binary(), app, args)
+    }
+
+    /// `program args` in this home, against `app`.
+    fn command_of(&self, program: &Path, app: &TestApp, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(program);
         command
             .args(args)
             .env_clear()
@@ -118,15 +123,32 @@ impl Home {
     }
 
     /// Runs `ap args`: exit code, standard output, standard error.
-    async fn run(&self, app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    pub async fn run(&self, app: &TestApp, args: &[&str]) -> (i32, String, String) {
         self.run_with(app, args, "").await
     }
 
     /// Runs `ap args` with `input` on its standard input.
-    async fn run_with(&self, app: &TestApp, args: &[&str], input: &str) -> (i32, String, String) {
+    pub async fn run_with(
+        &self,
+        app: &TestApp,
+        args: &[&str],
+        input: &str,
+    ) -> (i32, String, String) {
+        self.run_program(&ap_binary(), app, args, input).await
+    }
+
+    /// Runs `program args` here with `input` on its standard input: exit code, standard
+    /// output, standard error.
+    pub async fn run_program(
+        &self,
+        program: &Path,
+        app: &TestApp,
+        args: &[&str],
+        input: &str,
+    ) -> (i32, String, String) {
         use tokio::io::AsyncWriteExt;
         let mut child = self
-            .command(app, args)
+            .command_of(program, app, args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -141,7 +163,7 @@ impl Home {
     }
 
     /// `ap login` through the stand-in browser; answers the stored CLI token.
-    async fn logged_in(&self, app: &TestApp) -> String {
+    pub async fn logged_in(&self, app: &TestApp) -> String {
         let (code, out, err) = self.run(app, &["login"]).await;
         assert_eq!(code, 0, "{out}{err}");
         self.stored_token()
@@ -339,7 +361,7 @@ async fn ap_sells_buys_and_reviews() {
 }
 
 /// A skill folder named `name` whose body says `body`.
-fn skill_folder(parent: &Path, name: &str, body: &str) -> PathBuf {
+pub fn skill_folder(parent: &Path, name: &str, body: &str) -> PathBuf {
     let dir = parent.join(name);
     std::fs::create_dir_all(dir.join("examples")).expect("folder");
     let manifest = format!(

@@ -16,6 +16,7 @@ mod dashboard;
 mod deletion;
 mod downloads;
 mod errors;
+mod interop;
 mod login;
 mod metrics;
 mod onboarding;
