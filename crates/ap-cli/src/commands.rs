@@ -39,6 +39,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Buy { slug, no_browser, target, yes } => {
             buyer::buy(&signed_in()?, &slug, &target, no_browser, yes).await?
         }
+        Command::Mcp => crate::mcp::serve(client.clone()).await?,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

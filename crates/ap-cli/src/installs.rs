@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
 use ap_client::{Client, Error, NewInstallation};
 use ap_domain::listing::{ListingType, SecurityStatus};
 use ap_domain::version::Version;
@@ -162,7 +164,7 @@ fn hostname() -> String {
 }
 
 /// What `update` found for one installed listing.
-enum Plan {
+pub enum Plan {
     /// Nothing to do.
     UpToDate,
     /// A newer version (or, when edited, a restore) to install.
@@ -177,7 +179,9 @@ pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow:
     let slugs: Vec<String> = match slug {
         Some(slug) => {
             let slug = valid_slug(slug)?;
-            if !pins.contains_key(slug) && local::installed_dirs(slug)?.is_empty() {
+            if !pins.contains_key(slug)
+                && local::installed_dirs(slug, local::DEFAULT_TOOL)?.is_empty()
+            {
                 anyhow::bail!("'{slug}' is not installed. Install it with `ap install {slug}`.");
             }
             vec![slug.to_owned()]
@@ -285,16 +289,16 @@ fn slug_given(slug: &str, slugs: &[String]) -> bool {
     slugs.len() == 1 && slugs[0] == slug
 }
 
-fn version_of(pin: Option<&Pin>) -> &str {
+pub fn version_of(pin: Option<&Pin>) -> &str {
     pin.and_then(|p| p.version.as_deref()).unwrap_or("0.0.0")
 }
 
-fn latest(detail: &ListingDetail) -> &str {
+pub fn latest(detail: &ListingDetail) -> &str {
     detail.summary.version.as_deref().unwrap_or("0.0.0")
 }
 
 /// What to do for one installed listing.
-async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Result<Plan> {
+pub async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Result<Plan> {
     let detail = match client.listing(slug).await {
         Err(Error::Api { status: 404, .. }) => anyhow::bail!("'{slug}' not found on AgentPowers."),
         found => found?,
@@ -317,10 +321,37 @@ async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Result<
     Ok(Plan::Install { detail: Box::new(detail), edited })
 }
 
+/// Removes `slug`'s folders for each of `tools` and its pin; answers the folders removed.
+/// Not installed anywhere and not pinned is an error.
+pub fn remove(slug: &str, tools: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
+    let found = installed_for(slug, tools)?;
+    if found.is_empty() && !local::pins()?.contains_key(slug) {
+        anyhow::bail!("'{slug}' not found. Not installed.");
+    }
+    for dir in &found {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    local::remove_pin(slug)?;
+    Ok(found)
+}
+
+/// The folders of `slug` for each of `tools`, each once.
+fn installed_for(slug: &str, tools: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for tool in tools {
+        for dir in local::installed_dirs(slug, tool)? {
+            if !found.contains(&dir) {
+                found.push(dir);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// `ap uninstall <slug> [--force]`.
 pub async fn uninstall(slug: &str, force: bool) -> anyhow::Result<()> {
     let slug = valid_slug(slug)?;
-    let found = local::installed_dirs(slug)?;
+    let found = installed_for(slug, &[local::DEFAULT_TOOL])?;
     let pinned = local::pins()?.contains_key(slug);
     if found.is_empty() && !pinned {
         anyhow::bail!("'{slug}' not found. Not installed.");
@@ -333,61 +364,82 @@ pub async fn uninstall(slug: &str, force: bool) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    for dir in &found {
-        std::fs::remove_dir_all(dir)?;
-    }
-    local::remove_pin(slug)?;
+    remove(slug, &[local::DEFAULT_TOOL])?;
     say!("Uninstalled '{slug}'.");
     Ok(())
 }
 
 /// One installed package as `status` shows it.
 #[derive(Debug, serde::Serialize)]
-struct Installed {
-    slug: String,
+pub struct Installed {
+    pub slug: String,
     #[serde(rename = "type")]
-    kind: &'static str,
-    source: String,
-    version: Option<String>,
-    security_status: Option<String>,
-    installed_at: Option<String>,
+    pub kind: &'static str,
+    /// The tool whose folder holds it.
+    pub tool: &'static str,
+    pub source: String,
+    pub version: Option<String>,
+    pub security_status: Option<String>,
+    pub installed_at: Option<String>,
     /// `project` or `global`.
-    location: &'static str,
-    path: String,
+    pub location: &'static str,
+    pub path: String,
+    /// Whether its files differ from the pinned content hash (unknown without a pin).
+    pub edited: Option<bool>,
+}
+
+/// What is installed for each of `tools` (a folder shared by two tools listed once),
+/// skills before agents, by slug.
+pub fn installed(tools: &[&'static str]) -> anyhow::Result<Vec<Installed>> {
+    let pins = local::pins()?;
+    let mut found: Vec<Installed> = Vec::new();
+    for tool in tools {
+        let bases = local::candidate_bases(tool)?;
+        for kind in [ListingType::Skill, ListingType::Agent] {
+            let mut seen = std::collections::BTreeSet::new();
+            for (index, base) in bases.iter().enumerate() {
+                let location = if index == 0 && bases.len() > 1 { "project" } else { "global" };
+                let Ok(entries) = std::fs::read_dir(base.join(local::subfolder(kind))) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let path = entry.path().display().to_string();
+                    let listed = found.iter().any(|i| i.path == path);
+                    if !entry.path().is_dir() || name.starts_with('.') || listed {
+                        continue;
+                    }
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    let pin = pins.get(&name);
+                    let edited = match pin.and_then(|p| p.content_hash.as_ref()) {
+                        Some(pinned) => Some(local::hash_dir(&entry.path())? != *pinned),
+                        None => None,
+                    };
+                    found.push(Installed {
+                        kind: kind.as_str(),
+                        tool,
+                        source: pin.map_or_else(|| "local".to_owned(), |p| p.source.clone()),
+                        version: pin.and_then(|p| p.version.clone()),
+                        security_status: pin.and_then(|p| p.security_status.clone()),
+                        installed_at: pin.and_then(|p| p.installed_at.clone()),
+                        location,
+                        path,
+                        edited,
+                        slug: name,
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| (a.kind, &a.slug, a.tool).cmp(&(b.kind, &b.slug, b.tool)));
+    Ok(found)
 }
 
 /// `ap status [--source] [--json]`.
 pub async fn status(source: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let pins = local::pins()?;
-    let bases = local::candidate_bases(local::DEFAULT_TOOL)?;
-    let mut found: Vec<Installed> = Vec::new();
-    for kind in [ListingType::Skill, ListingType::Agent] {
-        let mut seen = std::collections::BTreeSet::new();
-        for (index, base) in bases.iter().enumerate() {
-            let location = if index == 0 && bases.len() > 1 { "project" } else { "global" };
-            let Ok(entries) = std::fs::read_dir(base.join(local::subfolder(kind))) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !entry.path().is_dir() || name.starts_with('.') || !seen.insert(name.clone()) {
-                    continue;
-                }
-                let pin = pins.get(&name);
-                found.push(Installed {
-                    kind: kind.as_str(),
-                    source: pin.map_or_else(|| "local".to_owned(), |p| p.source.clone()),
-                    version: pin.and_then(|p| p.version.clone()),
-                    security_status: pin.and_then(|p| p.security_status.clone()),
-                    installed_at: pin.and_then(|p| p.installed_at.clone()),
-                    location,
-                    path: entry.path().display().to_string(),
-                    slug: name,
-                });
-            }
-        }
-    }
-    found.sort_by(|a, b| (a.kind, &a.slug).cmp(&(b.kind, &b.slug)));
+    let mut found = installed(&[local::DEFAULT_TOOL])?;
     if let Some(source) = source {
         found.retain(|i| i.source.eq_ignore_ascii_case(source));
     }

@@ -91,10 +91,10 @@ pub fn subfolder(kind: ListingType) -> &'static str {
     }
 }
 
-/// Every folder `slug` is installed in (Claude Code's bases, skills before agents).
-pub fn installed_dirs(slug: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// Every folder `slug` is installed in for `tool` (its bases, skills before agents).
+pub fn installed_dirs(slug: &str, tool: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    for base in candidate_bases(DEFAULT_TOOL)? {
+    for base in candidate_bases(tool)? {
         for sub in ["skills", "agents"] {
             let dir = base.join(sub).join(slug);
             if dir.exists() {

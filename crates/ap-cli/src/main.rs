@@ -28,6 +28,7 @@ mod commands;
 mod installs;
 mod local;
 mod login;
+mod mcp;
 mod publish;
 mod seller;
 mod state;
@@ -217,6 +218,8 @@ enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Serve the marketplace's tools to an AI tool over MCP (standard input and output).
+    Mcp,
     /// Print a shell completion script (e.g. `ap completions bash > ~/.local/share/bash-completion/completions/ap`).
     Completions {
         /// The shell.

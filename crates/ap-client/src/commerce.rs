@@ -45,7 +45,25 @@ impl Client {
     /// `POST /v1/checkout`: starts (or answers again) the caller's checkout of a paid
     /// listing; the person pays at `checkout_url`.
     pub async fn checkout(&self, slug: &str) -> Result<CheckoutStarted, Error> {
-        self.with_body(Method::POST, "v1/checkout", &json!({ "skill_slug": slug })).await
+        self.checkout_returning(slug, None, None).await
+    }
+
+    /// [`Client::checkout`], sending the payer back to `success_url` or `cancel_url`
+    /// (addresses on the marketplace's own site) instead of the default pages.
+    pub async fn checkout_returning(
+        &self,
+        slug: &str,
+        success_url: Option<&str>,
+        cancel_url: Option<&str>,
+    ) -> Result<CheckoutStarted, Error> {
+        let mut body = json!({ "skill_slug": slug });
+        if let Some(url) = success_url {
+            body["success_url"] = url.into();
+        }
+        if let Some(url) = cancel_url {
+            body["cancel_url"] = url.into();
+        }
+        self.with_body(Method::POST, "v1/checkout", &body).await
     }
 
     /// `GET /v1/purchases`: the caller's purchases, newest first.

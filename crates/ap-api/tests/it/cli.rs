@@ -100,7 +100,7 @@ impl Home {
         stored["token"].as_str().expect("token").to_owned()
     }
 
-    fn command(&self, app: &TestApp, args: &[&str]) -> tokio::process::Command {
+    pub fn command(&self, app: &TestApp, args: &[&str]) -> tokio::process::Command {
         self.command_of(&ap_binary(), app, args)
     }
 

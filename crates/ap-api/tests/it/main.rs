@@ -18,6 +18,7 @@ mod downloads;
 mod errors;
 mod interop;
 mod login;
+mod mcp;
 mod metrics;
 mod onboarding;
 mod openapi;
