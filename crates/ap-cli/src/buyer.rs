@@ -5,6 +5,7 @@ use std::time::Duration;
 use ap_client::{Client, Error};
 use ap_domain::code::Code;
 use ap_domain::commerce::PurchaseStatus;
+use ap_domain::wire::PurchaseState;
 
 use crate::commands::{json_out, price, valid_slug};
 use crate::installs::{Target, accept_scan, download_and_install};
@@ -58,27 +59,66 @@ pub async fn buy(
 }
 
 /// Asks the server to settle the checkout from the payment provider until it is paid (the
-/// license code) or has failed, backing off from a quarter second to two seconds.
+/// license code) or has failed.
 async fn wait_for_payment(client: &Client, session_id: &str) -> anyhow::Result<Option<String>> {
     let deadline = tokio::time::Instant::now() + PAYMENT_WAIT;
-    let mut pause = Duration::from_millis(250);
+    let state =
+        settle(client, Checkout::Session(session_id), deadline, Duration::from_millis(250)).await?;
+    match state.status {
+        PurchaseStatus::Completed => Ok(state.license_code),
+        PurchaseStatus::Pending => anyhow::bail!(
+            "No payment after 15 minutes; run `ap buy {}` again once paid.",
+            state.skill_slug
+        ),
+        other => {
+            anyhow::bail!("The payment did not go through: the purchase is {}.", other.as_str())
+        }
+    }
+}
+
+/// A checkout to follow: by its payment session (which also settles it from the payment
+/// provider) or by our purchase id.
+#[derive(Debug, Clone, Copy)]
+pub enum Checkout<'a> {
+    /// `GET /v1/purchases/confirm?session_id=`.
+    Session(&'a str),
+    /// `GET /v1/purchases/{id}/status`.
+    Purchase(&'a str),
+}
+
+/// Follows a checkout until it is no longer pending or `deadline` passes (then answers it
+/// pending), asking after `pause`, doubling up to 7 s. These reads count against the
+/// signed-in budget (10 a minute): a 429 waits its `Retry-After`, and a dropped connection
+/// is asked again, until the deadline.
+pub async fn settle(
+    client: &Client,
+    checkout: Checkout<'_>,
+    deadline: tokio::time::Instant,
+    mut pause: Duration,
+) -> anyhow::Result<PurchaseState> {
+    const LONGEST: Duration = Duration::from_secs(7);
+    let mut last = None;
     loop {
-        let state = client.confirm_purchase(session_id).await?;
-        match state.status {
-            PurchaseStatus::Completed => return Ok(state.license_code),
-            PurchaseStatus::Pending => {}
-            other => {
-                anyhow::bail!("The payment did not go through: the purchase is {}.", other.as_str())
+        let asked = match checkout {
+            Checkout::Session(session) => client.confirm_purchase(session).await,
+            Checkout::Purchase(purchase) => client.purchase_status(purchase).await,
+        };
+        let wait = match asked {
+            Ok(state) if state.status != PurchaseStatus::Pending => return Ok(state),
+            Ok(state) => {
+                last = Some(state);
+                pause
             }
+            Err(Error::RateLimited { retry_after }) => retry_after,
+            Err(Error::Transport(_)) => pause,
+            Err(error) => return Err(error.into()),
+        };
+        let now = tokio::time::Instant::now();
+        if now + wait > deadline {
+            return last.ok_or_else(|| anyhow::anyhow!("The server did not answer in time."));
         }
-        if tokio::time::Instant::now() + pause > deadline {
-            anyhow::bail!(
-                "No payment after 15 minutes; run `ap buy {}` again once paid.",
-                state.skill_slug
-            );
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(2));
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(LONGEST);
     }
 }
 

@@ -9,23 +9,14 @@ use crate::{Command, buyer, installs, login, publish, seller, state};
 /// Runs `command`.
 pub async fn run(command: Command) -> anyhow::Result<()> {
     let client = Client::from_env()?;
-    let signed_in = || -> anyhow::Result<Client> {
-        match state::token()? {
-            Some(token) => Ok(client.with_token(token)),
-            None => anyhow::bail!("Not logged in. Run `ap login` first."),
-        }
-    };
-    // Signed in when there is a token (a paid download needs it), anonymous otherwise.
-    let as_known = || -> anyhow::Result<Client> {
-        Ok(state::token()?.map_or_else(|| client.clone(), |token| client.with_token(token)))
-    };
+    let signed_in = || signed(&client);
     match command {
         Command::Install { slug, code, source, target, yes } => {
             only_ours(source.as_deref())?;
-            installs::install(&as_known()?, &slug, code.as_deref(), &target, yes).await?
+            installs::install(&client, &slug, code.as_deref(), &target, yes).await?
         }
         Command::Update { slug, force } => {
-            installs::update(&as_known()?, slug.as_deref(), force).await?
+            installs::update(&client, slug.as_deref(), force).await?
         }
         Command::Uninstall { slug, force } => installs::uninstall(&slug, force).await?,
         Command::Status { source, json } => installs::status(source.as_deref(), json).await?,
@@ -33,7 +24,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Scan { slug, dir, kind, json } => {
             let kind =
                 kind.map(|k| if k == "agent" { ListingType::Agent } else { ListingType::Skill });
-            publish::scan(&as_known()?, slug.as_deref(), dir.as_deref(), kind, json).await?
+            publish::scan(&client, slug.as_deref(), dir.as_deref(), kind, json).await?
         }
         Command::Publish(args) => publish::publish(&signed_in()?, &args).await?,
         Command::Buy { slug, no_browser, target, yes } => {
@@ -136,6 +127,14 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `client` signed in with the stored token, or the refusal to go on without one.
+pub fn signed(client: &Client) -> anyhow::Result<Client> {
+    match state::token()? {
+        Some(token) => Ok(client.with_token(token)),
+        None => anyhow::bail!("Not logged in. Run `ap login` first."),
+    }
+}
+
 /// Refuses a `--source` other than this server's own (`agentpowers`, or `all`).
 fn only_ours(source: Option<&str>) -> anyhow::Result<()> {
     if source.is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
@@ -184,25 +183,35 @@ pub fn json_out(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Asks `question` on the terminal; yes only for `y` or `yes`.
+/// Asks `question` on the terminal; yes only for `y` or `yes` (no answer at all is no).
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
-    let answer = ask(&format!("{question} [y/N]"), "")?;
+    eprint!("{question} [y/N]: ");
+    let answer = answer()?.unwrap_or_default();
     Ok(matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 /// Asks for a value on the terminal; an empty answer keeps `current`.
 pub fn ask(question: &str, current: &str) -> anyhow::Result<String> {
-    use std::io::Write;
     if current.is_empty() {
         eprint!("{question}: ");
     } else {
         eprint!("{question} [{current}]: ");
     }
+    let Some(answer) = answer()? else {
+        anyhow::bail!("No answer to \"{question}\" (standard input is closed).");
+    };
+    Ok(if answer.is_empty() { current.to_owned() } else { answer })
+}
+
+/// The next line of standard input, trimmed; `None` when it is closed.
+fn answer() -> anyhow::Result<Option<String>> {
+    use std::io::Write;
     std::io::stderr().flush()?;
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let answer = line.trim();
-    Ok(if answer.is_empty() { current.to_owned() } else { answer.to_owned() })
+    if std::io::stdin().read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(line.trim().to_owned()))
 }
 
 /// `ap profile [--set]`.

@@ -74,7 +74,7 @@ pub async fn install(
         return Ok(());
     }
     if let Some(code) = code {
-        client.redeem(code).await.map_err(|e| {
+        crate::commands::signed(client)?.redeem(code).await.map_err(|e| {
             anyhow::anyhow!(
                 "Failed to redeem license code: {}",
                 crate::commands::explain(&e.into())
@@ -112,9 +112,28 @@ pub fn accept_scan(detail: &ListingDetail, yes: bool) -> anyhow::Result<bool> {
     }
 }
 
+/// A paid listing the account has no right to download (yet).
+#[derive(Debug)]
+pub struct NotOwned(pub String);
+
+impl std::fmt::Display for NotOwned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let slug = &self.0;
+        write!(
+            f,
+            "'{slug}' is paid: buy it with `ap buy {slug}`, or install it with --code and a \
+             license code."
+        )
+    }
+}
+
+impl std::error::Error for NotOwned {}
+
 /// Downloads the live version of `detail` (with a progress bar), checks the archive
 /// against the digest the server signed, unpacks it under `base`, pins it and records the
-/// install; answers the folder.
+/// install; answers the folder. `client` is anonymous: the stored token is sent only for a
+/// paid listing (so a stale token never stands in the way of a free one); a paid listing
+/// not owned is [`NotOwned`].
 pub async fn download_and_install(
     client: &Client,
     detail: &ListingDetail,
@@ -122,11 +141,10 @@ pub async fn download_and_install(
 ) -> anyhow::Result<PathBuf> {
     let summary = &detail.summary;
     let slug = summary.slug.as_str();
-    let link = match client.download_link(slug, None).await {
-        Err(Error::Api { status: 401 | 403, .. }) if summary.price_cents > 0 => anyhow::bail!(
-            "'{slug}' is paid: buy it with `ap buy {slug}`, or install it with --code and a \
-             license code."
-        ),
+    let paid = summary.price_cents > 0;
+    let downloader = if paid { crate::commands::signed(client)? } else { client.clone() };
+    let link = match downloader.download_link(slug, None).await {
+        Err(Error::Api { status: 403, .. }) if paid => return Err(NotOwned(slug.to_owned()).into()),
         link => link?,
     };
     let bar = ui::transfer(&format!("Downloading {slug}"));
@@ -140,8 +158,11 @@ pub async fn download_and_install(
     let hash = local::hash_dir(&dest)?;
     let status = summary.security_status.as_str();
     local::save_pin(slug, &Pin::new(&link.version, hash, status, summary.listing_type, &dest))?;
-    // Counting the install is the server's business; a failure here changes nothing local.
-    let _ = client
+    // Recorded with the token when there is one (as the Python tool does: it lets the
+    // account review what it installed); a failure here changes nothing local.
+    let token = crate::state::token().ok().flatten();
+    let recorder = token.map_or_else(|| client.clone(), |token| client.with_token(token));
+    let _ = recorder
         .record_installation(&NewInstallation {
             source_slug: slug.to_owned(),
             hostname: hostname(),
@@ -167,18 +188,28 @@ fn hostname() -> String {
 pub enum Plan {
     /// Nothing to do.
     UpToDate,
-    /// A newer version (or, when edited, a restore) to install.
-    Install { detail: Box<ListingDetail>, edited: bool },
-    /// The newer version is blocked by the scan.
+    /// A newer version, or (`behind` false) the current one again over local edits.
+    Install { detail: Box<ListingDetail>, behind: bool, edited: bool },
+    /// The listing is blocked by the scan: the install is kept as it is.
     Blocked(String),
 }
 
-/// `ap update [slug] [--force]`.
+/// `ap update [slug] [--force]`: one install (`--force` answers every question yes), or
+/// every pinned one (asking once for the clean updates unless `--force`, and for each
+/// edited install whatever `--force` says; an edited install that is current is left).
 pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow::Result<()> {
     let pins = local::pins()?;
     let slugs: Vec<String> = match slug {
         Some(slug) => {
             let slug = valid_slug(slug)?;
+            if let Some(pin) = pins.get(slug)
+                && pin.source != NATIVE_SOURCE
+            {
+                anyhow::bail!(
+                    "'{slug}' was installed from {}; this server lists only its own ({NATIVE_SOURCE}).",
+                    pin.source
+                );
+            }
             if !pins.contains_key(slug)
                 && local::installed_dirs(slug, local::DEFAULT_TOOL)?.is_empty()
             {
@@ -196,13 +227,14 @@ pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow:
         say!("No skills installed to update.");
         return Ok(());
     }
+    let every = slug.is_none();
     let mut plans = Vec::new();
     let mut failed = Vec::new();
     for slug in &slugs {
         let pin = pins.get(slug);
         match plan(client, slug, pin).await {
             Ok(plan) => plans.push((slug.as_str(), pin, plan)),
-            Err(error) if slug_given(slug, &slugs) => return Err(error),
+            Err(error) if !every => return Err(error),
             Err(error) => {
                 say!(
                     "{} {slug}: {}",
@@ -213,70 +245,83 @@ pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow:
             }
         }
     }
-    let pending = plans.iter().filter(|(_, _, p)| matches!(p, Plan::Install { .. })).count();
-    if slug.is_none() && pending > 0 && !force {
-        say!("Updates available ({pending}):");
+    let clean = plans
+        .iter()
+        .filter(|(_, _, p)| matches!(p, Plan::Install { behind: true, edited: false, .. }))
+        .count();
+    if every && clean > 0 && !force {
+        say!("Updates available ({clean}):");
         for (slug, pin, plan) in &plans {
-            if let Plan::Install { detail, edited } = plan {
-                let edited = if *edited { " (locally edited)" } else { "" };
-                say!("  {slug}: v{} → v{}{edited}", version_of(*pin), latest(detail));
+            if let Plan::Install { detail, behind: true, edited: false } = plan {
+                say!("  {slug}: v{} → v{}", version_of(*pin), latest(detail));
             }
         }
-        if !confirm(&format!("Update {pending} skills?"))? {
+        if !confirm(&format!("Update {clean} skills?"))? {
             say!("Update cancelled.");
             return Ok(());
         }
     }
     let mut current = 0;
     for (slug, pin, plan) in plans {
-        match plan {
+        let (detail, behind) = match plan {
             Plan::UpToDate => {
                 current += 1;
                 say!("{slug} is already up to date (v{})", version_of(pin));
+                continue;
             }
-            Plan::Blocked(version) => say!(
-                "{} {slug} v{version} is blocked by security. Keeping v{}.",
-                paint("Blocked:", Colour::Red),
-                version_of(pin)
+            Plan::Blocked(version) => {
+                say!(
+                    "{} {slug} v{version} is blocked by security. Keeping v{}.",
+                    paint("Blocked:", Colour::Red),
+                    version_of(pin)
+                );
+                continue;
+            }
+            Plan::Install { behind: false, .. } if every => {
+                say!("{slug} has been locally edited; skipped (`ap update {slug}` restores it).");
+                continue;
+            }
+            Plan::Install { detail, behind, edited } => {
+                let ask = edited && (every || !force);
+                let question = if behind {
+                    format!(
+                        "{slug} has been locally edited. Update anyway? Local changes will be overwritten"
+                    )
+                } else {
+                    format!(
+                        "{slug} has been locally edited. Restore it to the original? Local changes will be overwritten"
+                    )
+                };
+                if ask && !confirm(&question)? {
+                    say!("Skipping {slug}.");
+                    continue;
+                }
+                (detail, behind)
+            }
+        };
+        let base = match local::find_installed(slug, pin)? {
+            Some(dir) => dir.parent().and_then(Path::parent).map(Path::to_path_buf),
+            None => None,
+        };
+        let base = match base {
+            Some(base) => base,
+            None => local::install_base(false, local::DEFAULT_TOOL)?,
+        };
+        match download_and_install(client, &detail, &base).await {
+            Ok(_) if !behind => say!("Restored {slug} v{} to original.", latest(&detail)),
+            Ok(_) => say!(
+                "{} {slug} from v{} to v{}",
+                paint("Updated", Colour::Green),
+                version_of(pin),
+                latest(&detail)
             ),
-            Plan::Install { detail, edited } => {
-                if edited && !force {
-                    let question = format!(
-                        "{slug} has been locally edited. Update anyway? Local changes will be \
-                         overwritten"
-                    );
-                    if !confirm(&question)? {
-                        say!("Skipping {slug}.");
-                        continue;
-                    }
-                }
-                let base = match local::find_installed(slug, pin)? {
-                    Some(dir) => dir.parent().and_then(Path::parent).map(Path::to_path_buf),
-                    None => None,
-                };
-                let base = match base {
-                    Some(base) => base,
-                    None => local::install_base(false, local::DEFAULT_TOOL)?,
-                };
-                match download_and_install(client, &detail, &base).await {
-                    Ok(_) if version_of(pin) == latest(&detail) => {
-                        say!("Restored {slug} v{} to original.", latest(&detail))
-                    }
-                    Ok(_) => say!(
-                        "{} {slug} from v{} to v{}",
-                        paint("Updated", Colour::Green),
-                        version_of(pin),
-                        latest(&detail)
-                    ),
-                    Err(error) => {
-                        say!("{} {slug}: {error:#}", paint("Failed to update", Colour::Red));
-                        failed.push(slug);
-                    }
-                }
+            Err(error) => {
+                say!("{} {slug}: {error:#}", paint("Failed to update", Colour::Red));
+                failed.push(slug);
             }
         }
     }
-    if slug.is_none() && current == slugs.len() {
+    if every && current == slugs.len() {
         say!("All installed skills are up to date.");
     }
     if !failed.is_empty() {
@@ -285,14 +330,12 @@ pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow:
     Ok(())
 }
 
-fn slug_given(slug: &str, slugs: &[String]) -> bool {
-    slugs.len() == 1 && slugs[0] == slug
-}
-
+/// The installed version a pin records (`0.0.0` when unknown, as for the Python tool).
 pub fn version_of(pin: Option<&Pin>) -> &str {
     pin.and_then(|p| p.version.as_deref()).unwrap_or("0.0.0")
 }
 
+/// The listing's live version.
 pub fn latest(detail: &ListingDetail) -> &str {
     detail.summary.version.as_deref().unwrap_or("0.0.0")
 }
@@ -303,11 +346,11 @@ pub async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Res
         Err(Error::Api { status: 404, .. }) => anyhow::bail!("'{slug}' not found on AgentPowers."),
         found => found?,
     };
-    let edited =
-        match (local::find_installed(slug, pin)?, pin.and_then(|p| p.content_hash.as_ref())) {
-            (Some(dir), Some(pinned)) => local::hash_dir(&dir)? != *pinned,
-            _ => false,
-        };
+    let pinned = pin.and_then(|p| p.content_hash.as_ref());
+    let edited = match (local::find_installed(slug, pin)?, pinned) {
+        (Some(dir), Some(pinned)) => local::hash_dir(&dir)? != *pinned,
+        _ => false,
+    };
     let behind = match (Version::parse(version_of(pin)), Version::parse(latest(&detail))) {
         (Ok(installed), Ok(newest)) => installed < newest,
         _ => false,
@@ -315,10 +358,10 @@ pub async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Res
     if !behind && !edited {
         return Ok(Plan::UpToDate);
     }
-    if behind && detail.summary.security_status == SecurityStatus::Block {
+    if detail.summary.security_status == SecurityStatus::Block {
         return Ok(Plan::Blocked(latest(&detail).to_owned()));
     }
-    Ok(Plan::Install { detail: Box::new(detail), edited })
+    Ok(Plan::Install { detail: Box::new(detail), behind, edited })
 }
 
 /// Removes `slug`'s folders for each of `tools` and its pin; answers the folders removed.
@@ -413,10 +456,10 @@ pub fn installed(tools: &[&'static str]) -> anyhow::Result<Vec<Installed>> {
                         continue;
                     }
                     let pin = pins.get(&name);
-                    let edited = match pin.and_then(|p| p.content_hash.as_ref()) {
-                        Some(pinned) => Some(local::hash_dir(&entry.path())? != *pinned),
-                        None => None,
-                    };
+                    // A folder that cannot be read shows as unknown, not as a failure.
+                    let edited = pin
+                        .and_then(|p| p.content_hash.as_ref())
+                        .and_then(|pinned| Some(local::hash_dir(&entry.path()).ok()? != *pinned));
                     found.push(Installed {
                         kind: kind.as_str(),
                         tool,

@@ -34,15 +34,20 @@ fn project_local(tool: &str) -> bool {
     tool != "codex"
 }
 
-/// The folder name of `tool`, or an error naming the supported ones.
-pub fn tool_folder(tool: &str) -> anyhow::Result<&'static str> {
+/// The entry of `tool` in [`TOOLS`], or an error naming the supported ones.
+pub fn tool(tool: &str) -> anyhow::Result<(&'static str, &'static str)> {
     match TOOLS.iter().find(|(name, _)| *name == tool) {
-        Some((_, folder)) => Ok(folder),
+        Some(entry) => Ok(*entry),
         None => {
             let names: Vec<&str> = TOOLS.iter().map(|(name, _)| *name).collect();
             anyhow::bail!("Unknown tool '{tool}'. Supported tools: {}", names.join(", "))
         }
     }
+}
+
+/// The folder name of `tool`.
+pub fn tool_folder(name: &str) -> anyhow::Result<&'static str> {
+    Ok(tool(name)?.1)
 }
 
 fn home() -> anyhow::Result<PathBuf> {
@@ -93,9 +98,14 @@ pub fn subfolder(kind: ListingType) -> &'static str {
 
 /// Every folder `slug` is installed in for `tool` (its bases, skills before agents).
 pub fn installed_dirs(slug: &str, tool: &str) -> anyhow::Result<Vec<PathBuf>> {
+    search(slug, tool, ["skills", "agents"])
+}
+
+/// The folders of `slug` under `tool`'s bases (project first), sub-folders in `order`.
+fn search(slug: &str, tool: &str, order: [&str; 2]) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for base in candidate_bases(tool)? {
-        for sub in ["skills", "agents"] {
+        for sub in order {
             let dir = base.join(sub).join(slug);
             if dir.exists() {
                 found.push(dir);
@@ -106,7 +116,7 @@ pub fn installed_dirs(slug: &str, tool: &str) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Where `slug` is installed: the pin's own location when it still exists, else the first
-/// place the Python tool would look (project before home, `kind`'s folder first).
+/// place the Python tool would look (project before home, the pin's type's folder first).
 pub fn find_installed(slug: &str, pin: Option<&Pin>) -> anyhow::Result<Option<PathBuf>> {
     if let Some(location) = pin.and_then(|p| p.install_location.as_deref()) {
         let location = PathBuf::from(location);
@@ -114,40 +124,49 @@ pub fn find_installed(slug: &str, pin: Option<&Pin>) -> anyhow::Result<Option<Pa
             return Ok(Some(location));
         }
     }
-    let first = pin.map_or("skills", |p| subfolder(p.kind()));
-    let order = if first == "agents" { ["agents", "skills"] } else { ["skills", "agents"] };
-    for base in candidate_bases(DEFAULT_TOOL)? {
-        for sub in order {
-            let dir = base.join(sub).join(slug);
-            if dir.exists() {
-                return Ok(Some(dir));
-            }
-        }
-    }
-    Ok(None)
+    let agent_first = pin.is_some_and(|p| p.kind() == ListingType::Agent);
+    let order = if agent_first { ["agents", "skills"] } else { ["skills", "agents"] };
+    Ok(search(slug, DEFAULT_TOOL, order)?.into_iter().next())
 }
 
-/// Unpacks a package into `<base>/<skills|agents>/<slug>`, replacing what was there only
-/// once the whole archive is unpacked. Entries that would land outside the folder
-/// (absolute paths, `..`) and links are refused; an archive holding one folder (other
-/// than the slug's own name) is unpacked from inside it.
+/// Unpacks a package into `<base>/<skills|agents>/<slug>`. The archive is unpacked beside
+/// the old install, which is swapped out only once the new one is whole (and put back if
+/// the swap fails). Entries that would land outside the folder (absolute paths, `..`) and
+/// links are refused; an archive holding one folder (other than the slug's own name) is
+/// unpacked from inside it.
 pub fn extract(zip: &[u8], slug: &str, kind: ListingType, base: &Path) -> anyhow::Result<PathBuf> {
+    crate::commands::valid_slug(slug)?;
     let parent = base.join(subfolder(kind));
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
     let dest = parent.join(slug);
-    // Staged beside it under a dot name (which listings skip), then renamed into place.
+    // Dot names beside it, which listings skip.
     let staging = parent.join(format!(".{slug}.installing-{}", std::process::id()));
+    let backup = parent.join(format!(".{slug}.replaced-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
+    let _ = std::fs::remove_dir_all(&backup);
     let unpacked = unpack(zip, &staging).and_then(|()| flatten(&staging, slug));
-    if let Err(error) = unpacked {
+    if let Err(error) = unpacked.and_then(|()| swap(&staging, &dest, &backup)) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(error);
     }
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest).with_context(|| format!("removing {}", dest.display()))?;
-    }
-    std::fs::rename(&staging, &dest).with_context(|| format!("writing {}", dest.display()))?;
+    let _ = std::fs::remove_dir_all(&backup);
     Ok(dest)
+}
+
+/// Moves `staging` to `dest`, the old `dest` (if any) to `backup` first; puts it back when
+/// the move fails.
+fn swap(staging: &Path, dest: &Path, backup: &Path) -> anyhow::Result<()> {
+    let replacing = dest.exists();
+    if replacing {
+        std::fs::rename(dest, backup).with_context(|| format!("moving {}", dest.display()))?;
+    }
+    if let Err(error) = std::fs::rename(staging, dest) {
+        if replacing {
+            let _ = std::fs::rename(backup, dest);
+        }
+        return Err(error).with_context(|| format!("writing {}", dest.display()));
+    }
+    Ok(())
 }
 
 fn unpack(zip: &[u8], dest: &Path) -> anyhow::Result<()> {
@@ -177,7 +196,7 @@ fn unpack(zip: &[u8], dest: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An archive packed as `tar czf x.zip folder/` holds one folder: its contents move up so
+/// An archive packed as `zip -r x.zip folder/` holds one folder: its contents move up so
 /// the tool finds `SKILL.md` at the top (unless the folder has the slug's own name).
 fn flatten(dest: &Path, slug: &str) -> anyhow::Result<()> {
     let children: Vec<PathBuf> =
@@ -186,33 +205,62 @@ fn flatten(dest: &Path, slug: &str) -> anyhow::Result<()> {
     if !only.is_dir() || only.file_name().is_some_and(|n| n == slug) {
         return Ok(());
     }
-    for entry in std::fs::read_dir(only)? {
+    // Renamed first, so that an entry with the folder's own name (`pkg/pkg/…`) can move up.
+    let inner = dest.join(".flattening");
+    std::fs::rename(only, &inner)?;
+    for entry in std::fs::read_dir(&inner)? {
         let entry = entry?;
         std::fs::rename(entry.path(), dest.join(entry.file_name()))?;
     }
-    std::fs::remove_dir(only)?;
+    std::fs::remove_dir(&inner)?;
     Ok(())
 }
 
-/// The content hash of an installed folder (the files' paths relative to it).
+/// The content hash of an installed folder (the files' paths relative to it; a link to a
+/// file counts, as for the Python tool).
 pub fn hash_dir(dir: &Path) -> anyhow::Result<String> {
-    let mut files = Vec::new();
-    collect(dir, "", &mut files).with_context(|| format!("reading {}", dir.display()))?;
+    let paths =
+        files(dir, true, &|_| false).with_context(|| format!("reading {}", dir.display()))?;
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(dir.join(&path))?;
+        files.push((path, bytes));
+    }
     Ok(ap_domain::content::content_hash(files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))))
 }
 
-/// Every regular file under `dir` (a link to a file counts; linked folders are not
-/// followed) as `(relative path, bytes)`.
-fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+/// The relative paths (`/` separators) of the regular files under `dir`, except names
+/// `skip` refuses (files and folders alike). Linked folders are never followed; links to
+/// files count only with `file_links`.
+pub fn files(
+    dir: &Path,
+    file_links: bool,
+    skip: &dyn Fn(&str) -> bool,
+) -> std::io::Result<Vec<String>> {
+    let mut found = Vec::new();
+    walk(dir, "", file_links, skip, &mut found)?;
+    Ok(found)
+}
+
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    file_links: bool,
+    skip: &dyn Fn(&str) -> bool,
+    found: &mut Vec<String>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        if skip(&name) {
+            continue;
+        }
         let relative = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            collect(&entry.path(), &relative, files)?;
-        } else if entry.path().is_file() {
-            files.push((relative, std::fs::read(entry.path())?));
+            walk(&entry.path(), &relative, file_links, skip, found)?;
+        } else if kind.is_file() || (file_links && kind.is_symlink() && entry.path().is_file()) {
+            found.push(relative);
         }
     }
     Ok(())
@@ -287,22 +335,28 @@ fn pins_file() -> anyhow::Result<PathBuf> {
 }
 
 /// The pins, whole (entries this tool does not understand are kept as they are). A
-/// missing or unreadable file is no pins, as for the Python tool.
-fn read_all() -> anyhow::Result<Map<String, Value>> {
-    let text = match std::fs::read_to_string(pins_file()?) {
+/// missing file is no pins; an unreadable one is no pins for reading (as for the Python
+/// tool), but refuses a change (`for_change`), which would otherwise drop every pin.
+fn read_all(for_change: bool) -> anyhow::Result<Map<String, Value>> {
+    let path = pins_file()?;
+    let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
     };
-    Ok(serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| if let Value::Object(map) = v { Some(map) } else { None })
-        .unwrap_or_default())
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ if for_change => anyhow::bail!(
+            "{} cannot be read as JSON; fix or remove it (nothing was changed).",
+            path.display()
+        ),
+        _ => Ok(Map::new()),
+    }
 }
 
 /// The pins, by slug.
 pub fn pins() -> anyhow::Result<BTreeMap<String, Pin>> {
-    Ok(read_all()?
+    Ok(read_all(false)?
         .into_iter()
         .filter_map(|(slug, value)| Some((slug, serde_json::from_value(value).ok()?)))
         .collect())
@@ -310,14 +364,14 @@ pub fn pins() -> anyhow::Result<BTreeMap<String, Pin>> {
 
 /// Records (or replaces) the pin of `slug`.
 pub fn save_pin(slug: &str, pin: &Pin) -> anyhow::Result<()> {
-    let mut all = read_all()?;
+    let mut all = read_all(true)?;
     all.insert(slug.to_owned(), serde_json::to_value(pin)?);
     write_all(&all)
 }
 
 /// Forgets the pin of `slug`; whether there was one.
 pub fn remove_pin(slug: &str) -> anyhow::Result<bool> {
-    let mut all = read_all()?;
+    let mut all = read_all(true)?;
     if all.remove(slug).is_none() {
         return Ok(false);
     }
@@ -366,14 +420,38 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_holding_its_own_name_moves_up_and_a_reinstall_replaces_the_old_one() {
+        let base = tempfile::tempdir().expect("dir");
+        let zip = zip_of(&[("pkg/SKILL.md", b"top"), ("pkg/pkg/inner.md", b"in")]);
+        let dest = extract(&zip, "demo", ListingType::Skill, base.path()).expect("installed");
+        assert_eq!(std::fs::read(dest.join("SKILL.md")).expect("top"), b"top");
+        assert_eq!(std::fs::read(dest.join("pkg/inner.md")).expect("inner"), b"in");
+        let again = zip_of(&[("SKILL.md", b"v2")]);
+        extract(&again, "demo", ListingType::Skill, base.path()).expect("replaced");
+        assert!(!dest.join("pkg").exists(), "nothing of the old install is left");
+        let names: Vec<_> = std::fs::read_dir(base.path().join("skills"))
+            .expect("skills")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["demo"], "no staging or backup folder left behind");
+    }
+
+    #[test]
     fn unsafe_entries_are_refused_and_the_old_install_stays() {
         let base = tempfile::tempdir().expect("dir");
         let good = zip_of(&[("SKILL.md", b"v1")]);
         let dest = extract(&good, "demo", ListingType::Agent, base.path()).expect("installed");
-        for name in ["../evil.md", "/abs.md", "a/../../x"] {
+        for name in ["../evil.md", "/abs.md", "a/../../x", "..\\evil.md"] {
             let bad = zip_of(&[("SKILL.md", b"v2"), (name, b"x")]);
             assert!(extract(&bad, "demo", ListingType::Agent, base.path()).is_err(), "{name}");
         }
+        let mut linked = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        linked.add_symlink("SKILL.md", "/etc/passwd", options).expect("link");
+        let linked = linked.finish().expect("zip").into_inner();
+        let refused = extract(&linked, "demo", ListingType::Agent, base.path()).expect_err("link");
+        assert!(refused.to_string().contains("unsafe entry 'SKILL.md'"), "{refused}");
+        assert!(extract(&good, "../demo", ListingType::Agent, base.path()).is_err(), "bad slug");
         assert_eq!(std::fs::read(dest.join("SKILL.md")).expect("kept"), b"v1");
         let names: Vec<_> = std::fs::read_dir(base.path().join("agents"))
             .expect("agents")

@@ -77,13 +77,19 @@ pub fn open(address: &str) {
     } else {
         words.push(address.to_owned());
     }
+    // No standard input (under `ap mcp` it is the protocol's stream), and reaped when it
+    // ends so a long-running `ap mcp` leaves no zombies.
     let started = std::process::Command::new(&words[0])
         .args(&words[1..])
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
-    if started.is_err() {
-        eprintln!("Could not start {}: open the address above yourself.", words[0]);
+    match started {
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+        }
+        Err(_) => eprintln!("Could not start {}: open the address above yourself.", words[0]),
     }
 }
 

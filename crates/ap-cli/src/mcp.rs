@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ap_client::{Client, Error, ListQuery, SearchQuery};
+use ap_client::{Client, Error, ListQuery, PurchaseDelivery, SearchQuery};
 use ap_domain::commerce::PurchaseStatus;
 use ap_domain::listing::{ListingType, SecurityStatus};
 use rmcp::model::{
@@ -22,6 +22,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::buyer::{Checkout, settle};
 use crate::installs::{self, Plan};
 use crate::{local, state};
 
@@ -156,11 +157,6 @@ fn pretty(value: &impl serde::Serialize) -> Answer {
 }
 
 impl Marketplace {
-    /// The client, signed in when `auth.json` has a token.
-    fn known(&self) -> anyhow::Result<Client> {
-        Ok(state::token()?.map_or_else(|| self.client.clone(), |t| self.client.with_token(t)))
-    }
-
     /// The client signed in, or the plugins' refusal.
     fn signed_in(&self) -> anyhow::Result<Client> {
         match state::token()? {
@@ -206,11 +202,11 @@ impl Marketplace {
         let page = match args.text("query") {
             Some(q) => {
                 let query = SearchQuery { q, kind, category, limit, offset: None };
-                self.known()?.search(&query).await?
+                self.client.search(&query).await?
             }
             None => {
                 let query = ListQuery { kind, category, limit, ..ListQuery::default() };
-                self.known()?.list(&query).await?
+                self.client.list(&query).await?
             }
         };
         pretty(&page)
@@ -222,7 +218,7 @@ impl Marketplace {
         {
             anyhow::bail!("This server has only `agentpowers` listings, not `{source}`.");
         }
-        pretty(&self.known()?.detail(&args.slug("slug")?).await?)
+        pretty(&self.client.detail(&args.slug("slug")?).await?)
     }
 
     async fn seller(&self, args: &Args) -> Answer {
@@ -281,120 +277,91 @@ impl Marketplace {
         let client = self.signed_in()?;
         let session = args.text("session_id");
         let purchase = args.text("purchase_id");
-        if session.is_none() && purchase.is_none() {
-            anyhow::bail!("Give `session_id` or `purchase_id`.");
-        }
-        let wait = args.flag("wait_for_completion", false);
-        let timeout =
-            Duration::from_secs_f64(args.number("timeout_sec").unwrap_or(300.0).clamp(1.0, 1800.0));
-        let every = Duration::from_secs_f64(
-            args.number("poll_interval_sec").unwrap_or(3.0).clamp(0.2, 60.0),
-        );
-        let deadline = tokio::time::Instant::now() + timeout;
-        let state = loop {
-            let state = match (&session, &purchase) {
-                // The session settles the purchase from the payment provider.
-                (Some(session), _) => client.confirm_purchase(session).await?,
-                (None, Some(purchase)) => client.purchase_status(purchase).await?,
-                (None, None) => anyhow::bail!("Give `session_id` or `purchase_id`."),
-            };
-            if !wait
-                || state.status != PurchaseStatus::Pending
-                || tokio::time::Instant::now() + every > deadline
-            {
-                break state;
-            }
-            tokio::time::sleep(every).await;
+        let checkout = match (&session, &purchase) {
+            (Some(session), _) => Checkout::Session(session),
+            (None, Some(purchase)) => Checkout::Purchase(purchase),
+            (None, None) => anyhow::bail!("Give `session_id` or `purchase_id`."),
         };
+        let timeout = if args.flag("wait_for_completion", false) {
+            args.number("timeout_sec").unwrap_or(300.0).clamp(1.0, 1800.0)
+        } else {
+            0.0
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
+        let every = args.number("poll_interval_sec").unwrap_or(3.0).clamp(0.2, 60.0);
+        let state = settle(&client, checkout, deadline, Duration::from_secs_f64(every)).await?;
         let mut answer = serde_json::to_value(&state)?;
         if state.status == PurchaseStatus::Completed {
             if let (Some(session), true) = (&session, args.flag("include_download_url", false))
-                && let ap_client::PurchaseDelivery::Ready(delivery) =
-                    client.purchase_download(session).await?
+                && let PurchaseDelivery::Ready(delivery) = client.purchase_download(session).await?
             {
                 answer["download"] = serde_json::to_value(&delivery)?;
             }
             if args.flag("auto_install", false) {
                 let tool = args.tools(false)?[0];
-                let dest = self
-                    .install_now(&client, &state.skill_slug, tool, args.flag("global", false))
-                    .await?;
+                let global = args.flag("global", false);
+                let dest = self.install_now(&state.skill_slug, tool, global).await?;
                 answer["installed_to"] = dest.into();
             }
         }
         pretty(&answer)
     }
 
-    /// Installs a listing the caller may download; answers the folder.
-    async fn install_now(
-        &self,
-        client: &Client,
-        slug: &str,
-        tool: &str,
-        global: bool,
-    ) -> anyhow::Result<String> {
-        let detail = client.listing(slug).await?;
+    /// Installs a listing the caller may download (the token is sent for a paid one);
+    /// answers the folder.
+    async fn install_now(&self, slug: &str, tool: &str, global: bool) -> anyhow::Result<String> {
+        let detail = self.client.listing(slug).await?;
         if detail.summary.security_status == SecurityStatus::Block {
             anyhow::bail!("Skill '{slug}' has been blocked due to security concerns.");
         }
         let base = local::install_base(global, tool)?;
-        let dest = installs::download_and_install(client, &detail, &base).await?;
+        let dest = installs::download_and_install(&self.client, &detail, &base).await?;
         Ok(dest.display().to_string())
     }
 
-    /// Free: installs. Paid: with a license code redeems it first; owned: installs;
-    /// otherwise starts the checkout (and with `wait_for_completion` waits for the payment
-    /// and installs).
+    /// Free or owned: installs. With a license code: redeems it, then installs. A paid
+    /// listing not owned: starts the checkout (and with `wait_for_completion` waits for the
+    /// payment and installs).
     async fn install(&self, args: &Args) -> Answer {
         let slug = args.slug("slug")?;
         let tool = args.tools(false)?[0];
         let global = args.flag("global", false);
-        let client = self.known()?;
-        let detail = match client.listing(&slug).await {
+        let detail = match self.client.listing(&slug).await {
             Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
             found => found?,
         };
         let warning = match detail.summary.security_status {
-            SecurityStatus::Block => {
-                anyhow::bail!("Skill '{slug}' has been blocked due to security concerns.")
-            }
             SecurityStatus::Warn => " (its security scan has warnings: see get_security_results)",
             _ => "",
         };
-        if detail.summary.price_cents > 0 {
-            let client = self.signed_in()?;
-            if let Some(code) = args.text("license_code") {
-                client.redeem(&code).await?;
-            }
-            match client.download_link(&slug, None).await {
-                Ok(_) => {}
-                Err(Error::Api { status: 403, .. }) => {
-                    let started = client.checkout(&slug).await?;
-                    if args.flag("auto_open_browser", true) {
-                        crate::login::open(&started.checkout_url);
-                    }
-                    if !args.flag("wait_for_completion", false) {
-                        return pretty(&json!({
-                            "status": "checkout_started",
-                            "checkout_url": started.checkout_url,
-                            "purchase_id": started.purchase_id,
-                            "session_id": started.session_id,
-                            "next": "Pay at checkout_url, then call check_purchase_status with \
-                                     this session_id and auto_install true.",
-                        }));
-                    }
-                    let mut waiting = args.0.clone();
-                    waiting.insert("session_id".to_owned(), started.session_id.clone().into());
-                    waiting.insert("auto_install".to_owned(), true.into());
-                    return self.purchase_status(&Args(waiting)).await;
-                }
-                Err(error) => return Err(error.into()),
-            }
-            let dest = self.install_now(&client, &slug, tool, global).await?;
-            return Ok(format!("Installed '{slug}' to {dest}{warning}"));
+        if let Some(code) = args.text("license_code") {
+            self.signed_in()?.redeem(&code).await?;
         }
-        let dest = self.install_now(&client, &slug, tool, global).await?;
-        Ok(format!("Installed '{slug}' to {dest}{warning}"))
+        match self.install_now(&slug, tool, global).await {
+            Ok(dest) => return Ok(format!("Installed '{slug}' to {dest}{warning}")),
+            Err(error) if error.downcast_ref::<installs::NotOwned>().is_none() => {
+                return Err(error);
+            }
+            Err(_) => {} // Paid and not owned: on to the checkout.
+        }
+        let started = self.signed_in()?.checkout(&slug).await?;
+        if args.flag("auto_open_browser", true) {
+            crate::login::open(&started.checkout_url);
+        }
+        if !args.flag("wait_for_completion", false) {
+            return pretty(&json!({
+                "status": "checkout_started",
+                "checkout_url": started.checkout_url,
+                "purchase_id": started.purchase_id,
+                "session_id": started.session_id,
+                "next": "Pay at checkout_url, then call check_purchase_status with this \
+                         session_id and auto_install true.",
+            }));
+        }
+        let mut waiting = args.0.clone();
+        waiting.insert("session_id".to_owned(), started.session_id.into());
+        waiting.insert("auto_install".to_owned(), true.into());
+        self.purchase_status(&Args(waiting)).await
     }
 
     fn uninstall(&self, args: &Args) -> Answer {
@@ -417,20 +384,19 @@ impl Marketplace {
         let tools = args.tools(true)?;
         let listed: std::collections::BTreeSet<String> =
             installs::installed(&tools)?.into_iter().map(|i| i.slug).collect();
-        let client = self.known()?;
         let mut report = Vec::new();
         for (slug, pin) in local::pins()? {
             if pin.source != ap_domain::wire::NATIVE_SOURCE || !listed.contains(&slug) {
                 continue;
             }
-            let row = match installs::plan(&client, &slug, Some(&pin)).await {
+            let row = match installs::plan(&self.client, &slug, Some(&pin)).await {
                 Ok(Plan::UpToDate) => json!({"slug": slug, "status": "up_to_date"}),
                 Ok(Plan::Blocked(version)) => {
                     json!({"slug": slug, "status": "blocked", "latest_version": version})
                 }
-                Ok(Plan::Install { detail, edited }) => json!({
+                Ok(Plan::Install { detail, behind, edited }) => json!({
                     "slug": slug,
-                    "status": if installs::version_of(Some(&pin)) == installs::latest(&detail) { "edited" } else { "update_available" },
+                    "status": if behind { "update_available" } else { "edited" },
                     "latest_version": installs::latest(&detail),
                     "edited": edited,
                 }),

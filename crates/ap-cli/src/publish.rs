@@ -99,11 +99,18 @@ fn frontmatter(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Packs a folder as a ZIP: every file except those in `.git`, `.venv`, `node_modules`,
-/// `__pycache__` and other hidden folders, hidden files, and `*.pyc`/`*.pyo`.
+/// Packs a folder as a ZIP: every regular file except hidden files and folders (`.git`,
+/// `.venv`, `.env`, …), `node_modules`, `__pycache__` and `*.pyc`/`*.pyo`. Links are left
+/// out: a link could carry a file from outside the folder into a public package.
 pub fn package(dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let mut files = Vec::new();
-    walk(dir, "", &mut files)?;
+    let skip = |name: &str| {
+        name.starts_with('.')
+            || name == "node_modules"
+            || name == "__pycache__"
+            || name.ends_with(".pyc")
+            || name.ends_with(".pyo")
+    };
+    let mut files = crate::local::files(dir, false, &skip)?;
     files.sort();
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
@@ -113,27 +120,6 @@ pub fn package(dir: &Path) -> anyhow::Result<Vec<u8>> {
         zip.write_all(&std::fs::read(dir.join(&relative))?)?;
     }
     Ok(zip.finish()?.into_inner())
-}
-
-fn walk(dir: &Path, prefix: &str, files: &mut Vec<String>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let skipped = name.starts_with('.')
-            || ["node_modules", "__pycache__"].contains(&name.as_str())
-            || name.ends_with(".pyc")
-            || name.ends_with(".pyo");
-        if skipped {
-            continue;
-        }
-        let relative = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
-        if entry.file_type()?.is_dir() {
-            walk(&entry.path(), &relative, files)?;
-        } else if entry.path().is_file() {
-            files.push(relative);
-        }
-    }
-    Ok(())
 }
 
 /// `ap publish`.
@@ -173,7 +159,10 @@ pub async fn publish(client: &Client, args: &PublishArgs) -> anyhow::Result<()> 
     };
     let created = match client.create_listing(meta.kind, &listing).await {
         Err(Error::Api { code: Code::DisplayNameRequired, .. }) => {
-            let name = ask("Sellers need a display name. Display name", "")?;
+            let mut name = String::new();
+            while name.is_empty() {
+                name = ask("Sellers need a display name. Display name", "")?;
+            }
             let mut changes = serde_json::Map::new();
             changes.insert("display_name".to_owned(), name.into());
             client.update_profile(&changes).await?;

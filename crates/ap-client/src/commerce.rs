@@ -134,13 +134,18 @@ impl Client {
     ) -> Result<Vec<u8>, Error> {
         let url =
             url::Url::parse(&link.url).map_err(|e| Error::Url(format!("{}: {e}", link.url)))?;
+        // The signed link is a capability: errors leave it out.
+        let hide = |error: Error| match error {
+            Error::Transport(error) => Error::Transport(error.without_url()),
+            other => other,
+        };
         // A whole archive may take longer than one call's bound on a slow link.
-        let res = self.send(self.http.get(url).timeout(ARCHIVE_TIMEOUT)).await?;
+        let res = self.send(self.http.get(url).timeout(ARCHIVE_TIMEOUT)).await.map_err(hide)?;
         let total = res.content_length();
         let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(16 << 20) as usize);
         let mut stream = res.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            bytes.extend_from_slice(&chunk?);
+            bytes.extend_from_slice(&chunk.map_err(|e| hide(e.into()))?);
             progress(bytes.len() as u64, total);
         }
         Ok(bytes)

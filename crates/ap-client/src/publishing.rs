@@ -118,13 +118,14 @@ impl Client {
         let query: Vec<(&str, String)> =
             version.map(|v| ("version", v.to_string())).into_iter().collect();
         let total = zip.len() as u64;
-        let pieces: Vec<Vec<u8>> = zip.chunks(UPLOAD_PIECE).map(<[u8]>::to_vec).collect();
-        let mut sent = 0;
-        let stream = futures_util::stream::iter(pieces.into_iter().map(move |piece| {
-            sent += piece.len() as u64;
-            progress(sent, Some(total));
+        let zip = bytes::Bytes::from(zip);
+        // Pieces share the one buffer.
+        let pieces = (0..zip.len()).step_by(UPLOAD_PIECE).map(move |start| {
+            let piece = zip.slice(start..(start + UPLOAD_PIECE).min(zip.len()));
+            progress((start + piece.len()) as u64, Some(total));
             Ok::<_, std::io::Error>(piece)
-        }));
+        });
+        let stream = futures_util::stream::iter(pieces);
         let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
             .file_name("package.zip")
             .mime_str("application/zip")?;

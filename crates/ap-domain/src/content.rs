@@ -1,20 +1,18 @@
 //! The content hash of an installed package, shared by the server and every client
-//! (docs/API.md, Content hash): SHA-256 over every regular file except OS and bytecode litter, files
+//! (CONTRACT §2.4; docs/API.md, Content hash): SHA-256 over every regular file except OS and bytecode litter, files
 //! ordered by their path components, feeding each file's UTF-8 relative path (`/`
 //! separators) immediately followed by its bytes; rendered `sha256:<hex>`.
 
 use sha2::{Digest, Sha256};
 
-/// Whether a relative path is left out of the hash (`.DS_Store`, `Thumbs.db`,
-/// `__pycache__/…`, `*.pyc`, `*.pyo`).
+/// Whether a relative path is left out of the hash: anything in or named `.DS_Store`,
+/// `Thumbs.db` or `__pycache__`, and files whose extension is `.pyc` or `.pyo` (as Python's
+/// `Path.suffix` reads it: a file named just `.pyc` has none).
 pub fn is_ignored(path: &str) -> bool {
-    path.split('/').any(|part| {
-        part == ".DS_Store"
-            || part == "Thumbs.db"
-            || part == "__pycache__"
-            || part.ends_with(".pyc")
-            || part.ends_with(".pyo")
-    })
+    let litter = |part: &str| part == ".DS_Store" || part == "Thumbs.db" || part == "__pycache__";
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let bytecode = [".pyc", ".pyo"].iter().any(|ext| name.len() > ext.len() && name.ends_with(ext));
+    bytecode || path.split('/').any(litter)
 }
 
 /// Whether `text` is a SHA-256 digest as this server writes it: 64 lowercase hex digits.
@@ -69,5 +67,7 @@ mod tests {
             content_hash([("x/__pycache__/m.pyc", &b"junk"[..]), ("SKILL.md", &b"hi"[..])]),
             content_hash([("SKILL.md", &b"hi"[..])])
         );
+        assert!(is_ignored("a/b.pyo") && is_ignored("Thumbs.db/x"));
+        assert!(!is_ignored(".pyc") && !is_ignored("lib.pyc/data.txt"), "suffixes of files only");
     }
 }

@@ -369,6 +369,9 @@ pub fn skill_folder(parent: &Path, name: &str, body: &str) -> PathBuf {
     );
     std::fs::write(dir.join("SKILL.md"), manifest).expect("SKILL.md");
     std::fs::write(dir.join("examples/notes.md"), "# Example\n\nA short note.\n").expect("example");
+    // Ordered by path components, `examples/…` comes before `examples-more.md` (byte order
+    // would put it after): both tools must agree.
+    std::fs::write(dir.join("examples-more.md"), "More.\n").expect("second example");
     std::fs::create_dir_all(dir.join(".git")).expect(".git");
     std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/main\n").expect("not packed");
     dir
@@ -408,8 +411,10 @@ async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
     assert_eq!(pin["install_location"], installed.to_str().expect("path"));
     let manifest = std::fs::read(installed.join("SKILL.md")).expect("SKILL.md");
     let example = std::fs::read(installed.join("examples/notes.md")).expect("example");
+    let more = std::fs::read(installed.join("examples-more.md")).expect("example");
     let expected = ap_domain::content::content_hash([
         ("SKILL.md", manifest.as_slice()),
+        ("examples-more.md", more.as_slice()),
         ("examples/notes.md", example.as_slice()),
     ]);
     assert_eq!(pin["content_hash"], expected, "the hash of CONTRACT §2.4");
@@ -450,12 +455,19 @@ async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
     );
     assert_eq!(user.pins()["release-notes"]["version"], "1.1.0");
 
-    // A local edit fails verification; `update` offers to restore it.
+    // A local edit fails verification; updating everything leaves it (even with --force);
+    // updating it by name offers to restore it.
     std::fs::write(installed.join("examples/notes.md"), "changed").expect("tamper");
     let (code, out, err) = user.run(&app, &["verify"]).await;
     assert_eq!(code, 1);
     assert!(out.contains("FAIL    release-notes (agentpowers) — hash mismatch"), "{out}");
     assert!(err.contains("1 installed package(s) failed verification."), "{err}");
+    let (code, out, _) = user.run(&app, &["update", "--force"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("release-notes has been locally edited; skipped"), "{out}");
+    assert_eq!(std::fs::read(installed.join("examples/notes.md")).expect("kept"), b"changed");
+    let (_, out, err) = user.run_with(&app, &["update", "release-notes"], "n\n").await;
+    assert!(err.contains("Restore it to the original?") && out.contains("Skipping"), "{out}");
     let (_, out, _) = user.run_with(&app, &["update", "release-notes"], "y\n").await;
     assert!(out.contains("Restored release-notes v1.1.0 to original."), "{out}");
     assert_eq!(user.run(&app, &["verify"]).await.0, 0);
@@ -474,13 +486,26 @@ async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
     let (_, out, _) = user.run(&app, &["verify"]).await;
     assert_eq!(out, "No installed skills to verify.\n");
 
-    // A project with its own .claude folder gets a project-local install; --global does not.
+    // A project with its own .claude folder gets a project-local install; --global goes
+    // to the home folder; uninstall removes both.
     std::fs::create_dir_all(user.work().join(".claude")).expect("project folder");
     let (code, _, err) = user.run(&app, &["install", "pia-publisher/release-notes"]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(user.work().join(".claude/skills/release-notes/SKILL.md").is_file());
-    let (_, out, _) =
+    let project = user.work().join(".claude/skills/release-notes");
+    assert!(project.join("SKILL.md").is_file() && !installed.exists());
+    let (_, out, _) = user.run(&app, &["status"]).await;
+    assert!(out.contains("LOCATION"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("release-notes") && l.ends_with("project")));
+    assert_eq!(user.run(&app, &["verify"]).await.0, 0, "the pin follows the project install");
+    let (code, _, err) = user.run(&app, &["install", "release-notes", "--global"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(installed.join("SKILL.md").is_file(), "--global: the home folder");
+    let (code, _, _) = user.run(&app, &["uninstall", "release-notes", "-f"]).await;
+    assert_eq!(code, 0);
+    assert!(!installed.exists() && !project.exists(), "both removed");
+    let (code, out, err) =
         user.run(&app, &["install", "release-notes", "--global", "--for", "codex"]).await;
+    assert_eq!(code, 0, "{err}");
     assert!(out.contains(".codex/skills/release-notes"), "{out}");
     let (code, _, err) = user.run(&app, &["install", "release-notes", "--for", "vim"]).await;
     assert_eq!(code, 1);

@@ -204,6 +204,23 @@ async fn ap_mcp_lists_the_plugins_tools_and_runs_each() {
         mcp.json("get_skill_reviews", json!({"skill_slug": "mcp-notes", "limit": 5})).await;
     assert_eq!(reviews["items"][0]["text"], "Nice");
 
+    // A new version shows as an update.
+    let body = seller.dir.path().join("mcp-notes/SKILL.md");
+    let text = std::fs::read_to_string(&body).expect("SKILL.md");
+    std::fs::write(&body, format!("{text}\nMore.\n")).expect("change");
+    let dir = seller.dir.path().join("mcp-notes");
+    let (code, _, err) = seller.run(&app, &["publish", "--dir", dir.to_str().expect("path")]).await;
+    assert_eq!(code, 0, "{err}");
+    let updates = mcp.json("check_for_updates", json!({})).await;
+    assert_eq!(updates[0]["status"], "update_available", "{updates}");
+    assert_eq!(updates[0]["latest_version"], "1.0.1");
+
+    // A paid skill not owned: install_skill starts the checkout.
+    let started =
+        mcp.json("install_skill", json!({"slug": "mcp-pro", "auto_open_browser": false})).await;
+    assert_eq!(started["status"], "checkout_started", "{started}");
+    assert!(started["checkout_url"].as_str().expect("url").contains("/sandbox/checkout/"));
+
     // A paid skill: checkout (the stand-in browser pays), wait, install.
     let started = mcp.json("start_checkout", json!({"slug": "mcp-pro"})).await;
     let session_id = started["session_id"].as_str().expect("session").to_owned();
