@@ -41,21 +41,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::Login { no_browser } => {
-            let session =
-                login::session(client.base_url().as_str().trim_end_matches('/'), no_browser)
-                    .await?;
-            let minted = client.with_token(session).mint_cli_token().await?;
-            state::save_token(&minted.token)?;
+            login::sign_in(&client, no_browser).await?;
             say!("Logged in successfully!");
         }
         Command::Logout => {
-            // Revoked on the server when it can be; forgotten here in any case.
-            if let Some(token) = state::token()?
-                && let Err(error) = client.with_token(token).revoke_cli_token().await
-            {
-                eprintln!("The server did not revoke the token: {}", explain(&error.into()));
-            }
-            state::delete_token()?;
+            login::sign_out(&client).await?;
             say!("Logged out.");
         }
         Command::Whoami { json } => {

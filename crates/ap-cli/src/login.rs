@@ -39,9 +39,31 @@ fn pages(api: &str) -> (String, String) {
     (sign_in.trim_end_matches('/').to_owned(), site.trim_end_matches('/').to_owned())
 }
 
+/// Signs in through the browser (or, with `no_browser`, by printing the address),
+/// exchanges the session for a CLI token and stores it in `auth.json`.
+pub async fn sign_in(client: &ap_client::Client, no_browser: bool) -> anyhow::Result<()> {
+    let session = session(client.base_url().as_str().trim_end_matches('/'), no_browser).await?;
+    let minted = client.with_token(session).mint_cli_token().await?;
+    crate::state::save_token(&minted.token)
+}
+
+/// Revokes the stored token on the server when it can (saying why not on standard
+/// error) and forgets it here in any case.
+pub async fn sign_out(client: &ap_client::Client) -> anyhow::Result<()> {
+    if let Some(token) = crate::state::token()?
+        && let Err(error) = client.with_token(token).revoke_cli_token().await
+    {
+        eprintln!(
+            "The server did not revoke the token: {}",
+            crate::commands::explain(&error.into())
+        );
+    }
+    crate::state::delete_token()
+}
+
 /// Signs in through the browser (or, with `no_browser`, by printing the address) and
 /// answers the session token the bridge handed over.
-pub async fn session(api: &str, no_browser: bool) -> anyhow::Result<String> {
+async fn session(api: &str, no_browser: bool) -> anyhow::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").await.context("listening for the sign-in")?;
     let port = listener.local_addr()?.port();
     let state: String = {

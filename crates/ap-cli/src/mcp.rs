@@ -178,6 +178,14 @@ impl Marketplace {
                 async { pretty(&self.client.security_results(&args.slug("skill_slug")?).await?) }
                     .await
             }
+            "login_account" => self.login(args).await,
+            "logout_account" => {
+                async {
+                    crate::login::sign_out(&self.client).await?;
+                    Ok("Logged out.".to_owned())
+                }
+                .await
+            }
             "whoami_account" => async { pretty(&self.signed_in()?.me().await?) }.await,
             "get_account_profile" => async { pretty(&self.signed_in()?.profile().await?) }.await,
             "list_purchases" => self.purchases(args).await,
@@ -190,6 +198,17 @@ impl Marketplace {
             "write_review" => self.write_review(args).await,
             _ => return None,
         })
+    }
+
+    /// The browser sign-in of `ap login` (the address is also written to standard error);
+    /// answers who signed in.
+    async fn login(&self, args: &Args) -> Answer {
+        let wait =
+            Duration::from_secs_f64(args.number("timeout_sec").unwrap_or(240.0).clamp(5.0, 900.0));
+        tokio::time::timeout(wait, crate::login::sign_in(&self.client, false))
+            .await
+            .map_err(|_| anyhow::anyhow!("The sign-in did not finish in time."))??;
+        pretty(&self.signed_in()?.me().await?)
     }
 
     async fn search(&self, args: &Args) -> Answer {

@@ -173,8 +173,13 @@ async fn ap_mcp_lists_the_plugins_tools_and_runs_each() {
     let unknown = mcp.request("tools/call", json!({"name": "no_such_tool", "arguments": {}})).await;
     assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
 
-    // Signed in (auth.json shared with `ap login`): install, list, check, review.
-    user.logged_in(&app).await;
+    // Signed in through the browser (the stand-in opened by the tool); the token lands in
+    // the auth.json the command-line tool reads.
+    let me = mcp.json("login_account", json!({"timeout_sec": 60})).await;
+    assert_eq!(me["email"], "uma@example.com");
+    let (code, out, _) = user.run(&app, &["whoami"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("uma@example.com"), "{out}");
     let me = mcp.json("whoami_account", json!({})).await;
     assert_eq!(me["email"], "uma@example.com");
     let profile = mcp.json("get_account_profile", json!({})).await;
@@ -259,4 +264,12 @@ async fn ap_mcp_lists_the_plugins_tools_and_runs_each() {
     assert!(failed, "nothing left to remove");
     let installed = mcp.json("check_installed", json!({"target_tool": "all"})).await;
     assert_eq!(installed.as_array().expect("list").len(), 1, "{installed}");
+
+    // Logging out revokes the token and forgets it, for both tools.
+    let (failed, text) = mcp.call("logout_account", json!({})).await;
+    assert!(!failed && text == "Logged out.", "{text}");
+    let (failed, text) = mcp.call("whoami_account", json!({})).await;
+    assert!(failed && text.contains("Not authenticated"), "{text}");
+    let (code, _, _) = user.run(&app, &["whoami"]).await;
+    assert_eq!(code, 1);
 }
