@@ -96,29 +96,36 @@ pub async fn settle(
     deadline: tokio::time::Instant,
     mut pause: Duration,
 ) -> anyhow::Result<PurchaseState> {
-    const LONGEST: Duration = Duration::from_secs(7);
-    let mut last = None;
+    let longest = pause.max(Duration::from_secs(7));
+    let mut pending = None;
     loop {
         let asked = match checkout {
             Checkout::Session(session) => client.confirm_purchase(session).await,
             Checkout::Purchase(purchase) => client.purchase_status(purchase).await,
         };
-        let wait = match asked {
+        let (wait, failure) = match asked {
             Ok(state) if state.status != PurchaseStatus::Pending => return Ok(state),
             Ok(state) => {
-                last = Some(state);
-                pause
+                pending = Some(state);
+                (pause, None)
             }
-            Err(Error::RateLimited { retry_after }) => retry_after,
-            Err(Error::Transport(_)) => pause,
+            Err(Error::RateLimited { retry_after }) => {
+                (retry_after, Some(Error::RateLimited { retry_after }))
+            }
+            Err(Error::Transport(error)) => (pause, Some(Error::Transport(error))),
             Err(error) => return Err(error.into()),
         };
-        let now = tokio::time::Instant::now();
-        if now + wait > deadline {
-            return last.ok_or_else(|| anyhow::anyhow!("The server did not answer in time."));
+        if tokio::time::Instant::now() + wait > deadline {
+            // The last pending state; without one, why there was none.
+            return match (pending, failure) {
+                (Some(state), _) => Ok(state),
+                (None, failure) => {
+                    Err(failure.map_or_else(|| anyhow::anyhow!("No answer in time."), Into::into))
+                }
+            };
         }
         tokio::time::sleep(wait).await;
-        pause = (pause * 2).min(LONGEST);
+        pause = (pause * 2).min(longest);
     }
 }
 

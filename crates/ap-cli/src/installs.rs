@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use ap_client::{Client, Error, NewInstallation};
+use ap_domain::code::Code;
 use ap_domain::listing::{ListingType, SecurityStatus};
 use ap_domain::version::Version;
 use ap_domain::wire::{ListingDetail, NATIVE_SOURCE};
@@ -141,10 +142,15 @@ pub async fn download_and_install(
 ) -> anyhow::Result<PathBuf> {
     let summary = &detail.summary;
     let slug = summary.slug.as_str();
+    // The pin is written after the folder is replaced: a pins.json that cannot take it
+    // stops the install before anything changes.
+    local::check_pins()?;
     let paid = summary.price_cents > 0;
     let downloader = if paid { crate::commands::signed(client)? } else { client.clone() };
     let link = match downloader.download_link(slug, None).await {
-        Err(Error::Api { status: 403, .. }) if paid => return Err(NotOwned(slug.to_owned()).into()),
+        Err(Error::Api { code: Code::PurchaseRequired, .. }) if paid => {
+            return Err(NotOwned(slug.to_owned()).into());
+        }
         link => link?,
     };
     let bar = ui::transfer(&format!("Downloading {slug}"));
@@ -160,16 +166,20 @@ pub async fn download_and_install(
     local::save_pin(slug, &Pin::new(&link.version, hash, status, summary.listing_type, &dest))?;
     // Recorded with the token when there is one (as the Python tool does: it lets the
     // account review what it installed); a failure here changes nothing local.
-    let token = crate::state::token().ok().flatten();
-    let recorder = token.map_or_else(|| client.clone(), |token| client.with_token(token));
-    let _ = recorder
-        .record_installation(&NewInstallation {
-            source_slug: slug.to_owned(),
-            hostname: hostname(),
-            platform: "cli".to_owned(),
-            source: Some(NATIVE_SOURCE.to_owned()),
-        })
-        .await;
+    let install = NewInstallation {
+        source_slug: slug.to_owned(),
+        hostname: hostname(),
+        platform: "cli".to_owned(),
+        source: Some(NATIVE_SOURCE.to_owned()),
+    };
+    let recorded = match crate::state::token().ok().flatten() {
+        Some(token) => client.with_token(token).record_installation(&install).await,
+        None => client.record_installation(&install).await,
+    };
+    if let Err(Error::Api { status: 401, .. }) = recorded {
+        // A token revoked elsewhere: counted anonymously instead.
+        let _ = client.record_installation(&install).await;
+    }
     Ok(dest)
 }
 
@@ -258,6 +268,9 @@ pub async fn update(client: &Client, slug: Option<&str>, force: bool) -> anyhow:
         }
         if !confirm(&format!("Update {clean} skills?"))? {
             say!("Update cancelled.");
+            if !failed.is_empty() {
+                anyhow::bail!("{} failed: {}", failed.len(), failed.join(", "));
+            }
             return Ok(());
         }
     }
@@ -346,10 +359,13 @@ pub async fn plan(client: &Client, slug: &str, pin: Option<&Pin>) -> anyhow::Res
         Err(Error::Api { status: 404, .. }) => anyhow::bail!("'{slug}' not found on AgentPowers."),
         found => found?,
     };
+    // A folder whose content was never pinned counts as edited: nothing says it is the
+    // package as installed, so it is not overwritten without a question.
     let pinned = pin.and_then(|p| p.content_hash.as_ref());
     let edited = match (local::find_installed(slug, pin)?, pinned) {
         (Some(dir), Some(pinned)) => local::hash_dir(&dir)? != *pinned,
-        _ => false,
+        (Some(_), None) => true,
+        (None, _) => false,
     };
     let behind = match (Version::parse(version_of(pin)), Version::parse(latest(&detail))) {
         (Ok(installed), Ok(newest)) => installed < newest,

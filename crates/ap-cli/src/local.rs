@@ -139,18 +139,38 @@ pub fn extract(zip: &[u8], slug: &str, kind: ListingType, base: &Path) -> anyhow
     let parent = base.join(subfolder(kind));
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
     let dest = parent.join(slug);
+    tidy_up(&parent, slug, &dest)?;
     // Dot names beside it, which listings skip.
-    let staging = parent.join(format!(".{slug}.installing-{}", std::process::id()));
-    let backup = parent.join(format!(".{slug}.replaced-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let _ = std::fs::remove_dir_all(&backup);
-    let unpacked = unpack(zip, &staging).and_then(|()| flatten(&staging, slug));
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{slug}.installing-{pid}"));
+    let scratch = parent.join(format!(".{slug}.flattening-{pid}"));
+    let backup = parent.join(format!(".{slug}.replaced-{pid}"));
+    let unpacked = unpack(zip, &staging).and_then(|()| flatten(&staging, slug, &scratch));
     if let Err(error) = unpacked.and_then(|()| swap(&staging, &dest, &backup)) {
         let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_dir_all(&scratch);
         return Err(error);
     }
     let _ = std::fs::remove_dir_all(&backup);
     Ok(dest)
+}
+
+/// What an interrupted install of `slug` left beside `dest`: a replaced install whose
+/// successor never arrived is put back; unfinished unpacking is removed.
+fn tidy_up(parent: &Path, slug: &str, dest: &Path) -> anyhow::Result<()> {
+    let leftovers =
+        [".installing-", ".flattening-", ".replaced-"].map(|kind| format!(".{slug}{kind}"));
+    for entry in std::fs::read_dir(parent)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with(&leftovers[2]) && !dest.exists() {
+            std::fs::rename(&path, dest)
+                .with_context(|| format!("restoring {} from {}", dest.display(), path.display()))?;
+        } else if leftovers.iter().any(|prefix| name.starts_with(prefix.as_str())) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+    Ok(())
 }
 
 /// Moves `staging` to `dest`, the old `dest` (if any) to `backup` first; puts it back when
@@ -197,22 +217,22 @@ fn unpack(zip: &[u8], dest: &Path) -> anyhow::Result<()> {
 }
 
 /// An archive packed as `zip -r x.zip folder/` holds one folder: its contents move up so
-/// the tool finds `SKILL.md` at the top (unless the folder has the slug's own name).
-fn flatten(dest: &Path, slug: &str) -> anyhow::Result<()> {
+/// the tool finds `SKILL.md` at the top (unless the folder has the slug's own name). The
+/// folder is first moved out to `scratch` (beside, not inside), so that any entry of it,
+/// one with its own name included, can move up.
+fn flatten(dest: &Path, slug: &str, scratch: &Path) -> anyhow::Result<()> {
     let children: Vec<PathBuf> =
         std::fs::read_dir(dest)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     let [only] = children.as_slice() else { return Ok(()) };
     if !only.is_dir() || only.file_name().is_some_and(|n| n == slug) {
         return Ok(());
     }
-    // Renamed first, so that an entry with the folder's own name (`pkg/pkg/…`) can move up.
-    let inner = dest.join(".flattening");
-    std::fs::rename(only, &inner)?;
-    for entry in std::fs::read_dir(&inner)? {
+    std::fs::rename(only, scratch)?;
+    for entry in std::fs::read_dir(scratch)? {
         let entry = entry?;
         std::fs::rename(entry.path(), dest.join(entry.file_name()))?;
     }
-    std::fs::remove_dir(&inner)?;
+    std::fs::remove_dir(scratch)?;
     Ok(())
 }
 
@@ -362,6 +382,11 @@ pub fn pins() -> anyhow::Result<BTreeMap<String, Pin>> {
         .collect())
 }
 
+/// Fails as [`save_pin`] would, before anything is installed: an unreadable `pins.json`.
+pub fn check_pins() -> anyhow::Result<()> {
+    read_all(true).map(drop)
+}
+
 /// Records (or replaces) the pin of `slug`.
 pub fn save_pin(slug: &str, pin: &Pin) -> anyhow::Result<()> {
     let mut all = read_all(true)?;
@@ -434,6 +459,15 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["demo"], "no staging or backup folder left behind");
+
+        // An install interrupted after the old folder was moved aside gets it back; one
+        // interrupted while unpacking leaves nothing.
+        std::fs::rename(&dest, base.path().join("skills/.demo.replaced-1")).expect("aside");
+        std::fs::create_dir_all(base.path().join("skills/.demo.installing-1/x")).expect("junk");
+        let bad = zip_of(&[("../x", b"x")]);
+        assert!(extract(&bad, "demo", ListingType::Skill, base.path()).is_err());
+        assert_eq!(std::fs::read(dest.join("SKILL.md")).expect("restored"), b"v2");
+        assert!(!base.path().join("skills/.demo.installing-1").exists());
     }
 
     #[test]

@@ -103,11 +103,12 @@ impl Args {
     }
 
     fn number(&self, key: &str) -> Option<f64> {
-        match self.0.get(key)? {
+        let number = match self.0.get(key)? {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
-        }
+        };
+        number.filter(|n| n.is_finite())
     }
 
     fn flag(&self, key: &str, default: bool) -> bool {
@@ -149,6 +150,16 @@ impl Args {
 
 fn all_tools() -> Vec<&'static str> {
     local::TOOLS.iter().map(|(tool, _)| *tool).collect()
+}
+
+/// Refuses a `source` other than this server's own.
+fn only_ours(args: &Args) -> anyhow::Result<()> {
+    match args.text("source") {
+        Some(source) if source != ap_domain::wire::NATIVE_SOURCE => {
+            anyhow::bail!("This server has only `agentpowers` listings, not `{source}`.")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Pretty JSON of an answer.
@@ -232,11 +243,7 @@ impl Marketplace {
     }
 
     async fn details(&self, args: &Args) -> Answer {
-        if let Some(source) = args.text("source")
-            && source != ap_domain::wire::NATIVE_SOURCE
-        {
-            anyhow::bail!("This server has only `agentpowers` listings, not `{source}`.");
-        }
+        only_ours(args)?;
         pretty(&self.client.detail(&args.slug("slug")?).await?)
     }
 
@@ -311,10 +318,15 @@ impl Marketplace {
         let state = settle(&client, checkout, deadline, Duration::from_secs_f64(every)).await?;
         let mut answer = serde_json::to_value(&state)?;
         if state.status == PurchaseStatus::Completed {
-            if let (Some(session), true) = (&session, args.flag("include_download_url", false))
-                && let PurchaseDelivery::Ready(delivery) = client.purchase_download(session).await?
-            {
-                answer["download"] = serde_json::to_value(&delivery)?;
+            if let (Some(session), true) = (&session, args.flag("include_download_url", false)) {
+                // A link that cannot be had now does not stand in the way of the install.
+                match client.purchase_download(session).await {
+                    Ok(PurchaseDelivery::Ready(delivery)) => {
+                        answer["download"] = serde_json::to_value(&delivery)?;
+                    }
+                    Ok(PurchaseDelivery::NotPaid(_)) => {}
+                    Err(error) => answer["download_error"] = error.to_string().into(),
+                }
             }
             if args.flag("auto_install", false) {
                 let tool = args.tools(false)?[0];
@@ -343,6 +355,7 @@ impl Marketplace {
     /// payment and installs).
     async fn install(&self, args: &Args) -> Answer {
         let slug = args.slug("slug")?;
+        only_ours(args)?;
         let tool = args.tools(false)?[0];
         let global = args.flag("global", false);
         let detail = match self.client.listing(&slug).await {
@@ -538,6 +551,21 @@ fn tools() -> Vec<Tool> {
                 }),
                 &["skill_slug"],
             ),
+        ),
+        Tool::new(
+            "login_account",
+            "Run browser-based AgentPowers login (equivalent to `ap login`).",
+            schema(
+                json!({
+                    "timeout_sec": {"type": "number", "description": "Login timeout in seconds (default 240)"},
+                }),
+                &[],
+            ),
+        ),
+        Tool::new(
+            "logout_account",
+            "Log out from AgentPowers account (equivalent to `ap logout`).",
+            schema(json!({}), &[]),
         ),
         Tool::new(
             "whoami_account",

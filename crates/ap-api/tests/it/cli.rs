@@ -470,6 +470,22 @@ async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
     assert!(err.contains("Restore it to the original?") && out.contains("Skipping"), "{out}");
     let (_, out, _) = user.run_with(&app, &["update", "release-notes"], "y\n").await;
     assert!(out.contains("Restored release-notes v1.1.0 to original."), "{out}");
+    let installed_version = &user.pins()["release-notes"]["version"];
+    assert_eq!(installed_version, "1.1.0");
+    assert_eq!(user.run(&app, &["verify"]).await.0, 0);
+
+    // An edited install with an update is asked about even with --force.
+    std::fs::write(installed.join("examples/notes.md"), "changed again").expect("tamper");
+    let text = std::fs::read_to_string(&body).expect("read").replace("Version two.", "Three.");
+    std::fs::write(&body, text).expect("edit");
+    let (code, _, err) = seller.run(&app, &["publish", "--dir", dir]).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, out, err) = user.run_with(&app, &["update", "--force"], "n\n").await;
+    assert!(err.contains("has been locally edited. Update anyway?"), "{err}");
+    assert!(out.contains("Skipping release-notes."), "{out}");
+    assert_eq!(std::fs::read(installed.join("examples/notes.md")).expect("kept"), b"changed again");
+    let (_, out, _) = user.run_with(&app, &["update", "--force"], "y\n").await;
+    assert!(out.contains("Updated release-notes from v1.1.0 to v1.1.1"), "{out}");
     assert_eq!(user.run(&app, &["verify"]).await.0, 0);
 
     // Uninstall asks, removes the folder and the pin.
@@ -489,7 +505,11 @@ async fn ap_publishes_installs_updates_verifies_and_uninstalls() {
     // A project with its own .claude folder gets a project-local install; --global goes
     // to the home folder; uninstall removes both.
     std::fs::create_dir_all(user.work().join(".claude")).expect("project folder");
+    // A token revoked elsewhere does not stand in the way of a free install.
+    std::fs::create_dir_all(user.dir.path().join(".agentpowers")).expect("state folder");
+    std::fs::write(user.auth_file(), r#"{"token": "ap_cli_revoked"}"#).expect("stale token");
     let (code, _, err) = user.run(&app, &["install", "pia-publisher/release-notes"]).await;
+    std::fs::remove_file(user.auth_file()).expect("forgotten");
     assert_eq!(code, 0, "{err}");
     let project = user.work().join(".claude/skills/release-notes");
     assert!(project.join("SKILL.md").is_file() && !installed.exists());

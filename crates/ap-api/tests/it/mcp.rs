@@ -118,6 +118,8 @@ async fn ap_mcp_lists_the_plugins_tools_and_runs_each() {
         "get_seller_profile",
         "get_skill_reviews",
         "get_security_results",
+        "login_account",
+        "logout_account",
         "whoami_account",
         "get_account_profile",
         "list_purchases",
