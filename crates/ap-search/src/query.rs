@@ -23,6 +23,10 @@ use crate::schema::{self, Fields};
 pub(crate) const TYPO_MIN_CHARS: usize = 5;
 /// Shortest last word (in characters) that also matches as a prefix.
 const PREFIX_MIN_CHARS: usize = 2;
+/// Most words a prefix may stand for and still be looked up word by word: up to this
+/// many, the prefix is a union of their postings walked lazily (an intersection skips
+/// most of them); beyond it, one automaton over the dictionary fills a set of matches.
+const PREFIX_LISTED_MAX: usize = 16;
 /// Score of a prefix or typo match in a title, and anywhere else.
 const EXPANDED_TITLE: f32 = 2.0;
 const EXPANDED_ELSEWHERE: f32 = 0.5;
@@ -77,6 +81,29 @@ fn known(searcher: &Searcher, field: Field, word: &str, prefix: bool) -> bool {
     })
 }
 
+/// The indexed words of `field` that start with `prefix` (the prefix itself included), or
+/// `None` when there are more than [`PREFIX_LISTED_MAX`].
+fn prefixed(searcher: &Searcher, field: Field, prefix: &str) -> Option<Vec<String>> {
+    let mut found: Vec<String> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(field) else { continue };
+        let mut stream = inverted.terms().range().ge(prefix).into_stream().ok()?;
+        while stream.advance() {
+            if !stream.key().starts_with(prefix.as_bytes()) {
+                break;
+            }
+            let word = std::str::from_utf8(stream.key()).ok()?;
+            if !found.iter().any(|w| w == word) {
+                if found.len() == PREFIX_LISTED_MAX {
+                    return None;
+                }
+                found.push(word.to_owned());
+            }
+        }
+    }
+    Some(found)
+}
+
 /// The clause of one word.
 fn word_clause(searcher: &Searcher, fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = weighted(fields)
@@ -93,12 +120,23 @@ fn word_clause(searcher: &Searcher, fields: &Fields, word: &str, last: bool) -> 
     if prefix || typos > 0 {
         for (field, score) in [(fields.title, EXPANDED_TITLE), (fields.words, EXPANDED_ELSEWHERE)] {
             let term = Term::from_field_text(field, word);
-            let expanded = if prefix {
-                FuzzyTermQuery::new_prefix(term, typos, true)
-            } else {
-                FuzzyTermQuery::new(term, typos, true)
+            let expanded = match (prefix, typos) {
+                // A prefix standing for a few words: those words, looked up lazily.
+                (true, 0) => match prefixed(searcher, field, word) {
+                    Some(words) if words.is_empty() => continue,
+                    Some(words) => {
+                        let each = words.iter().map(|w| {
+                            let term = Term::from_field_text(field, w);
+                            (Occur::Should, boxed(TermQuery::new(term, IndexRecordOption::Basic)))
+                        });
+                        boxed(BooleanQuery::new(each.collect()))
+                    }
+                    None => boxed(FuzzyTermQuery::new_prefix(term, 0, true)),
+                },
+                (true, _) => boxed(FuzzyTermQuery::new_prefix(term, typos, true)),
+                (false, _) => boxed(FuzzyTermQuery::new(term, typos, true)),
             };
-            any.push((Occur::Should, boxed(ConstScoreQuery::new(boxed(expanded), score))));
+            any.push((Occur::Should, boxed(ConstScoreQuery::new(expanded, score))));
         }
     }
     boxed(BooleanQuery::new(any))

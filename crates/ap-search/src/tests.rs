@@ -76,6 +76,32 @@ fn the_last_word_matches_as_a_prefix_and_long_words_forgive_one_typo() {
 }
 
 #[test]
+fn a_prefix_matches_alike_whether_it_stands_for_few_words_or_many() {
+    // 20 words share `tool` (looked up through the automaton); 3 share `kit` (word by
+    // word); both ways find the same, title matches first.
+    let mut docs: Vec<SearchableListing> = (0..20u8)
+        .map(|i| {
+            let name = format!("t{i}");
+            doc(&name, &format!("Tool{} helper", (b'a' + i) as char), "x")
+        })
+        .collect();
+    docs.extend([
+        doc("k1", "Kit", "x"),
+        doc("k2", "Kite", "x"),
+        doc("k3", "Helper", "a kitten kit"),
+        doc("n", "Nothing", "x"),
+    ]);
+    let index = index_of(&docs);
+    assert_eq!(search(&index, "too").total, 20);
+    assert_eq!(search(&index, "helper too").total, 20);
+    let kits = search(&index, "ki");
+    assert_eq!(kits.total, 3);
+    assert_eq!(kits.ids.last().map(String::as_str), Some("k3"), "a description match last");
+    assert_eq!(search(&index, "helper ki").ids, ["k3"]);
+    assert!(search(&index, "zz").ids.is_empty());
+}
+
+#[test]
 fn a_word_spelled_right_is_not_second_guessed() {
     let index = index_of(&[doc("w", "Writer", "x"), doc("t", "Writes", "x")]);
     assert_eq!(search(&index, "writer tool").ids, Vec::<String>::new(), "every word is required");
