@@ -8,7 +8,7 @@ use ap_domain::commerce::PurchaseStatus;
 use ap_domain::wire::PurchaseState;
 
 use crate::commands::{json_out, price, valid_slug};
-use crate::installs::{Target, accept_scan, download_and_install};
+use crate::installs::{Target, accept_scan, download_and_install, find_listing};
 
 /// How long `buy` waits for the payment.
 const PAYMENT_WAIT: Duration = Duration::from_secs(15 * 60);
@@ -24,10 +24,7 @@ pub async fn buy(
 ) -> anyhow::Result<()> {
     let slug = valid_slug(slug)?;
     let base = target.base()?;
-    let detail = match client.listing(slug).await {
-        Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
-        found => found?,
-    };
+    let detail = find_listing(client, slug).await?;
     if !accept_scan(&detail, yes)? {
         say!("Purchase cancelled.");
         return Ok(());

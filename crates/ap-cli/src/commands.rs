@@ -126,7 +126,7 @@ pub fn signed(client: &Client) -> anyhow::Result<Client> {
 }
 
 /// Refuses a `--source` other than this server's own (`agentpowers`, or `all`).
-fn only_ours(source: Option<&str>) -> anyhow::Result<()> {
+pub fn only_ours(source: Option<&str>) -> anyhow::Result<()> {
     if source.is_some_and(|s| s != NATIVE_SOURCE && s != "all") {
         anyhow::bail!("This server has only `{NATIVE_SOURCE}` listings.");
     }
@@ -335,13 +335,8 @@ fn detail_text(
             out.push_str("  Nothing to report.\n");
         }
         for finding in &scan.findings {
-            let text = |key: &str| finding[key].as_str().unwrap_or("").to_owned();
-            let place = match (finding["file"].as_str(), finding["line"].as_i64()) {
-                (Some(file), Some(line)) => format!(" ({file}:{line})"),
-                (Some(file), None) => format!(" ({file})"),
-                _ => String::new(),
-            };
-            out.push_str(&format!("  {:<8} {}{place}\n", text("severity"), text("detail")));
+            out.push_str(&crate::ui::finding(finding));
+            out.push('\n');
         }
     }
     out

@@ -51,6 +51,14 @@ fn parse_spec(spec: &str) -> anyhow::Result<(Option<&str>, &str)> {
     }
 }
 
+/// The live listing `slug`, or "not found" in words.
+pub async fn find_listing(client: &Client, slug: &str) -> anyhow::Result<ListingDetail> {
+    match client.listing(slug).await {
+        Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
+        found => Ok(found?),
+    }
+}
+
 /// `ap install <slug|author/slug> [--code] [--global] [--for] [--yes]`.
 pub async fn install(
     client: &Client,
@@ -61,10 +69,7 @@ pub async fn install(
 ) -> anyhow::Result<()> {
     let (author, slug) = parse_spec(spec)?;
     let base = target.base()?;
-    let detail = match client.listing(slug).await {
-        Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
-        found => found?,
-    };
+    let detail = find_listing(client, slug).await?;
     if let Some(author) = author
         && detail.summary.author.display_name_slug != author
     {
@@ -448,8 +453,9 @@ pub struct Installed {
 }
 
 /// What is installed for each of `tools` (a folder shared by two tools listed once),
-/// skills before agents, by slug.
-pub fn installed(tools: &[&'static str]) -> anyhow::Result<Vec<Installed>> {
+/// skills before agents, by slug; `with_edits` hashes each pinned folder to tell whether
+/// it was edited (`edited` is unknown otherwise).
+pub fn installed(tools: &[&'static str], with_edits: bool) -> anyhow::Result<Vec<Installed>> {
     let pins = local::pins()?;
     let mut found: Vec<Installed> = Vec::new();
     for tool in tools {
@@ -474,6 +480,7 @@ pub fn installed(tools: &[&'static str]) -> anyhow::Result<Vec<Installed>> {
                     let pin = pins.get(&name);
                     // A folder that cannot be read shows as unknown, not as a failure.
                     let edited = pin
+                        .filter(|_| with_edits)
                         .and_then(|p| p.content_hash.as_ref())
                         .and_then(|pinned| Some(local::hash_dir(&entry.path()).ok()? != *pinned));
                     found.push(Installed {
@@ -498,7 +505,7 @@ pub fn installed(tools: &[&'static str]) -> anyhow::Result<Vec<Installed>> {
 
 /// `ap status [--source] [--json]`.
 pub async fn status(source: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let mut found = installed(&[local::DEFAULT_TOOL])?;
+    let mut found = installed(&[local::DEFAULT_TOOL], false)?;
     if let Some(source) = source {
         found.retain(|i| i.source.eq_ignore_ascii_case(source));
     }

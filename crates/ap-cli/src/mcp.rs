@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ap_client::{Client, Error, ListQuery, PurchaseDelivery, SearchQuery};
+use ap_client::{Client, ListQuery, PurchaseDelivery, SearchQuery};
 use ap_domain::commerce::PurchaseStatus;
 use ap_domain::listing::{ListingType, SecurityStatus};
 use rmcp::model::{
@@ -152,16 +152,6 @@ fn all_tools() -> Vec<&'static str> {
     local::TOOLS.iter().map(|(tool, _)| *tool).collect()
 }
 
-/// Refuses a `source` other than this server's own.
-fn only_ours(args: &Args) -> anyhow::Result<()> {
-    match args.text("source") {
-        Some(source) if source != ap_domain::wire::NATIVE_SOURCE => {
-            anyhow::bail!("This server has only `agentpowers` listings, not `{source}`.")
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Pretty JSON of an answer.
 fn pretty(value: &impl serde::Serialize) -> Answer {
     Ok(serde_json::to_string_pretty(value)?)
@@ -243,7 +233,7 @@ impl Marketplace {
     }
 
     async fn details(&self, args: &Args) -> Answer {
-        only_ours(args)?;
+        crate::commands::only_ours(args.text("source").as_deref())?;
         pretty(&self.client.detail(&args.slug("slug")?).await?)
     }
 
@@ -341,12 +331,23 @@ impl Marketplace {
     /// Installs a listing the caller may download (the token is sent for a paid one);
     /// answers the folder.
     async fn install_now(&self, slug: &str, tool: &str, global: bool) -> anyhow::Result<String> {
-        let detail = self.client.listing(slug).await?;
+        let detail = installs::find_listing(&self.client, slug).await?;
+        self.install_listing(&detail, tool, global).await
+    }
+
+    /// [`Marketplace::install_now`] of a listing already read.
+    async fn install_listing(
+        &self,
+        detail: &ap_domain::wire::ListingDetail,
+        tool: &str,
+        global: bool,
+    ) -> anyhow::Result<String> {
+        let slug = &detail.summary.slug;
         if detail.summary.security_status == SecurityStatus::Block {
             anyhow::bail!("Skill '{slug}' has been blocked due to security concerns.");
         }
         let base = local::install_base(global, tool)?;
-        let dest = installs::download_and_install(&self.client, &detail, &base).await?;
+        let dest = installs::download_and_install(&self.client, detail, &base).await?;
         Ok(dest.display().to_string())
     }
 
@@ -355,13 +356,10 @@ impl Marketplace {
     /// payment and installs).
     async fn install(&self, args: &Args) -> Answer {
         let slug = args.slug("slug")?;
-        only_ours(args)?;
+        crate::commands::only_ours(args.text("source").as_deref())?;
         let tool = args.tools(false)?[0];
         let global = args.flag("global", false);
-        let detail = match self.client.listing(&slug).await {
-            Err(Error::Api { status: 404, .. }) => anyhow::bail!("Skill '{slug}' not found."),
-            found => found?,
-        };
+        let detail = installs::find_listing(&self.client, &slug).await?;
         let warning = match detail.summary.security_status {
             SecurityStatus::Warn => " (its security scan has warnings: see get_security_results)",
             _ => "",
@@ -369,7 +367,7 @@ impl Marketplace {
         if let Some(code) = args.text("license_code") {
             self.signed_in()?.redeem(&code).await?;
         }
-        match self.install_now(&slug, tool, global).await {
+        match self.install_listing(&detail, tool, global).await {
             Ok(dest) => return Ok(format!("Installed '{slug}' to {dest}{warning}")),
             Err(error) if error.downcast_ref::<installs::NotOwned>().is_none() => {
                 return Err(error);
@@ -408,14 +406,14 @@ impl Marketplace {
     }
 
     fn installed(&self, args: &Args) -> Answer {
-        pretty(&installs::installed(&args.tools(true)?)?)
+        pretty(&installs::installed(&args.tools(true)?, true)?)
     }
 
     /// Each installed marketplace listing against its latest version (nothing applied).
     async fn updates(&self, args: &Args) -> Answer {
         let tools = args.tools(true)?;
         let listed: std::collections::BTreeSet<String> =
-            installs::installed(&tools)?.into_iter().map(|i| i.slug).collect();
+            installs::installed(&tools, false)?.into_iter().map(|i| i.slug).collect();
         let mut report = Vec::new();
         for (slug, pin) in local::pins()? {
             if pin.source != ap_domain::wire::NATIVE_SOURCE || !listed.contains(&slug) {

@@ -13,7 +13,7 @@ use ap_domain::version::Version;
 use serde_json::Value;
 
 use crate::commands::{ask, json_out, valid_slug};
-use crate::ui::{self, paint};
+use crate::ui;
 
 /// `ap publish`'s options, as the Python tool names them.
 #[derive(Debug, clap::Args)]
@@ -272,19 +272,7 @@ fn print_findings(findings: &[Value]) {
         say!("  Nothing to report.");
     }
     for finding in findings {
-        let text = |key: &str| finding[key].as_str().unwrap_or("").to_owned();
-        let place = match (finding["file"].as_str(), finding["line"].as_i64()) {
-            (Some(file), Some(line)) => format!(" ({file}:{line})"),
-            (Some(file), None) => format!(" ({file})"),
-            _ => String::new(),
-        };
-        let severity = text("severity");
-        let severity = match severity.as_str() {
-            "critical" | "high" => paint(&format!("{severity:<8}"), ui::Colour::Red),
-            "medium" => paint(&format!("{severity:<8}"), ui::Colour::Yellow),
-            _ => format!("{severity:<8}"),
-        };
-        say!("  {severity} {}{place}", text("detail"));
+        say!("{}", ui::finding(finding));
     }
 }
 

@@ -44,6 +44,25 @@ pub fn verdict(status: &str) -> String {
     }
 }
 
+/// One finding of a scan as a line: severity (coloured by how grave), words, and the
+/// file and line it is about.
+pub fn finding(finding: &serde_json::Value) -> String {
+    let text = |key: &str| finding[key].as_str().unwrap_or("").to_owned();
+    let place = match (finding["file"].as_str(), finding["line"].as_i64()) {
+        (Some(file), Some(line)) => format!(" ({file}:{line})"),
+        (Some(file), None) => format!(" ({file})"),
+        _ => String::new(),
+    };
+    let severity = text("severity");
+    let padded = format!("{severity:<8}");
+    let severity = match severity.to_ascii_lowercase().as_str() {
+        "critical" | "high" => paint(&padded, Colour::Red),
+        "medium" => paint(&padded, Colour::Yellow),
+        _ => padded,
+    };
+    format!("  {severity} {}{place}", text("detail"))
+}
+
 /// A byte-count bar for a transfer called `what` (hidden when standard error is not a
 /// terminal); its length is set when the size is known.
 pub fn transfer(what: &str) -> ProgressBar {
