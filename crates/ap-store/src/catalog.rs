@@ -10,13 +10,18 @@ use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
 use ap_domain::page::PageRequest;
 use ap_domain::{UserId, VersionId};
 use diesel::dsl::{count_star, sql};
+use diesel::expression::{AppearsOnTable, ValidGrouping};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Text};
+use diesel::sqlite::Sqlite;
 
 use crate::conn::{Conn, MultiBackend};
 use crate::error::StoreError;
 use crate::models::{AuthorRow, Category, ListingCard, ListingExtra, ListingVersion, User};
 use crate::schema::{categories, listing_versions, listings, users};
+use crate::with_backend;
 
 /// A boxed query over `listings` selecting `ST`.
 type Boxed<'a, ST> = listings::BoxedQuery<'a, MultiBackend, ST>;
@@ -78,23 +83,65 @@ pub fn count_live(conn: &mut Conn, filter: &CatalogFilter) -> Result<i64, StoreE
     Ok(query.get_result(conn)?)
 }
 
-/// `<column> IN (…ids…)` with the ids bound as one JSON array, so the statement text is
-/// the same for any number of ids and stays in the prepared-statement cache (a plain
-/// `IN (?, ?, …)` is prepared anew for every call).
-pub(crate) fn id_in<T: 'static>(
-    conn: &Conn,
-    column: &str,
-    ids: &[&str],
-) -> Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>> {
-    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-    let (open, close) = match conn {
-        Conn::Sqlite(_) => ("IN (SELECT value FROM json_each(", "))"),
-        Conn::Pg(_) => ("IN (SELECT json_array_elements_text(CAST(", " AS json)))"),
-    };
-    Box::new(sql::<Bool>(&format!("{column} {open}")).bind::<Text, _>(json).sql(close))
+/// `<column> IN (…ids…)` with the ids bound as one JSON array: the statement text is the
+/// same for any number of ids, so it is prepared once per connection and found in the
+/// statement cache by its type (a plain `IN (?, ?, …)`, or a `sql` literal, is prepared
+/// anew on every call).
+#[derive(Debug, Clone)]
+pub(crate) struct IdIn<C> {
+    column: C,
+    ids: String,
 }
 
-/// Listing cards with their authors, in the order of `ids` (missing ones skipped).
+/// [`IdIn`] of `column` and `ids`.
+pub(crate) fn id_in<C>(column: C, ids: &[&str]) -> IdIn<C> {
+    IdIn { column, ids: serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()) }
+}
+
+impl<C: Expression> Expression for IdIn<C> {
+    type SqlType = Bool;
+}
+
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for IdIn<C> {}
+
+impl<C: ValidGrouping<G>, G> ValidGrouping<G> for IdIn<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C: QueryId> QueryId for IdIn<C> {
+    type QueryId = IdIn<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
+}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for IdIn<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C: QueryFragment<Pg>> QueryFragment<Pg> for IdIn<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT json_array_elements_text(CAST(");
+        out.push_bind_param::<Text, _>(&self.ids)?;
+        out.push_sql(" AS json)))");
+        Ok(())
+    }
+}
+
+impl<C: QueryFragment<Sqlite> + QueryFragment<Pg>> QueryFragment<MultiBackend> for IdIn<C> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        MultiBackend::walk_variant_ast(self, pass)
+    }
+}
+
+/// Listing cards with their authors, in the order of `ids` (missing ones skipped): one
+/// statement, on the backend's own connection (a hot read: every page of a list or a
+/// search).
 pub fn cards_with_authors(
     conn: &mut Conn,
     ids: &[&str],
@@ -102,26 +149,19 @@ pub fn cards_with_authors(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let filter = id_in::<listings::table>(conn, "listings.id", ids);
-    let cards: Vec<ListingCard> =
-        listings::table.filter(filter).select(ListingCard::as_select()).load(conn)?;
-    let mut owners: Vec<&str> = cards.iter().map(|c| c.owner_id.as_str()).collect();
-    owners.sort_unstable();
-    owners.dedup();
-    let filter = id_in::<users::table>(conn, "users.id", &owners);
-    let authors: HashMap<UserId, AuthorRow> = users::table
-        .filter(filter)
-        .select(AuthorRow::as_select())
-        .load::<AuthorRow>(conn)?
-        .into_iter()
-        .map(|a| (a.id.clone(), a))
-        .collect();
-    let mut by_id: HashMap<&str, &ListingCard> = cards.iter().map(|c| (c.id.as_str(), c)).collect();
-    Ok(ids
-        .iter()
-        .filter_map(|id| by_id.remove(id))
-        .filter_map(|card| authors.get(&card.owner_id).map(|a| (card.clone(), a.clone())))
-        .collect())
+    let rows: Vec<(ListingCard, AuthorRow)> = with_backend!(conn, c => listings::table
+        .inner_join(users::table)
+        .filter(id_in(listings::id, ids))
+        .select((ListingCard::as_select(), AuthorRow::as_select()))
+        .load(c)?);
+    let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut slots: Vec<Option<(ListingCard, AuthorRow)>> = ids.iter().map(|_| None).collect();
+    for row in rows {
+        if let Some(&i) = position.get(row.0.id.as_str()) {
+            slots[i] = Some(row);
+        }
+    }
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// The users with these ids, by id.
@@ -129,7 +169,7 @@ pub fn users_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<UserId, Use
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let filter = id_in::<users::table>(conn, "users.id", ids);
+    let filter = id_in(users::id, ids);
     let rows: Vec<User> = users::table.filter(filter).select(User::as_select()).load(conn)?;
     Ok(rows.into_iter().map(|user| (user.id.clone(), user)).collect())
 }
@@ -157,20 +197,39 @@ pub fn detail_by_slug(
     slug: &str,
     kind: Option<ListingType>,
 ) -> Result<Option<DetailParts>, StoreError> {
-    // Not boxed: a boxed query is prepared anew on every call.
-    let query = listings::table.inner_join(users::table).filter(listings::slug.eq(slug)).select((
-        ListingCard::as_select(),
-        ListingExtra::as_select(),
-        AuthorRow::as_select(),
-    ));
-    let row = match kind {
-        Some(kind) => {
-            query.filter(listings::listing_type.eq(kind.as_str())).first(conn).optional()?
+    // One statement, the listing with its author and live versions (a row per version),
+    // on the backend's own connection and not boxed: it is found in the statement cache
+    // by its type (a boxed query is prepared anew on every call).
+    type Row = (ListingCard, ListingExtra, AuthorRow, Option<ListingVersion>);
+    let rows: Vec<Row> = with_backend!(conn, c => {
+        let query = listings::table
+            .inner_join(users::table)
+            .left_join(
+                listing_versions::table.on(listing_versions::listing_id
+                    .eq(listings::id)
+                    .and(listing_versions::status.eq(VersionStatus::Live.as_str()))
+                    .and(listing_versions::quarantined_at.is_null())),
+            )
+            .filter(listings::slug.eq(slug))
+            .order((
+                listing_versions::major.desc(),
+                listing_versions::minor.desc(),
+                listing_versions::patch.desc(),
+            ))
+            .select((
+                ListingCard::as_select(),
+                ListingExtra::as_select(),
+                AuthorRow::as_select(),
+                Option::<ListingVersion>::as_select(),
+            ));
+        match kind {
+            Some(kind) => query.filter(listings::listing_type.eq(kind.as_str())).load(c)?,
+            None => query.load(c)?,
         }
-        None => query.first(conn).optional()?,
-    };
-    let Some((card, extra, author)) = row else { return Ok(None) };
-    let versions = live_versions(conn, card.id.as_str())?;
+    });
+    let mut rows = rows.into_iter();
+    let Some((card, extra, author, first)) = rows.next() else { return Ok(None) };
+    let versions = first.into_iter().chain(rows.filter_map(|row| row.3)).collect();
     Ok(Some(DetailParts { card, extra, author, versions }))
 }
 
@@ -189,7 +248,7 @@ pub struct DetailParts {
 
 /// The live versions of a listing, newest first.
 pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVersion>, StoreError> {
-    Ok(listing_versions::table
+    Ok(with_backend!(conn, c => listing_versions::table
         .filter(listing_versions::listing_id.eq(listing_id))
         .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
         .filter(listing_versions::quarantined_at.is_null())
@@ -199,7 +258,7 @@ pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVer
             listing_versions::patch.desc(),
         ))
         .select(ListingVersion::as_select())
-        .load(conn)?)
+        .load(c)?))
 }
 
 /// Versions by id (e.g. the live versions of a page of listings), by id.
@@ -210,7 +269,7 @@ pub fn versions_by_ids(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let filter = id_in::<listing_versions::table>(conn, "listing_versions.id", ids);
+    let filter = id_in(listing_versions::id, ids);
     let rows: Vec<ListingVersion> =
         listing_versions::table.filter(filter).select(ListingVersion::as_select()).load(conn)?;
     Ok(rows.into_iter().map(|v| (v.id.clone(), v)).collect())
@@ -257,5 +316,7 @@ pub fn any_listing(conn: &mut Conn) -> Result<bool, StoreError> {
 
 /// A listing's slug by primary key (the benchmark yardstick's single-row read).
 pub fn slug_by_id(conn: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(listings::table.find(id).select(listings::slug).first(conn).optional()?)
+    Ok(
+        with_backend!(conn, c => listings::table.find(id).select(listings::slug).first(c).optional()?),
+    )
 }

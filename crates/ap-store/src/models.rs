@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::{categories, listing_versions, listings, users};
+use crate::types::{Stored, StoredOption};
 
 /// A user: buyer, seller or both.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -104,17 +105,22 @@ pub struct Category {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listings)]
 pub struct ListingCard {
+    #[diesel(deserialize_as = Stored<ListingId>)]
     pub id: ListingId,
     pub slug: String,
+    #[diesel(deserialize_as = Stored<UserId>)]
     pub owner_id: UserId,
+    #[diesel(deserialize_as = Stored<ListingType>)]
     pub listing_type: ListingType,
     pub title: String,
     pub description: String,
     pub category: String,
     pub price_cents: i64,
     pub currency: String,
+    #[diesel(deserialize_as = StoredOption<VersionId>)]
     pub live_version_id: Option<VersionId>,
     pub current_version: Option<String>,
+    #[diesel(deserialize_as = Stored<SecurityStatus>)]
     pub security_status: SecurityStatus,
     pub security_score: Option<i32>,
     pub archived_at: Option<NaiveDateTime>,
@@ -147,6 +153,7 @@ pub struct ListingExtra {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct AuthorRow {
+    #[diesel(deserialize_as = Stored<UserId>)]
     pub id: UserId,
     pub display_name: Option<String>,
     pub display_name_slug: Option<String>,
@@ -182,17 +189,21 @@ pub struct NewListing {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = listing_versions)]
 pub struct ListingVersion {
+    #[diesel(deserialize_as = Stored<VersionId>)]
     pub id: VersionId,
+    #[diesel(deserialize_as = Stored<ListingId>)]
     pub listing_id: ListingId,
     pub version: String,
     pub major: i32,
     pub minor: i32,
     pub patch: i32,
+    #[diesel(deserialize_as = Stored<VersionStatus>)]
     pub status: VersionStatus,
     pub changelog: Option<String>,
     pub archive_sha256: Option<String>,
     pub content_hash: Option<String>,
     pub size_bytes: Option<i64>,
+    #[diesel(deserialize_as = StoredOption<SecurityStatus>)]
     pub security_status: Option<SecurityStatus>,
     pub security_score: Option<i32>,
     /// JSON array of findings.

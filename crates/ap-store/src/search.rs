@@ -108,7 +108,7 @@ fn with_authors(conn: &mut Conn, rows: Vec<IndexColumns>) -> Result<Vec<IndexRow
     let names: HashMap<UserId, Option<String>> = if owners.is_empty() {
         HashMap::new()
     } else {
-        let filter = id_in::<users::table>(conn, "users.id", &owners);
+        let filter = id_in(users::id, &owners);
         users::table
             .filter(filter)
             .select((users::id, users::display_name))
@@ -140,7 +140,7 @@ pub fn index_rows(conn: &mut Conn, ids: &[&str]) -> Result<Vec<IndexRow>, StoreE
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let filter = id_in::<listings::table>(conn, "listings.id", ids);
+    let filter = id_in(listings::id, ids);
     let rows = listings::table.filter(filter).select(IndexColumns::as_select()).load(conn)?;
     with_authors(conn, rows)
 }

@@ -409,6 +409,10 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             ms = started.elapsed().as_millis() as u64,
             "search index built"
         );
+        // What building the index allocated and freed goes back to the system now, and
+        // what requests free from now on every few seconds.
+        crate::memory::trim();
+        crate::memory::spawn_trimmer().context("starting the memory trimmer")?;
         let state = AppState::new(market.clone(), db, api, auth, limiter, announcements(config));
         if let Some(bind) = &metrics_bind {
             let listener =
