@@ -8,7 +8,7 @@
 //! [`StoredOption`] instead (`#[diesel(deserialize_as = …)]`), which read on *any*
 //! backend: the hot catalog reads run on the backend's own connection, where a
 //! statement is found in the cache by its type instead of by its SQL text rebuilt on
-//! every call (see `catalog::on_backend`).
+//! every call (see `with_backend!` in `catalog`).
 //!
 //! They are written through their one spelling (`as_str`): diesel's `AsExpression`,
 //! which a typed insert or comparison would need, cannot be implemented here for types
