@@ -9,7 +9,7 @@ use ap_domain::listing::VersionStatus;
 use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
 use ap_domain::page::PageRequest;
 use ap_domain::{UserId, VersionId};
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::{And, Desc, IsNull, count_star, sql};
 use diesel::expression::{AppearsOnTable, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -205,17 +205,11 @@ pub fn detail_by_slug(
         let query = listings::table
             .inner_join(users::table)
             .left_join(
-                listing_versions::table.on(listing_versions::listing_id
-                    .eq(listings::id)
-                    .and(listing_versions::status.eq(VersionStatus::Live.as_str()))
-                    .and(listing_versions::quarantined_at.is_null())),
+                listing_versions::table
+                    .on(listing_versions::listing_id.eq(listings::id).and(version_servable())),
             )
             .filter(listings::slug.eq(slug))
-            .order((
-                listing_versions::major.desc(),
-                listing_versions::minor.desc(),
-                listing_versions::patch.desc(),
-            ))
+            .order(newest_first())
             .select((
                 ListingCard::as_select(),
                 ListingExtra::as_select(),
@@ -246,17 +240,34 @@ pub struct DetailParts {
     pub versions: Vec<ListingVersion>,
 }
 
+/// The rule of a servable version: it passed its scan and is not quarantined. Written
+/// once, for the detail's versions, a listing's live versions, the version a listing
+/// serves and the check before an archive is served.
+pub(crate) type VersionServable = And<
+    diesel::dsl::Eq<listing_versions::status, &'static str>,
+    IsNull<listing_versions::quarantined_at>,
+>;
+
+pub(crate) fn version_servable() -> VersionServable {
+    listing_versions::status
+        .eq(VersionStatus::Live.as_str())
+        .and(listing_versions::quarantined_at.is_null())
+}
+
+/// Versions by number, newest first.
+pub(crate) type NewestFirst =
+    (Desc<listing_versions::major>, Desc<listing_versions::minor>, Desc<listing_versions::patch>);
+
+pub(crate) fn newest_first() -> NewestFirst {
+    (listing_versions::major.desc(), listing_versions::minor.desc(), listing_versions::patch.desc())
+}
+
 /// The live versions of a listing, newest first.
 pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVersion>, StoreError> {
     Ok(with_backend!(conn, c => listing_versions::table
         .filter(listing_versions::listing_id.eq(listing_id))
-        .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
-        .filter(listing_versions::quarantined_at.is_null())
-        .order((
-            listing_versions::major.desc(),
-            listing_versions::minor.desc(),
-            listing_versions::patch.desc(),
-        ))
+        .filter(version_servable())
+        .order(newest_first())
         .select(ListingVersion::as_select())
         .load(c)?))
 }

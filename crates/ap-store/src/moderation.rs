@@ -8,9 +8,11 @@
 //! serves none and leaves the catalog (see [`refresh_live`]). Every change that can move
 //! that answer calls it, in the change's transaction.
 
+use ap_domain::listing::VersionStatus;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::catalog::{newest_first, version_servable};
 use crate::conn::Conn;
 use crate::error::StoreError;
 use crate::schema::{
@@ -52,13 +54,8 @@ pub fn refresh_live(
         if held.is_none() && status == ACTIVE {
             listing_versions::table
                 .filter(listing_versions::listing_id.eq(listing_id))
-                .filter(listing_versions::status.eq("live"))
-                .filter(listing_versions::quarantined_at.is_null())
-                .order((
-                    listing_versions::major.desc(),
-                    listing_versions::minor.desc(),
-                    listing_versions::patch.desc(),
-                ))
+                .filter(version_servable())
+                .order(newest_first())
                 .select((
                     listing_versions::id,
                     listing_versions::version,
@@ -192,8 +189,7 @@ pub fn servable(conn: &mut Conn, version_id: &str) -> Result<bool, StoreError> {
         listing_versions::table
             .inner_join(listings::table)
             .filter(listing_versions::id.eq(version_id))
-            .filter(listing_versions::status.eq("live"))
-            .filter(listing_versions::quarantined_at.is_null())
+            .filter(version_servable())
             .filter(listings::quarantined_at.is_null()),
     ))
     .get_result(conn)?)
@@ -433,7 +429,7 @@ pub fn rescan_targets(
 ) -> Result<Vec<RescanTarget>, StoreError> {
     let mut query = listing_versions::table
         .inner_join(listings::table)
-        .filter(listing_versions::status.eq("live"))
+        .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
         .order(listing_versions::id.asc())
         .limit(limit)
         .select((
@@ -456,7 +452,7 @@ pub fn rescan_targets(
 /// How many versions are live (a rescan's total).
 pub fn live_version_count(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(listing_versions::table
-        .filter(listing_versions::status.eq("live"))
+        .filter(listing_versions::status.eq(VersionStatus::Live.as_str()))
         .count()
         .get_result(conn)?)
 }
