@@ -2,6 +2,7 @@
 
 mod query;
 mod schema;
+mod scored;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,9 +10,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ap_domain::listing::CatalogFilter;
 pub use ap_domain::search::SearchableListing;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::directory::RamDirectory;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument};
 
 use crate::schema::Fields;
 
@@ -96,9 +99,9 @@ impl SearchIndex {
                 std::fs::create_dir_all(dir)?;
                 let directory = MmapDirectory::open(dir)
                     .map_err(|e| SearchError::Index(tantivy::TantivyError::from(e)))?;
-                Index::create(directory, schema, tantivy::IndexSettings::default())?
+                Index::create(directory, schema, schema::settings())?
             }
-            None => Index::create_in_ram(schema),
+            None => Index::create(RamDirectory::create(), schema, schema::settings())?,
         };
         schema::register_analyzer(&index);
         let writer = index.writer_with_num_threads(1, WRITER_BUDGET)?;
@@ -131,21 +134,31 @@ impl SearchIndex {
         window: usize,
     ) -> Result<Ranked, SearchError> {
         let searcher = self.reader.searcher();
-        let Some(query) = query::build(&self.index, &searcher, &self.fields, terms, filter) else {
+        let Some(search) = query::build(&self.index, &searcher, &self.fields, terms, filter) else {
             return Ok(Ranked { ids: Vec::new(), total: 0 });
         };
-        let top =
-            TopDocs::with_limit(window.max(1)).tweak_score(|segment: &tantivy::SegmentReader| {
-                let popularity = segment
-                    .fast_fields()
-                    .i64(schema::POPULARITY)
-                    .ok()
-                    .map(|column| column.first_or_default_col(0));
-                move |doc, score| (score, popularity.as_ref().map_or(0, |c| c.get_val(doc)))
-            });
-        let (hits, total) = searcher.search(&query, &(top, Count))?;
+        let window = window.max(1);
+        // Each segment's best by score alone, so tantivy may skip what cannot reach the
+        // window: a segment holds its listings most popular first, and a tie keeps the
+        // earlier listing. Merged here by score, then popularity, ties across segments
+        // included.
+        let weight = search.ranking.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let best = TopDocs::with_limit(window).order_by_score();
+        let mut hits: Vec<(Score, i64, DocAddress)> = Vec::new();
+        for (ord, segment) in (0u32..).zip(searcher.segment_readers()) {
+            let popularity = segment.fast_fields().i64(schema::POPULARITY)?.first_or_default_col(0);
+            let found =
+                best.merge_fruits(vec![best.collect_segment(weight.as_ref(), ord, segment)?])?;
+            hits.extend(
+                found
+                    .into_iter()
+                    .map(|(score, address)| (score, popularity.get_val(address.doc_id), address)),
+            );
+        }
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         let addresses: Vec<DocAddress> =
-            hits.into_iter().take(window).map(|(_, address)| address).collect();
+            hits.into_iter().take(window).map(|(_, _, address)| address).collect();
+        let total = search.matching.count(&searcher)?;
         Ok(Ranked { ids: ids_of(&searcher, &addresses)?, total: total as i64 })
     }
 }

@@ -1,4 +1,4 @@
-//! A search as a tantivy query.
+//! A search as two tantivy queries: one that ranks and one that counts.
 //!
 //! Every term is required. A term matches exactly in any ranked field, scored with BM25
 //! and that field's weight; the last term also matches as a prefix (the word being
@@ -6,8 +6,16 @@
 //! word, or for the last term as the start of one) also matches with one typo (an
 //! insertion, deletion, substitution or transposition): a word spelled right is not
 //! second-guessed, which keeps a common word from dragging in its neighbours and the
-//! cost of matching them. Expanded matches score a constant, higher in a title than
-//! elsewhere, so an exact word outranks a guessed one. Filters restrict without scoring.
+//! cost of matching them. Filters restrict without scoring.
+//!
+//! The ranking query is built so tantivy can skip what cannot reach the page: a prefix
+//! standing for a few words is those words, each scored with BM25 at
+//! [`PREFIX_WEIGHT`] of its field's weight (so a one-word query without filters is a
+//! union of term scorers, which block-max WAND prunes). A prefix standing for many words,
+//! and a guessed word, match through an automaton and score a constant, higher in a title
+//! than elsewhere, below an exact word. The counting query matches the same listings
+//! through the `words` field alone and scores nothing: the total costs a walk of a few
+//! postings, not the scoring of every match.
 
 use ap_domain::listing::{CatalogFilter, PriceFilter};
 use tantivy::query::{
@@ -18,6 +26,7 @@ use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, Searcher, Term};
 
 use crate::schema::{self, Fields};
+use crate::scored::ScoredBy;
 
 /// Shortest word (in characters) that also matches with one typo.
 pub(crate) const TYPO_MIN_CHARS: usize = 5;
@@ -27,7 +36,10 @@ const PREFIX_MIN_CHARS: usize = 2;
 /// many, the prefix is a union of their postings walked lazily (an intersection skips
 /// most of them); beyond it, one automaton over the dictionary fills a set of matches.
 const PREFIX_LISTED_MAX: usize = 16;
-/// Score of a prefix or typo match in a title, and anywhere else.
+/// Share of a field's weight that a word standing for a listed prefix scores with.
+const PREFIX_WEIGHT: f32 = 0.5;
+/// Score of a match through an automaton (a long prefix or a typo) in a title, and
+/// anywhere else.
 const EXPANDED_TITLE: f32 = 2.0;
 const EXPANDED_ELSEWHERE: f32 = 0.5;
 
@@ -64,7 +76,7 @@ fn boxed(query: impl Query) -> Box<dyn Query> {
 /// A filter: restricts, scores nothing.
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
     let term = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
-    (Occur::Must, boxed(ConstScoreQuery::new(boxed(term), 0.0)))
+    (Occur::Must, boxed(term))
 }
 
 /// Whether some indexed word of `field` is `word` or, for a prefix, starts with it.
@@ -81,13 +93,13 @@ fn known(searcher: &Searcher, field: Field, word: &str, prefix: bool) -> bool {
     })
 }
 
-/// The indexed words of `field` that start with `prefix` (the prefix itself included), or
-/// `None` when there are more than [`PREFIX_LISTED_MAX`].
+/// The indexed words of `field` that start with `prefix` and are longer, or `None` when
+/// there are more than [`PREFIX_LISTED_MAX`].
 fn prefixed(searcher: &Searcher, field: Field, prefix: &str) -> Option<Vec<String>> {
     let mut found: Vec<String> = Vec::new();
     for segment in searcher.segment_readers() {
         let Ok(inverted) = segment.inverted_index(field) else { continue };
-        let mut stream = inverted.terms().range().ge(prefix).into_stream().ok()?;
+        let mut stream = inverted.terms().range().gt(prefix).into_stream().ok()?;
         while stream.advance() {
             if !stream.key().starts_with(prefix.as_bytes()) {
                 break;
@@ -104,69 +116,132 @@ fn prefixed(searcher: &Searcher, field: Field, prefix: &str) -> Option<Vec<Strin
     Some(found)
 }
 
-/// The clause of one word.
-fn word_clause(searcher: &Searcher, fields: &Fields, word: &str, last: bool) -> Box<dyn Query> {
-    let mut any: Vec<(Occur, Box<dyn Query>)> = weighted(fields)
-        .into_iter()
-        .map(|(field, weight)| {
-            let exact =
-                TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
-            (Occur::Should, boxed(BoostQuery::new(boxed(exact), weight)))
-        })
-        .collect();
+/// What one word of a search matches besides itself.
+enum Expansion {
+    /// Nothing: the word as typed.
+    None,
+    /// The longer words its prefix stands for.
+    Listed(Vec<String>),
+    /// Words an automaton finds: a prefix (with `typos`) or the word with `typos`.
+    Automaton { prefix: bool, typos: u8 },
+}
+
+fn expansion(searcher: &Searcher, fields: &Fields, word: &str, last: bool) -> Expansion {
     let chars = word.chars().count();
     let prefix = last && chars >= PREFIX_MIN_CHARS;
     let typos = u8::from(chars >= TYPO_MIN_CHARS && !known(searcher, fields.words, word, prefix));
-    if prefix || typos > 0 {
-        for (field, score) in [(fields.title, EXPANDED_TITLE), (fields.words, EXPANDED_ELSEWHERE)] {
-            let term = Term::from_field_text(field, word);
-            let expanded = match (prefix, typos) {
-                // A prefix standing for a few words: those words, looked up lazily.
-                (true, 0) => match prefixed(searcher, field, word) {
-                    Some(words) if words.is_empty() => continue,
-                    Some(words) => {
-                        let each = words.iter().map(|w| {
-                            let term = Term::from_field_text(field, w);
-                            (Occur::Should, boxed(TermQuery::new(term, IndexRecordOption::Basic)))
-                        });
-                        boxed(BooleanQuery::new(each.collect()))
-                    }
-                    None => boxed(FuzzyTermQuery::new_prefix(term, 0, true)),
-                },
-                (true, _) => boxed(FuzzyTermQuery::new_prefix(term, typos, true)),
-                (false, _) => boxed(FuzzyTermQuery::new(term, typos, true)),
-            };
-            any.push((Occur::Should, boxed(ConstScoreQuery::new(expanded, score))));
-        }
+    match (prefix, typos) {
+        (false, 0) => Expansion::None,
+        (true, 0) => match prefixed(searcher, fields.words, word) {
+            Some(words) if words.is_empty() => Expansion::None,
+            Some(words) => Expansion::Listed(words),
+            None => Expansion::Automaton { prefix, typos },
+        },
+        _ => Expansion::Automaton { prefix, typos },
     }
-    boxed(BooleanQuery::new(any))
 }
 
-/// The query of `terms` under `filter`; `None` when no term has a word to look for.
+fn automaton(field: Field, word: &str, prefix: bool, typos: u8) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, word);
+    if prefix {
+        boxed(FuzzyTermQuery::new_prefix(term, typos, true))
+    } else {
+        boxed(FuzzyTermQuery::new(term, typos, true))
+    }
+}
+
+/// The ranked fields' term queries of `word`, each at `share` of its field's weight.
+fn scored(fields: &Fields, word: &str, share: f32) -> impl Iterator<Item = Box<dyn Query>> {
+    weighted(fields).into_iter().map(move |(field, weight)| {
+        let term = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+        boxed(BoostQuery::new(boxed(term), weight * share))
+    })
+}
+
+/// The scoring queries of one word: what it matches, each scored.
+fn scoring(fields: &Fields, word: &str, expansion: &Expansion) -> Vec<Box<dyn Query>> {
+    let mut any: Vec<Box<dyn Query>> = scored(fields, word, 1.0).collect();
+    match expansion {
+        Expansion::None => {}
+        Expansion::Listed(words) => {
+            for longer in words {
+                any.extend(scored(fields, longer, PREFIX_WEIGHT));
+            }
+        }
+        &Expansion::Automaton { prefix, typos } => {
+            for (field, score) in
+                [(fields.title, EXPANDED_TITLE), (fields.words, EXPANDED_ELSEWHERE)]
+            {
+                let expanded = automaton(field, word, prefix, typos);
+                any.push(boxed(ConstScoreQuery::new(expanded, score)));
+            }
+        }
+    }
+    any
+}
+
+/// What one word matches, through `words`, unscored.
+fn matching(fields: &Fields, word: &str, expansion: &Expansion) -> Box<dyn Query> {
+    let term = |w: &str| {
+        let term = Term::from_field_text(fields.words, w);
+        boxed(TermQuery::new(term, IndexRecordOption::Basic))
+    };
+    let others: Vec<Box<dyn Query>> = match expansion {
+        Expansion::None => return term(word),
+        Expansion::Listed(words) => words.iter().map(|w| term(w)).collect(),
+        &Expansion::Automaton { prefix, typos } => {
+            vec![automaton(fields.words, word, prefix, typos)]
+        }
+    };
+    let any = std::iter::once(term(word)).chain(others).map(|query| (Occur::Should, query));
+    boxed(BooleanQuery::new(any.collect()))
+}
+
+/// A search's two queries: the same matches, ranked or counted.
+pub(crate) struct Search {
+    /// Scores the matches (filters score nothing).
+    pub ranking: Box<dyn Query>,
+    /// Matches the same listings, to count them.
+    pub matching: Box<dyn Query>,
+}
+
+/// The queries of `terms` under `filter`; `None` when no term has a word to look for.
 pub(crate) fn build(
     index: &Index,
     searcher: &Searcher,
     fields: &Fields,
     terms: &[String],
     catalog_filter: &CatalogFilter,
-) -> Option<Box<dyn Query>> {
+) -> Option<Search> {
     let words = words(index, terms);
     if words.is_empty() {
         return None;
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
-        .iter()
-        .enumerate()
-        .map(|(i, word)| (Occur::Must, word_clause(searcher, fields, word, i + 1 == words.len())))
-        .collect();
+    let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut scorers: Vec<Box<dyn Query>> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let expansion = expansion(searcher, fields, word, i + 1 == words.len());
+        required.push((Occur::Must, matching(fields, word, &expansion)));
+        scorers.extend(scoring(fields, word, &expansion));
+    }
     if let Some(kind) = catalog_filter.listing_type {
-        clauses.push(filter(fields.listing_type, kind.as_str()));
+        required.push(filter(fields.listing_type, kind.as_str()));
     }
     if let Some(category) = &catalog_filter.category {
-        clauses.push(filter(fields.category, category));
+        required.push(filter(fields.category, category));
     }
     if let Some(price) = catalog_filter.price {
-        clauses.push(filter(fields.price, schema::price_term(price == PriceFilter::Free)));
+        required.push(filter(fields.price, schema::price_term(price == PriceFilter::Free)));
     }
-    Some(boxed(BooleanQuery::new(clauses)))
+    let single = required.len() == 1;
+    let matching = boxed(BooleanQuery::new(required));
+    let ranking = if single {
+        // One word and no filter: its scoring queries' union ranks exactly its matches,
+        // and a union of term queries is what block-max WAND prunes.
+        let any = scorers.into_iter().map(|query| (Occur::Should, query));
+        boxed(BooleanQuery::new(any.collect()))
+    } else {
+        boxed(ScoredBy::new(matching.box_clone(), scorers))
+    };
+    Some(Search { ranking, matching })
 }

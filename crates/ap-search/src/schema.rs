@@ -12,7 +12,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
-use tantivy::{Index, TantivyDocument, Term};
+use tantivy::{Index, IndexSettings, IndexSortByField, Order, TantivyDocument, Term};
 
 use crate::SearchableListing;
 
@@ -84,6 +84,16 @@ pub(crate) fn analyzer() -> TextAnalyzer {
 
 pub(crate) fn register_analyzer(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
+}
+
+/// The index's settings: every segment holds its listings most popular first, so among
+/// equal scores the earlier listing is the more popular one (a ranking that keeps the
+/// earlier of a tie breaks ties by popularity without reading it).
+pub(crate) fn settings() -> IndexSettings {
+    IndexSettings {
+        sort_by_field: Some(IndexSortByField { field: POPULARITY.to_owned(), order: Order::Desc }),
+        ..IndexSettings::default()
+    }
 }
 
 /// The filter term of a price.

@@ -127,6 +127,38 @@ fn ties_go_to_the_more_popular_listing() {
 }
 
 #[test]
+fn ties_go_to_the_more_popular_listing_whichever_segment_holds_it() {
+    let mut low = doc("low", "Deploy", "x");
+    low.popularity = 1;
+    let index = index_of(&[low]);
+    let mut high = doc("high", "Deploy", "x");
+    high.popularity = 50;
+    let mut update = index.update().expect("writer");
+    update.upsert(&high).expect("upsert");
+    update.commit().expect("commit");
+    assert_eq!(search(&index, "deploy").ids, ["high", "low"]);
+    assert_eq!(search(&index, "deploy x").ids, ["high", "low"]);
+}
+
+#[test]
+fn several_words_and_filters_rank_as_one_word_alone_does() {
+    let index = index_of(&[
+        doc("d", "Lint helper", "Formats kubernetes manifests"),
+        doc("t", "Kubernetes manifests", "Formats files"),
+        doc("n", "Kubernetes", "Nothing else"),
+    ]);
+    let alone = search(&index, "kubernetes");
+    assert_eq!(alone.ids, ["n", "t", "d"]);
+    // Every listing is a skill: the filter excludes nothing and changes no score.
+    let skills = CatalogFilter { listing_type: Some(ListingType::Skill), ..Default::default() };
+    let terms = vec!["kubernetes".to_owned()];
+    assert_eq!(named(index.search(&terms, &skills, 10).expect("search")), alone);
+    assert_eq!(search(&index, "kubernetes formats").ids, ["t", "d"]);
+    assert_eq!(search(&index, "kubernetes man").ids, ["t", "d"], "the title's prefix first");
+    assert_eq!(search(&index, "kubernetes man").total, 2);
+}
+
+#[test]
 fn filters_restrict_and_total_counts_every_match() {
     let mut docs: Vec<SearchableListing> =
         (0..30).map(|i| doc(&format!("s{i:02}"), "Deploy tool", "Ships code")).collect();
