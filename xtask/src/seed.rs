@@ -381,7 +381,8 @@ pub fn scale(db: &Db, blobs: &dyn BlobStore, count: usize) -> anyhow::Result<()>
             publish::insert_live_version(conn, &version, created)?;
         }
         Ok(())
-    })
+    })?;
+    db.run_blocking(ap_store::migrate::after_bulk_load).context("vacuuming after the seed")
 }
 
 fn write_tx_blocking(

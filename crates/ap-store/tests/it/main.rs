@@ -6,6 +6,7 @@ mod audit;
 mod fixtures;
 mod search;
 mod sessions;
+mod upkeep;
 mod upserts;
 
 /// Runs each named story (a `fn(&Db)`) on SQLite and on PostgreSQL.
