@@ -33,8 +33,9 @@ pub(crate) const TYPO_MIN_CHARS: usize = 5;
 /// Shortest last word (in characters) that also matches as a prefix.
 const PREFIX_MIN_CHARS: usize = 2;
 /// Most words a prefix may stand for and still be looked up word by word: up to this
-/// many, the prefix is a union of their postings walked lazily (an intersection skips
-/// most of them); beyond it, one automaton over the dictionary fills a set of matches.
+/// many, the prefix is those words, each a scored term (pruned with the rest of a
+/// one-word union, looked up at a match otherwise); beyond it, one automaton over the
+/// dictionary fills a set of matches.
 const PREFIX_LISTED_MAX: usize = 16;
 /// Share of a field's weight that a word standing for a listed prefix scores with.
 const PREFIX_WEIGHT: f32 = 0.5;
@@ -73,7 +74,7 @@ fn boxed(query: impl Query) -> Box<dyn Query> {
     Box::new(query)
 }
 
-/// A filter: restricts, scores nothing.
+/// A filter: a term of the unscored matching query, so it restricts and scores nothing.
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
     let term = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
     (Occur::Must, boxed(term))
