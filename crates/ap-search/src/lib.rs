@@ -125,8 +125,8 @@ impl SearchIndex {
     }
 
     /// The best `window` live listings matching every term (the last one also as a
-    /// prefix, words of five letters or more also with one typo) and `filter`, with the
-    /// number of matches in all. No terms: nothing.
+    /// prefix, a word of five letters or more the catalog does not know also with one
+    /// typo) and `filter`, with the number of matches in all. No terms: nothing.
     pub fn search(
         &self,
         terms: &[String],
@@ -147,6 +147,7 @@ impl SearchIndex {
         let mut hits: Vec<(Score, i64, DocAddress)> = Vec::new();
         for (ord, segment) in (0u32..).zip(searcher.segment_readers()) {
             let popularity = segment.fast_fields().i64(schema::POPULARITY)?.first_or_default_col(0);
+            // One segment's fruit "merged" alone: the collector's own (score, address) list.
             let found =
                 best.merge_fruits(vec![best.collect_segment(weight.as_ref(), ord, segment)?])?;
             hits.extend(

@@ -9,13 +9,15 @@
 //! cost of matching them. Filters restrict without scoring.
 //!
 //! The ranking query is built so tantivy can skip what cannot reach the page: a prefix
-//! standing for a few words is those words, each scored with BM25 at
-//! [`PREFIX_WEIGHT`] of its field's weight (so a one-word query without filters is a
-//! union of term scorers, which block-max WAND prunes). A prefix standing for many words,
-//! and a guessed word, match through an automaton and score a constant, higher in a title
-//! than elsewhere, below an exact word. The counting query matches the same listings
-//! through the `words` field alone and scores nothing: the total costs a walk of a few
-//! postings, not the scoring of every match.
+//! standing for a few words is those words, each scored with BM25 at [`PREFIX_WEIGHT`] of
+//! its field's weight, so a one-word query without filters is a union of term scorers,
+//! which block-max WAND prunes. A prefix standing for many words, and a guessed word,
+//! match through an automaton and score a constant, higher in a title than elsewhere,
+//! below an exact word; a one-word query with such a match scores every match (the
+//! constant is not a term scorer). Several words, or filters, rank through
+//! [`ScoredBy`]. The counting query matches the same listings through the `words` field
+//! alone and scores nothing: the total costs a walk of a few postings, not the scoring of
+//! every match.
 
 use ap_domain::listing::{CatalogFilter, PriceFilter};
 use tantivy::query::{

@@ -2,9 +2,11 @@
 //!
 //! Ranked fields carry term frequencies for BM25: title, category words, description,
 //! author and long description, each weighted at query time. `words` holds all of them
-//! once more, without frequencies, for prefix and typo matching (one automaton per
-//! expanded term instead of one per field). Filters are untokenized terms; the id (a
-//! UUID, as two halves) and popularity are columns read for each hit.
+//! once more, without frequencies: a search matches and counts through it, and finds a
+//! prefix's words and a typo's neighbours in its dictionary (one automaton per expanded
+//! term instead of one per field). Filters are untokenized terms; the id (a UUID, as two
+//! halves) and popularity are columns read for each hit, and the index is sorted by
+//! popularity.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,

@@ -6,7 +6,8 @@
 //! window of thousands of documents from every one of them whenever an intersection seeks
 //! it, so it walks them all. Here the matches come from the cheap query (each word's
 //! `words` postings and the filters, intersected), and each scoring query is moved to a
-//! match only when that match is scored: a term's postings skip to it.
+//! match only when that match is scored: a term's postings skip to it. (An automaton's
+//! clause, a long prefix or a typo, has its set of matches built when its scorer is.)
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError};
@@ -79,7 +80,7 @@ impl Weight for ScoredByWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
+        if scorer.doc() > doc || scorer.seek(doc) != doc {
             return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
         }
         Ok(Explanation::new("sum of the scoring queries that match", scorer.score()))
