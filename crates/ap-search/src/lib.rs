@@ -11,8 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use ap_domain::listing::CatalogFilter;
 pub use ap_domain::search::SearchableListing;
 use tantivy::collector::{Collector, TopDocs};
-use tantivy::directory::MmapDirectory;
-use tantivy::directory::RamDirectory;
+use tantivy::directory::{MmapDirectory, RamDirectory};
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument};
 

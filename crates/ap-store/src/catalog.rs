@@ -9,11 +9,14 @@ use ap_domain::listing::VersionStatus;
 use ap_domain::listing::{CatalogFilter, ListingType, PriceFilter, SortOrder};
 use ap_domain::page::PageRequest;
 use ap_domain::{UserId, VersionId};
+use diesel::backend::Backend;
 use diesel::dsl::{And, Desc, IsNull, count_star, sql};
 use diesel::expression::{AppearsOnTable, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 
@@ -113,22 +116,36 @@ impl<C: QueryId> QueryId for IdIn<C> {
     const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
 }
 
-impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for IdIn<C> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, _>(&self.ids)?;
-        out.push_sql("))");
-        Ok(())
-    }
+/// How a backend spells "the elements of a JSON array of text" as a subquery, around the
+/// bound array.
+trait JsonTextElements: Backend {
+    const BEFORE: &'static str;
+    const AFTER: &'static str;
 }
 
-impl<C: QueryFragment<Pg>> QueryFragment<Pg> for IdIn<C> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+impl JsonTextElements for Sqlite {
+    const BEFORE: &'static str = "SELECT value FROM json_each(";
+    const AFTER: &'static str = ")";
+}
+
+impl JsonTextElements for Pg {
+    const BEFORE: &'static str = "SELECT json_array_elements_text(CAST(";
+    const AFTER: &'static str = " AS json))";
+}
+
+impl<C, DB> QueryFragment<DB> for IdIn<C>
+where
+    C: QueryFragment<DB>,
+    DB: JsonTextElements + HasSqlType<Text>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (SELECT json_array_elements_text(CAST(");
+        out.push_sql(" IN (");
+        out.push_sql(DB::BEFORE);
         out.push_bind_param::<Text, _>(&self.ids)?;
-        out.push_sql(" AS json)))");
+        out.push_sql(DB::AFTER);
+        out.push_sql(")");
         Ok(())
     }
 }
