@@ -145,8 +145,8 @@ pub struct SearchKey {
     pub terms: Vec<String>,
     /// Type, category and price filters.
     pub filter: CatalogFilter,
-    /// Whether the window reaches past the first pages.
-    pub deep: bool,
+    /// How many of the best matches are ranked.
+    pub window: i64,
 }
 
 /// The key of a list page: filter, order, page.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ap_domain::listing::{CatalogFilter, ListingType, SortOrder};
-use ap_domain::page::{MAX_SEARCH_WINDOW, Page, PageRequest};
+use ap_domain::page::{DEFAULT_LIMIT, MAX_SEARCH_WINDOW, Page, PageRequest};
 use ap_domain::slug::Slug;
 use ap_domain::wire::{
     CategoriesResponse, CategoryInfo, ListingDetail, ListingSummary, NATIVE_SOURCE, SearchResponse,
@@ -24,8 +24,10 @@ use crate::counters::{ListingCounts, Visitor};
 use crate::indexer::{IndexError, Indexer};
 use crate::present;
 
-/// Matches ranked for the first pages of a search (most searches never page further).
-const SHALLOW_WINDOW: i64 = 100;
+/// The windows a search ranks, smallest first: the first page (most searches are never
+/// paged, and a smaller window lets the index skip more), the first pages, and every page
+/// a search may reach. A page is served from the smallest window that holds it.
+const SEARCH_WINDOWS: [i64; 3] = [DEFAULT_LIMIT, 100, MAX_SEARCH_WINDOW];
 
 /// Most listings shown on a seller's profile; the rest page through `/skills`.
 const PROFILE_SKILLS: i64 = 100;
@@ -169,21 +171,21 @@ impl Catalog {
         Ok(BTreeMap::from([(name, section)]))
     }
 
-    /// A page of a ranked window: the best [`SHALLOW_WINDOW`] matches (or, for a page
-    /// beyond them, the best [`MAX_SEARCH_WINDOW`]) are ranked once and cached, so paging
-    /// and repeated queries cost one read of the page's rows. Pages beyond the window are
-    /// empty; `total` still counts every match.
+    /// A page of a ranked window: the smallest of [`SEARCH_WINDOWS`] that holds the page
+    /// is ranked once and cached, so paging within it and repeated queries cost one read
+    /// of the page's rows. Pages beyond the last window are empty; `total` still counts
+    /// every match.
     async fn ranked(
         &self,
         terms: Vec<String>,
         filter: CatalogFilter,
         page: PageRequest,
     ) -> Result<Page<Arc<ListingSummary>>, CatalogError> {
-        let deep = page.offset + page.limit > SHALLOW_WINDOW;
-        let key = SearchKey { terms, filter, deep };
+        let end = page.offset.saturating_add(page.limit);
+        let window = SEARCH_WINDOWS.into_iter().find(|w| *w >= end).unwrap_or(MAX_SEARCH_WINDOW);
+        let key = SearchKey { terms, filter, window };
         let query_key = key.clone();
         let indexer = Arc::clone(&self.indexer);
-        let window = if deep { MAX_SEARCH_WINDOW } else { SHALLOW_WINDOW };
         let window = usize::try_from(window).unwrap_or(usize::MAX);
         let ranked = self
             .cache

@@ -18,7 +18,7 @@ use crate::migrate;
 pub struct DbConfig {
     /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
     pub url: String,
-    /// Most connections the pool holds.
+    /// Most connections the pool holds; 0 = [`default_pool_size`] of the backend.
     pub max_connections: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub acquire_timeout: Duration,
@@ -33,17 +33,32 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
-    /// Defaults for `url`: 8 connections, 5 s acquire timeout, 5 s busy timeout, 30 s
+    /// Defaults for `url`: the backend's pool size, 5 s acquire timeout, 5 s busy timeout, 30 s
     /// statement timeout, 15 s work timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 8,
+            max_connections: 0,
             acquire_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             work_timeout: Duration::from_secs(15),
         }
+    }
+}
+
+/// The pool size when none is set. SQLite's statements run on this process's own cores
+/// and never wait on a network: two connections per core keep them busy, and more only
+/// queue runnable threads on them (measured on one core: eight connections cost 8 % more
+/// CPU per uncached search than two and doubled its p99; docs/PERFORMANCE.md).
+/// PostgreSQL's connections spend their time waiting on round trips: 8 overlap them.
+pub fn default_pool_size(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX)
+        }
+        Backend::Postgres => 8,
     }
 }
 
@@ -79,7 +94,10 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let size = config.max_connections.max(1);
+        let size = match config.max_connections {
+            0 => default_pool_size(backend),
+            set => set,
+        };
         let generation = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(size)

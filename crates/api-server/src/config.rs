@@ -254,7 +254,8 @@ impl Default for AuthConfig {
 pub struct DatabaseConfig {
     /// `sqlite://path/file.db` or `postgres://user@host:port/db`.
     pub url: String,
-    /// Most pooled connections.
+    /// Most pooled connections; 0 = the backend's default (SQLite: two per core the
+    /// process may run on; PostgreSQL: 8).
     pub max_connections: u32,
     /// Milliseconds a request waits for a connection before answering 503.
     pub acquire_timeout_ms: u64,
@@ -349,7 +350,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://data/agentpowers.db".to_owned(),
-            max_connections: 8,
+            max_connections: 0,
             acquire_timeout_ms: 5_000,
             busy_timeout_ms: 5_000,
             statement_timeout_ms: 30_000,
@@ -412,7 +413,7 @@ Settings (defaults, then --config FILE as TOML, then environment):
   server.public_url            AP_PUBLIC_URL or AP_SERVER__PUBLIC_URL  URL clients use to reach the server [http://<bind>]
   server.production            AP_SERVER__PRODUCTION            production mode: no development sign-in [false]
   database.url                 AP_DATABASE__URL or DATABASE_URL sqlite://FILE or postgres://… [sqlite://data/agentpowers.db]
-  database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size [8]
+  database.max_connections     AP_DATABASE__MAX_CONNECTIONS     pool size, 0 = SQLite 2 per core, PostgreSQL 8 [0]
   database.acquire_timeout_ms  AP_DATABASE__ACQUIRE_TIMEOUT_MS  wait for a connection, then 503 [5000]
   database.busy_timeout_ms     AP_DATABASE__BUSY_TIMEOUT_MS     SQLite writer lock wait [5000]
   database.statement_timeout_ms AP_DATABASE__STATEMENT_TIMEOUT_MS PostgreSQL statement limit [30000]

@@ -194,6 +194,36 @@ async fn pages_agree_with_the_total(app: TestApp) {
     }
 }
 
+/// A search ranks only the window its page needs (the first page's 20, then 100): pages
+/// served from different windows still follow one order, meeting every match once.
+async fn pages_across_ranked_windows_follow_one_order(app: TestApp) {
+    let ada = app.seller("Ada Forge").await;
+    for i in 0..25_i64 {
+        // `Listing` holds static text, as its fixtures are literals.
+        let slug: &'static str = format!("zeta-tool-{i}").leak();
+        let listing = Listing {
+            description: "A zeta helper.",
+            // Pairs of equal popularity, so ties are broken too.
+            downloads: i / 2,
+            ..Listing::skill(slug, "Zeta Tool")
+        };
+        app.listing(&ada, listing).await;
+    }
+    let all = app.get("/v1/search?q=zeta&limit=100").await;
+    assert_eq!(all.json["agentpowers"]["total"], 25);
+    let order = all.slugs();
+    assert_eq!(order.len(), 25);
+    assert_eq!(order[0], "zeta-tool-24", "the most popular first");
+    let mut walked = Vec::new();
+    for offset in 0..25 {
+        walked.extend(app.get(&format!("/v1/search?q=zeta&limit=1&offset={offset}")).await.slugs());
+    }
+    assert_eq!(walked, order, "one listing per page, across the 20 → 100 boundary");
+    let second = app.get("/v1/search?q=zeta&limit=20&offset=20").await;
+    assert_eq!(second.slugs(), order[20..], "the second page of 20, from the 100 window");
+    assert_eq!(second.json["agentpowers"]["total"], 25);
+}
+
 async fn archiving_removes_from_results(app: TestApp) {
     catalog(&app).await;
     assert!(app.get("/v1/search?q=branch").await.slugs().contains(&"git-branches".to_owned()));
@@ -285,6 +315,7 @@ both_backends!(
     prefixes_filters_and_pages,
     typos_and_words_being_typed,
     pages_agree_with_the_total,
+    pages_across_ranked_windows_follow_one_order,
     hostile_queries_are_answered,
     archiving_removes_from_results,
     another_instance_follows_the_change_log,
