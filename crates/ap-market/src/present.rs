@@ -5,7 +5,7 @@ use std::sync::Arc;
 use ap_domain::listing::{ListingType, SecurityStatus};
 use ap_domain::platform;
 use ap_domain::wire::{Author, ListingDetail, ListingSummary, NATIVE_SOURCE, VersionInfo};
-use ap_store::models::{AuthorRow, ListingCard, ListingExtra, ListingVersion};
+use ap_store::models::{AuthorRow, ListingCard, ListingExtra, VersionCard};
 use ap_store::{Conn, StoreError, catalog};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -75,8 +75,8 @@ pub fn summaries(
 }
 
 /// The stored findings of a version.
-pub fn findings(version: Option<&ListingVersion>) -> Result<Vec<serde_json::Value>, StoreError> {
-    Ok(version.map(ListingVersion::findings_json).transpose()?.unwrap_or_default())
+pub fn findings(version: Option<&VersionCard>) -> Result<Vec<serde_json::Value>, StoreError> {
+    Ok(version.map(VersionCard::findings_json).transpose()?.unwrap_or_default())
 }
 
 /// The full detail of a listing; `versions` are its live versions, newest first.
@@ -84,7 +84,7 @@ pub fn detail(
     card: &ListingCard,
     extra: &ListingExtra,
     owner: &AuthorRow,
-    versions: &[ListingVersion],
+    versions: &[VersionCard],
 ) -> Result<ListingDetail, StoreError> {
     let live = versions.iter().find(|v| Some(&v.id) == card.live_version_id.as_ref());
     let kind = card.listing_type;

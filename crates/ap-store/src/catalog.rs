@@ -22,7 +22,9 @@ use diesel::sqlite::Sqlite;
 
 use crate::conn::{Conn, MultiBackend};
 use crate::error::StoreError;
-use crate::models::{AuthorRow, Category, ListingCard, ListingExtra, ListingVersion, User};
+use crate::models::{
+    AuthorRow, Category, ListingCard, ListingExtra, ListingVersion, User, VersionCard,
+};
 use crate::schema::{categories, listing_versions, listings, users};
 use crate::with_backend;
 
@@ -217,7 +219,7 @@ pub fn detail_by_slug(
     // One statement, the listing with its author and live versions (a row per version),
     // on the backend's own connection and not boxed: it is found in the statement cache
     // by its type (a boxed query is prepared anew on every call).
-    type Row = (ListingCard, ListingExtra, AuthorRow, Option<ListingVersion>);
+    type Row = (ListingCard, ListingExtra, AuthorRow, Option<VersionCard>);
     let rows: Vec<Row> = with_backend!(conn, c => {
         let query = listings::table
             .inner_join(users::table)
@@ -231,7 +233,7 @@ pub fn detail_by_slug(
                 ListingCard::as_select(),
                 ListingExtra::as_select(),
                 AuthorRow::as_select(),
-                Option::<ListingVersion>::as_select(),
+                Option::<VersionCard>::as_select(),
             ));
         match kind {
             Some(kind) => query.filter(listings::listing_type.eq(kind.as_str())).load(c)?,
@@ -254,7 +256,7 @@ pub struct DetailParts {
     /// Its author.
     pub author: AuthorRow,
     /// Its live versions, newest first.
-    pub versions: Vec<ListingVersion>,
+    pub versions: Vec<VersionCard>,
 }
 
 /// The rule of a servable version: it passed its scan and is not quarantined. Written
@@ -293,13 +295,13 @@ pub fn live_versions(conn: &mut Conn, listing_id: &str) -> Result<Vec<ListingVer
 pub fn versions_by_ids(
     conn: &mut Conn,
     ids: &[&str],
-) -> Result<HashMap<VersionId, ListingVersion>, StoreError> {
+) -> Result<HashMap<VersionId, VersionCard>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let filter = id_in(listing_versions::id, ids);
-    let rows: Vec<ListingVersion> =
-        listing_versions::table.filter(filter).select(ListingVersion::as_select()).load(conn)?;
+    let rows: Vec<VersionCard> =
+        listing_versions::table.filter(filter).select(VersionCard::as_select()).load(conn)?;
     Ok(rows.into_iter().map(|v| (v.id.clone(), v)).collect())
 }
 

@@ -217,7 +217,25 @@ pub struct ListingVersion {
     pub upload_started_at: Option<NaiveDateTime>,
 }
 
-impl ListingVersion {
+/// The columns of a version that a listing's detail and a seller's page show: not its
+/// archive, scan layers or upload state (a detail reads them for every version).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listing_versions)]
+pub struct VersionCard {
+    #[diesel(deserialize_as = Stored<VersionId>)]
+    pub id: VersionId,
+    pub version: String,
+    pub changelog: Option<String>,
+    pub content_hash: Option<String>,
+    #[diesel(deserialize_as = StoredOption<SecurityStatus>)]
+    pub security_status: Option<SecurityStatus>,
+    /// JSON array of findings.
+    pub findings: Option<String>,
+    pub scanned_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+impl VersionCard {
     /// The stored findings, or an empty list.
     pub fn findings_json(&self) -> Result<Vec<serde_json::Value>, serde_json::Error> {
         self.findings.as_deref().map_or(Ok(Vec::new()), serde_json::from_str)
