@@ -2,10 +2,14 @@
 //! release server pinned to core 0, and loads it with `wrk` pinned to core 1.
 //!
 //! Before each measurement it waits for the machine to be idle, and afterwards reports
-//! the CPU that other processes used meanwhile (this machine is shared and noisy). Two
-//! yardsticks served by the same binary are measured in the same run: a bare JSON handler
-//! and a bare primary-key read through the same pool. Results are printed as a Markdown
-//! table and written to `target/bench/catalog.md`.
+//! the CPU that other processes used meanwhile (this machine is shared and noisy) and the
+//! server's own CPU time per request. Two yardsticks served by the same binary are
+//! measured in the same run: a bare JSON handler and a bare primary-key read through the
+//! same pool. The primary-key read is measured again right before each mix, and
+//! each row is compared with the yardstick measured last before it: on a machine whose
+//! speed drifts by a third within minutes, a yardstick from another server several
+//! minutes earlier is no measure. Results are printed as a Markdown table and written to
+//! `target/bench/catalog.md`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -33,6 +37,18 @@ pub(crate) struct Measurement {
     pub(crate) p99_ms: f64,
     pub(crate) errors: u64,
     pub(crate) others_cpu_pct: f64,
+    /// The server's own CPU time (user + system) per answered request, in µs: with the
+    /// server on one core, the cost of a request whatever else slowed the run.
+    pub(crate) server_us_per_request: f64,
+}
+
+/// What one `wrk` run reports.
+struct WrkFigures {
+    requests_per_sec: f64,
+    requests: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
 }
 
 /// CPU counters in clock ticks.
@@ -112,7 +128,7 @@ struct Load<'a> {
     script: Option<&'a Path>,
 }
 
-fn run_wrk(url: &str, load: &Load) -> anyhow::Result<(f64, f64, f64, u64)> {
+fn run_wrk(url: &str, load: &Load) -> anyhow::Result<WrkFigures> {
     let mut command = Command::new("taskset");
     command.args([
         "-c",
@@ -131,22 +147,23 @@ fn run_wrk(url: &str, load: &Load) -> anyhow::Result<(f64, f64, f64, u64)> {
     }
     let output = command.arg(url).output().context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let mut rps = 0.0;
-    let (mut p50, mut p99, mut errors) = (0.0, 0.0, 0);
+    let mut figures =
+        WrkFigures { requests_per_sec: 0.0, requests: 0, p50_ms: 0.0, p99_ms: 0.0, errors: 0 };
     for line in text.lines().map(str::trim) {
         let parts: Vec<&str> = line.split_whitespace().collect();
         match parts.as_slice() {
-            ["Requests/sec:", value] => rps = value.parse().unwrap_or(0.0),
-            ["50%", value] => p50 = parse_duration_ms(value).unwrap_or(0.0),
-            ["99%", value] => p99 = parse_duration_ms(value).unwrap_or(0.0),
-            ["Non-2xx", "or", "3xx", "responses:", n] => errors = n.parse().unwrap_or(0),
+            ["Requests/sec:", value] => figures.requests_per_sec = value.parse().unwrap_or(0.0),
+            [n, "requests", "in", ..] => figures.requests = n.parse().unwrap_or(0),
+            ["50%", value] => figures.p50_ms = parse_duration_ms(value).unwrap_or(0.0),
+            ["99%", value] => figures.p99_ms = parse_duration_ms(value).unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => figures.errors = n.parse().unwrap_or(0),
             _ => {}
         }
     }
-    if rps == 0.0 {
+    if figures.requests_per_sec == 0.0 || figures.requests == 0 {
         bail!("wrk produced no figures for {url}:\n{text}");
     }
-    Ok((rps, p50, p99, errors))
+    Ok(figures)
 }
 
 pub(crate) fn measure(
@@ -208,24 +225,34 @@ fn measure_load(
     } else {
         format!("http://{ADDRESS}{path}")
     };
-    let (requests_per_sec, p50_ms, p99_ms, errors) = run_wrk(&url, &load)?;
+    let figures = run_wrk(&url, &load)?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = snapshot(server)?;
-    let ours = (after.server - before.server) + (after.children - before.children);
+    let server_ticks = after.server - before.server;
+    let ours = server_ticks + (after.children - before.children);
     let others = (after.busy_all - before.busy_all).saturating_sub(ours);
-    let others_cpu_pct = others as f64 / elapsed; // ticks are 1/100 s: ticks per second = % of a core
+    // Ticks are 1/100 s: ticks per second = % of a core; one tick = 10,000 µs.
+    let others_cpu_pct = others as f64 / elapsed;
+    let server_us_per_request = server_ticks as f64 * 10_000.0 / figures.requests as f64;
     let m = Measurement {
         name,
         path: path.to_owned(),
-        requests_per_sec,
-        p50_ms,
-        p99_ms,
-        errors,
+        requests_per_sec: figures.requests_per_sec,
+        p50_ms: figures.p50_ms,
+        p99_ms: figures.p99_ms,
+        errors: figures.errors,
         others_cpu_pct,
+        server_us_per_request,
     };
     eprintln!(
-        "{:<28} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  non-2xx {}  others {:.0} %",
-        m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.errors, m.others_cpu_pct
+        "{:<28} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  non-2xx {}  others {:.0} %  server {:.1} µs/req",
+        m.name,
+        m.requests_per_sec,
+        m.p50_ms,
+        m.p99_ms,
+        m.errors,
+        m.others_cpu_pct,
+        m.server_us_per_request
     );
     Ok(m)
 }
@@ -355,9 +382,10 @@ pub fn catalog(workspace: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
     );
     let deepest = ap_domain::page::MAX_OFFSET;
     let token = cli_token(&db_url)?;
+    let yardstick = format!("/_bench/pk/{pk_id}");
     let targets: Vec<(&'static str, String, Option<&str>)> = vec![
         ("yardstick: bare JSON", "/_bench/bare".to_owned(), None),
-        ("yardstick: primary-key read", format!("/_bench/pk/{pk_id}"), None),
+        (PK_YARDSTICK, yardstick.clone(), None),
         ("detail /v1/skills/{slug}", "/v1/skills/bench-50000".to_owned(), None),
         ("detail, CLI token", "/v1/skills/bench-50000".to_owned(), Some(token.as_str())),
         ("list, first page", "/v1/skills".to_owned(), None),
@@ -372,16 +400,20 @@ pub fn catalog(workspace: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
         results.push(measure(&server, name, path, *token)?);
     }
     for (name, label, paths) in mixes.with_cache() {
+        results.push(measure(&server, PK_YARDSTICK, &yardstick, None)?);
         results.push(measure_mix(&server, name, label, paths, &dir)?);
     }
     let (rss, hwm) = rss_kib(server.id());
     let _ = server.kill();
     let _ = server.wait();
 
-    // With caching off: the cost of queries nobody asked before.
+    // With caching off: the cost of queries nobody asked before, each beside a yardstick
+    // measured on the same server just before it.
     let mut cold = start_server(&binary, &db_url, &dir, 0, &[])?;
+    results.push(measure(&cold, PK_YARDSTICK, &yardstick, None)?);
     results.push(measure(&cold, "search, broad, cache off", "/v1/search?q=toolkit", None)?);
     for (name, label, paths) in mixes.without_cache() {
+        results.push(measure(&cold, PK_YARDSTICK, &yardstick, None)?);
         results.push(measure_mix(&cold, name, label, paths, &dir)?);
     }
     let _ = cold.kill();
@@ -428,6 +460,10 @@ pub fn catalog(workspace: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// The name of the primary-key yardstick's rows; every row is compared with the last one
+/// measured before it.
+const PK_YARDSTICK: &str = "yardstick: primary-key read";
 
 /// Traffic mixes drawn with a fixed seed: what people browse and type, not one hot URL.
 struct Mixes {
@@ -559,23 +595,36 @@ fn render(
     rss_kib: u64,
     hwm_kib: u64,
 ) -> String {
-    let pk =
-        results.iter().find(|m| m.name.contains("primary-key")).map_or(1.0, |m| m.requests_per_sec);
     let mut out = String::new();
     out.push_str(&format!(
         "{LISTINGS} listings on {backend} (seeded in {seed_secs:.1} s; the server answers {start_secs:.1} s after it starts, its search index built); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1.\n\n"
     ));
     out.push_str(
-        "| endpoint | path | req/s | × PK read | p50 ms | p99 ms | non-2xx | other CPU % |\n",
+        "× PK read: req/s against the primary-key yardstick measured last before the row (on the same server); × PK CPU: the yardstick's server CPU per request over the row's (the server's own process only: on PostgreSQL the database's work is not in it).\n\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| endpoint | path | req/s | × PK read | server µs/req | × PK CPU | p50 ms | p99 ms | non-2xx | other CPU % |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let mut pk = results.iter().find(|m| m.name == PK_YARDSTICK);
     for m in results {
+        if m.name == PK_YARDSTICK {
+            pk = Some(m);
+        }
+        let (rps_ratio, cpu_ratio) = pk.map_or((f64::NAN, f64::NAN), |pk| {
+            (
+                m.requests_per_sec / pk.requests_per_sec,
+                pk.server_us_per_request / m.server_us_per_request,
+            )
+        });
         out.push_str(&format!(
-            "| {} | `{}` | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} |\n",
+            "| {} | `{}` | {:.0} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {:.0} |\n",
             m.name,
             m.path,
             m.requests_per_sec,
-            m.requests_per_sec / pk,
+            rps_ratio,
+            m.server_us_per_request,
+            cpu_ratio,
             m.p50_ms,
             m.p99_ms,
             m.errors,
