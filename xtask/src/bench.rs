@@ -5,11 +5,11 @@
 //! the CPU that other processes used meanwhile (this machine is shared and noisy) and the
 //! server's own CPU time per request. Two yardsticks served by the same binary are
 //! measured in the same run: a bare JSON handler and a bare primary-key read through the
-//! same pool. The primary-key read is measured again right before each mix, and
-//! each row is compared with the yardstick measured last before it: on a machine whose
-//! speed drifts by a third within minutes, a yardstick from another server several
-//! minutes earlier is no measure. Results are printed as a Markdown table and written to
-//! `target/bench/catalog.md`.
+//! same pool. The primary-key read is measured again right before each mix and on each
+//! server the suite restarts, and each row is compared with the yardstick measured last
+//! before it: on a machine whose speed drifts by a third within minutes, a yardstick from
+//! another server several minutes earlier is no measure. Results are printed as a
+//! Markdown table and written to `target/bench/catalog.md`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -442,6 +442,7 @@ pub fn catalog(workspace: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
         let env: Vec<(&str, &str)> = huge.iter().chain(env.iter()).copied().collect();
         match start_server(&binary, &db_url, &dir, 10, &env) {
             Ok(mut limited) => {
+                results.push(measure(&limited, PK_YARDSTICK, &yardstick, None)?);
                 results.push(measure(&limited, name, "/v1/skills/bench-50000", None)?);
                 let _ = limited.kill();
                 let _ = limited.wait();
