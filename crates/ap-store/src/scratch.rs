@@ -32,14 +32,15 @@ impl ScratchDatabase {
     }
 
     /// Makes the database unreachable (no new connections, existing ones terminated), as
-    /// if its server went away.
+    /// if its server went away. Returns once every backend of the database has exited:
+    /// a backend only asked to stop could still answer a query or two.
     pub fn cut_off(&self) -> Result<(), StoreError> {
         let mut admin = PgConnection::establish(&self.admin_url)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         diesel::sql_query(format!("ALTER DATABASE {} ALLOW_CONNECTIONS false", self.name))
             .execute(&mut admin)?;
         diesel::sql_query(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '{}'",
             self.name
         ))
         .execute(&mut admin)?;
