@@ -598,7 +598,7 @@ fn render(
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{LISTINGS} listings on {backend} (seeded in {seed_secs:.1} s; the server answers {start_secs:.1} s after it starts, its search index built); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1.\n\n"
+        "{LISTINGS} listings on {backend} (seeded in {seed_secs:.1} s; the server answers {start_secs:.1} s after it starts, its search index and listing documents built); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1.\n\n"
     ));
     out.push_str(
         "× PK read: req/s against the primary-key yardstick measured last before the row (on the same server); × PK CPU: the yardstick's server CPU per request over the row's (the server's own process only: on PostgreSQL the database's work is not in it).\n\n",

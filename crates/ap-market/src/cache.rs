@@ -1,7 +1,7 @@
 //! Short-lived caches of one server instance: list totals, the ids of list pages, ranked
 //! search windows and category counts (computed once per key at a time: concurrent misses
-//! wait for the first computation instead of repeating it), and listing summaries and
-//! details.
+//! wait for the first computation instead of repeating it), and listing summaries,
+//! details and stored details.
 //!
 //! Each cache is bounded by the bytes its entries take (an estimate per entry, see
 //! [`Footprint`]), not by their number, so the server's memory stays bounded whatever
@@ -21,6 +21,7 @@ use ap_domain::listing::{CatalogFilter, ListingType, SortOrder};
 use ap_domain::page::PageRequest;
 use ap_domain::wire::{CategoriesResponse, ListingDetail, ListingSummary};
 use ap_search::Ranked;
+use bytes::Bytes;
 use quick_cache::sync::EntryAction;
 use quick_cache::sync::EntryResult;
 
@@ -114,6 +115,12 @@ impl Footprint for Arc<LiveDetail> {
     }
 }
 
+impl Footprint for Bytes {
+    fn footprint(&self) -> u64 {
+        64 + self.len() as u64
+    }
+}
+
 /// Weighs cache entries by their values' footprint.
 #[derive(Clone, Copy, Default)]
 struct ByFootprint;
@@ -177,6 +184,7 @@ pub struct CatalogCache {
     categories: TtlCache<(), Arc<CategoriesResponse>>,
     summaries: TtlCache<String, Arc<ListingSummary>>,
     details: TtlCache<(String, Option<ListingType>), Arc<LiveDetail>>,
+    documents: TtlCache<(String, Option<ListingType>), Bytes>,
     servable: TtlCache<String, bool>,
 }
 
@@ -201,7 +209,8 @@ impl CatalogCache {
             searches: TtlCache::new(CACHE_BUDGET / 8, 6_000),
             categories: TtlCache::new(64 << 10, 8 << 10),
             summaries: TtlCache::new(CACHE_BUDGET / 2, 500),
-            details: TtlCache::new(CACHE_BUDGET / 4, 4_000),
+            details: TtlCache::new(CACHE_BUDGET / 8, 4_000),
+            documents: TtlCache::new(CACHE_BUDGET / 8, 1_100),
             servable: TtlCache::new(1 << 20, 128),
         }
     }
@@ -368,6 +377,22 @@ impl CatalogCache {
         generation: u64,
     ) {
         self.put(&self.details, (slug, kind), detail, generation);
+    }
+
+    /// A cached stored detail (`ap_store::documents`).
+    pub fn document(&self, slug: &str, kind: Option<ListingType>) -> Option<Bytes> {
+        self.get(&self.documents, &(slug.to_owned(), kind))
+    }
+
+    /// Remembers a stored detail (`generation` read before the query that read it).
+    pub fn store_document(
+        &self,
+        slug: String,
+        kind: Option<ListingType>,
+        body: Bytes,
+        generation: u64,
+    ) {
+        self.put(&self.documents, (slug, kind), body, generation);
     }
 
     /// The generation to pass to a `store_*` call: read it *before* querying, so a change

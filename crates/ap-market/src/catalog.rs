@@ -17,7 +17,8 @@ use ap_domain::{Code, ErrorCode, UserId, VersionId};
 use ap_store::catalog::DetailParts;
 use ap_store::models::User;
 use ap_store::sellers::{self, SellerStats};
-use ap_store::{Db, StoreError, UnitError, catalog};
+use ap_store::{Db, StoreError, UnitError, catalog, documents};
+use bytes::Bytes;
 
 use crate::cache::{CatalogCache, LiveDetail, SearchKey};
 use crate::counters::{ListingCounts, Visitor};
@@ -75,6 +76,15 @@ impl ErrorCode for CatalogError {
             other => other.to_string(),
         }
     }
+}
+
+/// A detail as `GET /v1/skills/{slug}` answers it.
+#[derive(Debug, Clone)]
+pub enum DetailAnswer {
+    /// The listing's stored document: the answer's JSON itself.
+    Stored(Bytes),
+    /// Built from the listing's rows.
+    Built(Box<ListingDetail>),
 }
 
 /// Which source sections a search answers.
@@ -232,21 +242,48 @@ impl Catalog {
         Ok(detail)
     }
 
-    /// `GET /v1/skills/{slug}`: the detail of a live listing, or of any listing of the
-    /// viewer's own (who sees `archived_at`).
+    /// `GET /v1/skills/{slug}`: the detail of a live listing (its stored document when it
+    /// has one, see [`crate::documents`]), or of any listing of the viewer's own (who sees
+    /// `archived_at`).
     pub async fn detail(
         &self,
         slug: &str,
         kind: Option<ListingType>,
         viewer: Option<UserId>,
-    ) -> Result<ListingDetail, CatalogError> {
-        match (self.live(slug, kind).await, viewer) {
-            (Ok(live), _) => Ok(live.detail.clone()),
-            (Err(CatalogError::ListingNotFound), Some(viewer)) => {
-                self.owner_view(slug.to_owned(), kind, viewer).await
+    ) -> Result<DetailAnswer, CatalogError> {
+        if let Ok(parsed) = Slug::parse(slug) {
+            if let Some(body) = self.cache.document(parsed.as_str(), kind) {
+                return Ok(DetailAnswer::Stored(body));
             }
+            if self.cache.detail(parsed.as_str(), kind).is_none()
+                && let Some(body) = self.stored(parsed, kind).await?
+            {
+                return Ok(DetailAnswer::Stored(body));
+            }
+        }
+        match (self.live(slug, kind).await, viewer) {
+            (Ok(live), _) => Ok(DetailAnswer::Built(Box::new(live.detail.clone()))),
+            (Err(CatalogError::ListingNotFound), Some(viewer)) => Ok(DetailAnswer::Built(
+                Box::new(self.owner_view(slug.to_owned(), kind, viewer).await?),
+            )),
             (Err(e), _) => Err(e),
         }
+    }
+
+    /// The stored document of a live listing's detail, if it has one (cached).
+    async fn stored(
+        &self,
+        slug: Slug,
+        kind: Option<ListingType>,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let generation = self.cache.current_generation();
+        let key = slug.as_str().to_owned();
+        let body = self.db.run(move |conn| documents::body(conn, slug.as_str(), kind)).await?;
+        let body = body.map(Bytes::from);
+        if let Some(body) = &body {
+            self.cache.store_document(key, kind, body.clone(), generation);
+        }
+        Ok(body)
     }
 
     async fn owner_view(

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod catalog;
 pub mod commerce;
 pub mod counters;
+pub mod documents;
 pub mod downloads;
 pub mod indexer;
 pub mod installations;
@@ -256,10 +257,16 @@ impl Market {
         self.indexer.after_change().await;
     }
 
-    /// Builds the search index on the first call, then applies the catalog's change log
-    /// (the server calls it at start-up and every [`indexer::FOLLOW_INTERVAL`]).
+    /// Builds the search index on the first call, then applies the catalog's change log,
+    /// and builds the listing documents that are due ([`documents`]); the server calls it
+    /// at start-up and every [`indexer::FOLLOW_INTERVAL`].
     pub async fn follow_catalog(&self) -> Result<(), IndexError> {
-        self.indexer.catch_up().await
+        self.indexer.catch_up().await?;
+        // A document not built yet only means a slower detail: logged, retried next time.
+        if let Err(error) = self.db.run_unbounded(documents::build_due).await {
+            tracing::warn!(%error, "listing documents not built; retrying");
+        }
+        Ok(())
     }
 
     /// How many listings this instance's search index holds.

@@ -219,8 +219,7 @@ pub fn detail_by_slug(
     // One statement, the listing with its author and live versions (a row per version),
     // on the backend's own connection and not boxed: it is found in the statement cache
     // by its type (a boxed query is prepared anew on every call).
-    type Row = (ListingCard, ListingExtra, AuthorRow, Option<VersionCard>);
-    let rows: Vec<Row> = with_backend!(conn, c => {
+    let rows: Vec<DetailRow> = with_backend!(conn, c => {
         let query = listings::table
             .inner_join(users::table)
             .left_join(
@@ -240,10 +239,52 @@ pub fn detail_by_slug(
             None => query.load(c)?,
         }
     });
-    let mut rows = rows.into_iter();
-    let Some((card, extra, author, first)) = rows.next() else { return Ok(None) };
-    let versions = first.into_iter().chain(rows.filter_map(|row| row.3)).collect();
-    Ok(Some(DetailParts { card, extra, author, versions }))
+    Ok(grouped(rows).into_iter().next())
+}
+
+/// The parts of the details of these listings (missing ones skipped), whatever their
+/// state, in one query: what the stored documents are built from.
+pub fn details_by_ids(conn: &mut Conn, ids: &[&str]) -> Result<Vec<DetailParts>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<DetailRow> = with_backend!(conn, c => listings::table
+        .inner_join(users::table)
+        .left_join(
+            listing_versions::table
+                .on(listing_versions::listing_id.eq(listings::id).and(version_servable())),
+        )
+        .filter(id_in(listings::id, ids))
+        .order(listings::id.asc())
+        .then_order_by(newest_first())
+        .select((
+            ListingCard::as_select(),
+            ListingExtra::as_select(),
+            AuthorRow::as_select(),
+            Option::<VersionCard>::as_select(),
+        ))
+        .load(c)?);
+    Ok(grouped(rows))
+}
+
+/// A listing with its author and one of its live versions (none: it has none).
+type DetailRow = (ListingCard, ListingExtra, AuthorRow, Option<VersionCard>);
+
+/// Details from rows that come a listing at a time, each listing's versions newest first.
+fn grouped(rows: Vec<DetailRow>) -> Vec<DetailParts> {
+    let mut details: Vec<DetailParts> = Vec::new();
+    for (card, extra, author, version) in rows {
+        match details.last_mut() {
+            Some(last) if last.card.id == card.id => last.versions.extend(version),
+            _ => details.push(DetailParts {
+                card,
+                extra,
+                author,
+                versions: version.into_iter().collect(),
+            }),
+        }
+    }
+    details
 }
 
 /// What a listing's detail is made of.

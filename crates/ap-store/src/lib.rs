@@ -4,6 +4,7 @@ pub mod admin;
 pub mod catalog;
 pub mod conn;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod identity;
 pub mod ledger;

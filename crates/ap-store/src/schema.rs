@@ -312,6 +312,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    listing_documents (slug) {
+        slug -> Text,
+        listing_id -> Text,
+        listing_type -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    listing_documents_due (listing_id) {
+        listing_id -> Text,
+    }
+}
+
 diesel::joinable!(listings -> users (owner_id));
 diesel::joinable!(abuse_reports -> listings (listing_id));
 diesel::joinable!(listing_versions -> listings (listing_id));
@@ -338,4 +353,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     abuse_reports,
     rescans,
     rescan_changes,
+    listing_documents,
+    listing_documents_due,
 );

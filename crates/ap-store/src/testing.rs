@@ -111,6 +111,13 @@ fn through(url: &str, address: &str) -> String {
     format!("{head}{address}{tail}")
 }
 
+/// Takes away the stored details of these listings without marking them due, so their
+/// details come from the join until they change.
+pub fn forget_documents(db: &Db, listing_ids: &[&str]) {
+    db.run_blocking(|c| crate::write_tx(c, |c| crate::documents::store(c, &[], listing_ids)))
+        .expect("forget documents");
+}
+
 /// Every row of every table as a JSON object (text), for tests that look for secrets.
 pub fn dump_rows(db: &Db) -> Vec<String> {
     use diesel::sql_types::Text;

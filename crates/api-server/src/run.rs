@@ -407,7 +407,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!(
             listings = market.indexed_listings(),
             ms = started.elapsed().as_millis() as u64,
-            "search index built"
+            "search index and listing documents built"
         );
         // What building the index allocated and freed goes back to the system now, and
         // what requests free from now on every few seconds.

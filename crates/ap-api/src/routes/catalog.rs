@@ -18,7 +18,7 @@ use ap_domain::wire::{
     SearchResponse, UnifiedDetail,
 };
 use ap_domain::{FieldError, FieldErrors, platform};
-use ap_market::catalog::{CatalogError, SearchSource};
+use ap_market::catalog::{CatalogError, DetailAnswer, SearchSource};
 use ap_market::counters::Visitor;
 
 use crate::auth::MaybeAuthenticated;
@@ -138,9 +138,14 @@ pub async fn get_listing(
     Kind(forced): Kind,
     slug: Path<String>,
     MaybeAuthenticated(caller): MaybeAuthenticated,
-) -> Result<Json<ListingDetail>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let viewer = caller.map(|c| c.user_id.into());
-    Ok(Json(state.market().catalog().detail(&slug, forced, viewer).await?))
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(header::ContentType::json());
+    Ok(match state.market().catalog().detail(&slug, forced, viewer).await? {
+        DetailAnswer::Stored(json) => ok.body(json),
+        DetailAnswer::Built(detail) => ok.json(detail),
+    })
 }
 
 /// The section `source` asks for: this server's own (`agentpowers`, `all` or none), or

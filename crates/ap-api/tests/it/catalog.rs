@@ -1,5 +1,6 @@
 //! Catalog stories: lists, filters, sorts, details, agents twins, categories, platforms.
 
+use ap_store::{documents, moderation, publish};
 use serde_json::Value;
 
 use crate::both_backends;
@@ -331,7 +332,86 @@ async fn platforms_and_health(app: TestApp) {
     assert!(head.text.is_empty());
 }
 
+/// The stored detail of `slug`, if it has one.
+async fn stored(app: &TestApp, slug: &'static str) -> Option<String> {
+    app.db().run(move |c| documents::body(c, slug, None)).await.expect("document")
+}
+
+/// A detail served from its stored document is, byte for byte and header for header,
+/// what the join answers; a change drops the document in its own transaction, so the
+/// next answer shows it even before the document is rebuilt.
+async fn stored_details_answer_what_the_join_answers(app: TestApp) {
+    let ada = small_catalog(&app).await;
+    let versions = vec!["1.0.0".into(), "1.2.0".into(), "1.10.0".into()];
+    let id =
+        app.listing(&ada, Listing { versions, ..Listing::skill("multi-helper", "Multi") }).await;
+    app.state.market().follow_catalog().await.expect("follow");
+    assert_eq!(stored(&app, "old-helper").await, None, "only live listings have documents");
+    assert_eq!(stored(&app, "draft-helper").await, None);
+    let slugs = ["multi-helper", "git-helper", "secret-finder", "review-bot"];
+    let paths = slugs.map(|slug| match slug {
+        "review-bot" => format!("/v1/agents/{slug}"),
+        _ => format!("/v1/skills/{slug}"),
+    });
+    let mut from_documents = Vec::new();
+    for path in &paths {
+        from_documents.push(app.get(path).await);
+    }
+    let document = stored(&app, "multi-helper").await.expect("a document");
+    assert_eq!(document, from_documents[0].text, "served as stored");
+    app.get("/v1/agents/git-helper").await.assert_coded(404, "SKILL_NOT_FOUND");
+
+    // Without their documents (and not due, so nothing rebuilds them), and with the
+    // caches dropped, the same details come from the join.
+    let ids = app
+        .db()
+        .run(move |c| {
+            let ids: Result<Vec<_>, _> =
+                slugs.into_iter().map(|slug| moderation::listing_id_by_slug(c, slug)).collect();
+            ids.map(|ids| ids.into_iter().flatten().collect::<Vec<String>>())
+        })
+        .await
+        .expect("ids");
+    ap_store::testing::forget_documents(
+        app.db(),
+        &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    app.state.market().catalog_changed().await;
+    for (path, stored) in paths.iter().zip(&from_documents) {
+        let joined = app.get(path).await;
+        assert_eq!((joined.status, &joined.text), (200, &stored.text), "{path}");
+        assert_eq!(joined.header("content-type"), stored.header("content-type"), "{path}");
+        assert_eq!(stored.header("content-type"), Some("application/json"));
+    }
+    assert_eq!(stored(&app, "multi-helper").await, None, "answered by the join");
+    assert_eq!(from_documents[0].texts("/versions", "/version"), ["1.10.0", "1.2.0", "1.0.0"]);
+
+    // A change is shown at once, and the next follow stores its document.
+    retitle(&app, &id, "Multi Wizard").await;
+    app.state.market().follow_catalog().await.expect("follow");
+    let rebuilt = stored(&app, "multi-helper").await.expect("rebuilt");
+    assert!(rebuilt.contains("Multi Wizard"), "{rebuilt}");
+    assert_eq!(app.get("/v1/skills/multi-helper").await.text, rebuilt);
+    retitle(&app, &id, "Multi Sage").await;
+}
+
+/// Retitles a listing in the store (as an operator would), then checks the detail shows
+/// it at once: the change dropped the listing's document (the follower may have stored
+/// the new one since, never the old).
+async fn retitle(app: &TestApp, id: &str, title: &'static str) {
+    let changes =
+        publish::ListingFieldChanges { title: Some(title.to_owned()), ..Default::default() };
+    let now = chrono::Utc::now().naive_utc();
+    let id = id.to_owned();
+    app.db().run(move |c| publish::update_listing(c, &id, &changes, now)).await.expect("retitle");
+    let document = stored(app, "multi-helper").await;
+    assert!(document.as_ref().is_none_or(|d| d.contains(title)), "{document:?}");
+    app.state.market().catalog_changed().await;
+    assert_eq!(app.get("/v1/skills/multi-helper").await.json["title"], title);
+}
+
 both_backends!(
+    stored_details_answer_what_the_join_answers,
     list_shows_only_live_listings_in_contract_shape,
     filters_sorts_and_pages,
     detail_has_versions_and_hides_unpublished,

@@ -3,6 +3,7 @@
 //! failure), directly through the query functions rather than through HTTP.
 
 mod audit;
+mod documents;
 mod fixtures;
 mod search;
 mod sessions;

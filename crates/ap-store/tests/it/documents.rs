@@ -1,0 +1,130 @@
+//! Stored listing details: what a builder reads and writes, and the triggers that drop a
+//! document (and mark its listing due) in the transaction of every change it shows.
+
+use ap_domain::listing::ListingType;
+use ap_store::catalog::{self, DetailParts};
+use ap_store::documents;
+use ap_store::usage::{self, CountDelta};
+use ap_store::users::{self, ProfileChanges};
+use ap_store::{Conn, Db, StoreError, publish};
+
+use crate::both_backends;
+use crate::fixtures::{Spec, listings, user};
+
+fn catalog(db: &Db) -> (String, Vec<String>) {
+    let owner = user(db, "Dora Documents");
+    let ids = listings(
+        db,
+        &owner,
+        &[
+            Spec::skill("commit-tool", "Commit tool", "Helps before a commit."),
+            Spec {
+                kind: ListingType::Agent,
+                ..Spec::skill("review-agent", "Review agent", "Reviews changes.")
+            },
+            Spec { draft: true, ..Spec::skill("draft-tool", "Draft tool", "Not live yet.") },
+            Spec { archived: true, ..Spec::skill("old-tool", "Old tool", "Unpublished.") },
+        ],
+    );
+    (owner, ids)
+}
+
+/// Settles every due listing as the server's builder does, with a document naming the
+/// listing's title and its number of live versions.
+fn build(db: &Db) -> usize {
+    let render = |p: &DetailParts| Ok(format!("{}/{}", p.card.title, p.versions.len()));
+    db.run_blocking(|c| documents::build_due(c, render)).expect("build")
+}
+
+fn stored(db: &Db, slug: &str, kind: Option<ListingType>) -> Option<String> {
+    db.run_blocking(|c| documents::body(c, slug, kind)).expect("document")
+}
+
+fn due(db: &Db) -> Vec<String> {
+    db.run_blocking(|c| documents::due(c, 100)).expect("due")
+}
+
+/// Live listings get a document, found by slug (and type); drafts and unpublished
+/// listings do not; building settles everything due.
+fn documents_are_built_for_live_listings(db: &Db) {
+    let (_, ids) = catalog(db);
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(due(db), all, "a new listing is due");
+    assert_eq!(build(db), 4);
+    assert!(!db.run_blocking(documents::any_due).expect("any due"));
+    assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit tool/1"));
+    assert_eq!(
+        stored(db, "review-agent", Some(ListingType::Agent)).as_deref(),
+        Some("Review agent/1")
+    );
+    assert_eq!(stored(db, "commit-tool", Some(ListingType::Agent)), None, "of another type");
+    assert_eq!(stored(db, "draft-tool", None), None);
+    assert_eq!(stored(db, "old-tool", None), None);
+    assert_eq!(build(db), 0, "nothing left to do");
+
+    let asked = [ids[1].as_str(), "missing", ids[0].as_str()];
+    let parts = db.run_blocking(|c| catalog::details_by_ids(c, &asked)).expect("details");
+    let mut expected = vec![ids[0].clone(), ids[1].clone()];
+    expected.sort();
+    let found: Vec<String> = parts.iter().map(|p| p.card.id.to_string()).collect();
+    assert_eq!(found, expected, "by id, the missing one skipped");
+    assert!(parts.iter().all(|p| p.versions.len() == 1 && p.author.display_name.is_some()));
+}
+
+/// Runs `change`, then checks it dropped the document of `slug` and marked it due, and
+/// that the next build stores it again (or not, when it is no longer live).
+fn drops(db: &Db, slug: &str, change: impl FnOnce(&mut Conn) -> Result<(), StoreError>) {
+    assert!(stored(db, slug, None).is_some(), "{slug} has a document before");
+    db.run_blocking(change).expect("change");
+    assert_eq!(stored(db, slug, None), None, "the change dropped the document of {slug}");
+    assert!(!due(db).is_empty(), "and marked its listing due");
+    build(db);
+}
+
+/// Every kind of change a detail shows drops the document in its own transaction: the
+/// listing's fields, its counts, its versions, its author, unpublishing.
+fn every_change_drops_the_document(db: &Db) {
+    let (owner, ids) = catalog(db);
+    build(db);
+    let now = chrono::Utc::now().naive_utc();
+
+    drops(db, "commit-tool", |c| {
+        let title = publish::ListingFieldChanges {
+            title: Some("Commit helper".to_owned()),
+            ..Default::default()
+        };
+        publish::update_listing(c, &ids[0], &title, now)
+    });
+    assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit helper/1"));
+
+    drops(db, "commit-tool", |c| {
+        usage::add_counts(c, &[(ids[0].clone(), CountDelta { downloads: 3, views: 0 })])
+    });
+
+    drops(db, "commit-tool", |c| {
+        let version = &publish::versions(c, &ids[0])?[0];
+        ap_store::moderation::set_version_quarantine(c, version.id.as_str(), Some(now)).map(drop)
+    });
+    assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit helper/0"));
+
+    drops(db, "review-agent", |c| {
+        users::update_profile(
+            c,
+            &owner,
+            None,
+            &ProfileChanges {
+                bio: Some(Some("Writes docs.".to_owned())),
+                ..ProfileChanges::default()
+            },
+            now,
+        )
+        .map(drop)
+    });
+    assert!(stored(db, "commit-tool", None).is_some(), "every listing of the author is rebuilt");
+
+    drops(db, "review-agent", |c| publish::archive_listing(c, &ids[1], now).map(drop));
+    assert_eq!(stored(db, "review-agent", None), None, "unpublished: no document");
+}
+
+both_backends!(documents_are_built_for_live_listings, every_change_drops_the_document);

@@ -1,0 +1,9 @@
+DROP TRIGGER listing_documents_author;
+DROP TRIGGER listing_documents_version_delete;
+DROP TRIGGER listing_documents_version_update;
+DROP TRIGGER listing_documents_version_insert;
+DROP TRIGGER listing_documents_listing_delete;
+DROP TRIGGER listing_documents_listing_update;
+DROP TRIGGER listing_documents_listing_insert;
+DROP TABLE listing_documents_due;
+DROP TABLE listing_documents;
