@@ -59,14 +59,15 @@ const BATCH: i64 = 256;
 
 /// Builds the document of every due listing that is live, with `render`, and drops the
 /// due mark of the rest; answers how many listings it settled. Each batch is one write
-/// transaction that reads what it writes, after [`lock`].
+/// transaction that reads what it writes, after [`lock`]; a batch that cannot have the
+/// lock at once ends the round (the next follow takes it up).
 pub fn build_due(
     conn: &mut Conn,
     render: impl Fn(&DetailParts) -> Result<String, StoreError>,
 ) -> Result<usize, StoreError> {
     let mut settled = 0;
     while any_due(conn)? {
-        settled += write_tx(conn, |conn| {
+        let batch = write_tx(conn, |conn| {
             lock(conn)?;
             let due = due(conn, BATCH)?;
             let due: Vec<&str> = due.iter().map(String::as_str).collect();
@@ -86,20 +87,52 @@ pub fn build_due(
                 })
                 .collect();
             store(conn, &new, &due)?;
-            Ok::<_, StoreError>(due.len())
-        })?;
+            Ok::<_, BuildError>(due.len())
+        });
+        match batch {
+            Ok(count) => settled += count,
+            Err(BuildError::Busy) => break,
+            Err(BuildError::Store(error)) => return Err(error),
+        }
     }
     Ok(settled)
 }
 
-/// Makes the rest of this transaction a builder's: on PostgreSQL it waits for every
-/// writer that already dropped a document to commit (so the builder reads what they
-/// wrote), and makes every later one wait for the builder's commit before its trigger
-/// drops what the builder wrote. On SQLite the write transaction (`BEGIN IMMEDIATE`)
+/// Why a batch stopped.
+enum BuildError {
+    /// A writer holds the documents (PostgreSQL): the batch waits for the next round.
+    Busy,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for BuildError {
+    fn from(error: StoreError) -> Self {
+        BuildError::Store(error)
+    }
+}
+
+/// Makes the rest of this transaction a builder's. On PostgreSQL it takes `SHARE ROW
+/// EXCLUSIVE` on the documents: granted only once no writer whose trigger dropped a
+/// document is still open (so the builder reads what they wrote), and every later
+/// writer's trigger waits for the builder's commit, then drops what it wrote. `NOWAIT`:
+/// a builder queued behind an open writer would queue every later writer behind itself,
+/// and a writer that then waited for one of those (for a row lock) would close a cycle;
+/// [`BuildError::Busy`] instead. On SQLite the write transaction (`BEGIN IMMEDIATE`)
 /// already excludes every other writer.
-fn lock(conn: &mut Conn) -> Result<(), StoreError> {
+fn lock(conn: &mut Conn) -> Result<(), BuildError> {
     if let Conn::Pg(c) = conn {
-        diesel::sql_query("LOCK TABLE listing_documents IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+        diesel::sql_query("LOCK TABLE listing_documents IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+            .execute(c)
+            .map_err(|error| match error {
+                // PostgreSQL's lock_not_available (55P03), which diesel does not name.
+                diesel::result::Error::DatabaseError(_, info)
+                    if info.message().starts_with("could not obtain lock") =>
+                {
+                    BuildError::Busy
+                }
+                other => BuildError::Store(other.into()),
+            })?;
     }
     Ok(())
 }

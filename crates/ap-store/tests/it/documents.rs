@@ -1,12 +1,14 @@
 //! Stored listing details: what a builder reads and writes, and the triggers that drop a
 //! document (and mark its listing due) in the transaction of every change it shows.
 
+use std::sync::mpsc;
+
 use ap_domain::listing::ListingType;
 use ap_store::catalog::{self, DetailParts};
 use ap_store::documents;
 use ap_store::usage::{self, CountDelta};
 use ap_store::users::{self, ProfileChanges};
-use ap_store::{Conn, Db, StoreError, publish};
+use ap_store::{Conn, Db, StoreError, publish, write_tx};
 
 use crate::both_backends;
 use crate::fixtures::{Spec, listings, user};
@@ -128,3 +130,41 @@ fn every_change_drops_the_document(db: &Db) {
 }
 
 both_backends!(documents_are_built_for_live_listings, every_change_drops_the_document);
+
+/// On PostgreSQL a builder never waits behind an open writer whose trigger dropped a
+/// document (it would make every later writer wait behind itself): it leaves its round
+/// and the next one builds what that writer changed.
+#[test]
+fn a_builder_leaves_its_round_to_an_open_writer() {
+    let Some(database) = ap_store::testing::TestDatabase::postgres() else { return };
+    let db = &database.db;
+    let (_, ids) = catalog(db);
+    build(db);
+    let (changed, wait_for_change) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let writer = {
+        let (db, id) = (db.clone(), ids[0].clone());
+        std::thread::spawn(move || {
+            db.run_blocking(|c| {
+                write_tx(c, |c| {
+                    let title = publish::ListingFieldChanges {
+                        title: Some("Commit helper".to_owned()),
+                        ..Default::default()
+                    };
+                    publish::update_listing(c, &id, &title, chrono::Utc::now().naive_utc())?;
+                    changed.send(()).expect("tell");
+                    released.recv().expect("wait");
+                    Ok::<_, StoreError>(())
+                })
+            })
+        })
+    };
+    wait_for_change.recv().expect("the writer changed the listing");
+    assert_eq!(build(db), 0, "the round ends at once");
+    assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit tool/1"), "uncommitted");
+    release.send(()).expect("release");
+    writer.join().expect("writer").expect("commit");
+    assert_eq!(stored(db, "commit-tool", None), None);
+    assert_eq!(build(db), 1);
+    assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit helper/1"));
+}
