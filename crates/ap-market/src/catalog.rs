@@ -278,7 +278,9 @@ impl Catalog {
     ) -> Result<Option<Bytes>, StoreError> {
         let generation = self.cache.current_generation();
         let key = slug.as_str().to_owned();
-        let body = self.db.run(move |conn| documents::body(conn, slug.as_str(), kind)).await?;
+        let format = crate::documents::format();
+        let body =
+            self.db.run(move |conn| documents::body(conn, slug.as_str(), kind, format)).await?;
         let body = body.map(Bytes::from);
         if let Some(body) = &body {
             self.cache.store_document(key, kind, body.clone(), generation);

@@ -39,6 +39,7 @@ use crate::cache::CatalogCache;
 use crate::catalog::Catalog;
 use crate::commerce::{Commerce, Site};
 use crate::counters::ListingCounts;
+use crate::documents::Documents;
 use crate::downloads::{Downloads, LinkSettings};
 use crate::indexer::{IndexError, Indexer};
 use crate::installations::Installations;
@@ -107,6 +108,7 @@ pub struct Market {
     db: Db,
     counts: Arc<ListingCounts>,
     indexer: Arc<Indexer>,
+    documents: Arc<Documents>,
     catalog: Catalog,
     publisher: Publisher,
     downloads: Downloads,
@@ -184,6 +186,7 @@ impl Market {
             reports: Reports::new(db.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(db.clone(), clock, Arc::clone(&indexer)),
             indexer,
+            documents: Arc::new(Documents::new(db.clone())),
             publisher,
             counts,
             db,
@@ -258,15 +261,21 @@ impl Market {
     }
 
     /// Builds the search index on the first call, then applies the catalog's change log,
-    /// and builds the listing documents that are due ([`documents`]); the server calls it
-    /// at start-up and every [`indexer::FOLLOW_INTERVAL`].
+    /// and builds a few batches of the listing documents that are due ([`documents`]);
+    /// the server calls it at start-up and every [`indexer::FOLLOW_INTERVAL`].
     pub async fn follow_catalog(&self) -> Result<(), IndexError> {
         self.indexer.catch_up().await?;
         // A document not built yet only means a slower detail: logged, retried next time.
-        if let Err(error) = self.db.run_unbounded(documents::build_due).await {
+        if let Err(error) = self.documents.build(false).await {
             tracing::warn!(%error, "listing documents not built; retrying");
         }
         Ok(())
+    }
+
+    /// Builds every stored detail that is due (the server does before it listens);
+    /// answers how many listings it settled.
+    pub async fn build_documents(&self) -> Result<usize, StoreError> {
+        self.documents.build(true).await
     }
 
     /// How many listings this instance's search index holds.

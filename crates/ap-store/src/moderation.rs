@@ -315,6 +315,7 @@ pub fn erase_account(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
+    crate::documents::discard_of_owner(conn, user_id)?;
     diesel::delete(cli_tokens::table.filter(cli_tokens::user_id.eq(user_id))).execute(conn)?;
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
     diesel::update(installations::table.filter(installations::user_id.eq(user_id)))

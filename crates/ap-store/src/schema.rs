@@ -317,6 +317,7 @@ diesel::table! {
         slug -> Text,
         listing_id -> Text,
         listing_type -> Text,
+        format -> Text,
         body -> Text,
     }
 }

@@ -118,6 +118,19 @@ pub fn forget_documents(db: &Db, listing_ids: &[&str]) {
         .expect("forget documents");
 }
 
+/// Replaces the stored detail of the listing with this slug (a document has no trigger),
+/// so a test can tell it was served.
+pub fn rewrite_document(db: &Db, slug: &str, body: &str) {
+    use crate::schema::listing_documents;
+    let rows = db.run_blocking(|c| {
+        diesel::update(listing_documents::table.filter(listing_documents::slug.eq(slug)))
+            .set(listing_documents::body.eq(body))
+            .execute(c)
+            .map_err(crate::StoreError::from)
+    });
+    assert_eq!(rows.expect("rewrite document"), 1, "{slug} has a document");
+}
+
 /// Every row of every table as a JSON object (text), for tests that look for secrets.
 pub fn dump_rows(db: &Db) -> Vec<String> {
     use diesel::sql_types::Text;

@@ -407,8 +407,18 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!(
             listings = market.indexed_listings(),
             ms = started.elapsed().as_millis() as u64,
-            "search index and listing documents built"
+            "search index built"
         );
+        let started = std::time::Instant::now();
+        match market.build_documents().await {
+            Ok(settled) => tracing::info!(
+                settled,
+                ms = started.elapsed().as_millis() as u64,
+                "due listing documents built"
+            ),
+            // Details are answered from the join meanwhile; the follow retries.
+            Err(error) => tracing::warn!(%error, "listing documents not built yet"),
+        }
         // What building the index allocated and freed goes back to the system now, and
         // what requests free from now on every few seconds.
         crate::memory::trim();

@@ -334,7 +334,8 @@ async fn platforms_and_health(app: TestApp) {
 
 /// The stored detail of `slug`, if it has one.
 async fn stored(app: &TestApp, slug: &'static str) -> Option<String> {
-    app.db().run(move |c| documents::body(c, slug, None)).await.expect("document")
+    let format = ap_market::documents::format();
+    app.db().run(move |c| documents::body(c, slug, None, format)).await.expect("document")
 }
 
 /// A detail served from its stored document is, byte for byte and header for header,
@@ -360,6 +361,13 @@ async fn stored_details_answer_what_the_join_answers(app: TestApp) {
     let document = stored(&app, "multi-helper").await.expect("a document");
     assert_eq!(document, from_documents[0].text, "served as stored");
     app.get("/v1/agents/git-helper").await.assert_coded(404, "SKILL_NOT_FOUND");
+    ap_store::testing::rewrite_document(app.db(), "multi-helper", r#"{"marked":true}"#);
+    app.state.market().catalog_changed().await;
+    let marked = app.get("/v1/skills/multi-helper").await;
+    assert_eq!(marked.text, r#"{"marked":true}"#, "the route serves the stored document");
+    let head = app.send(app.client.head(format!("{}/v1/skills/multi-helper", app.base))).await;
+    assert_eq!((head.status, head.text.as_str()), (200, ""));
+    assert_eq!(head.header("content-type"), Some("application/json"));
 
     // Without their documents (and not due, so nothing rebuilds them), and with the
     // caches dropped, the same details come from the join.

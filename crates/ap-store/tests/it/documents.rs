@@ -1,5 +1,5 @@
-//! Stored listing details: what a builder reads and writes, and the triggers that drop a
-//! document (and mark its listing due) in the transaction of every change it shows.
+//! Stored listing details: what a builder reads and writes, and the triggers that mark a
+//! listing due (its document out of service) in the transaction of every change it shows.
 
 use std::sync::mpsc;
 
@@ -34,12 +34,19 @@ fn catalog(db: &Db) -> (String, Vec<String>) {
 /// Settles every due listing as the server's builder does, with a document naming the
 /// listing's title and its number of live versions.
 fn build(db: &Db) -> usize {
+    build_in(db, FORMAT)
+}
+
+/// The format the stories' builder writes.
+const FORMAT: &str = "f1";
+
+fn build_in(db: &Db, format: &str) -> usize {
     let render = |p: &DetailParts| Ok(format!("{}/{}", p.card.title, p.versions.len()));
-    db.run_blocking(|c| documents::build_due(c, render)).expect("build")
+    db.run_blocking(|c| documents::build_due(c, format, render, None)).expect("build")
 }
 
 fn stored(db: &Db, slug: &str, kind: Option<ListingType>) -> Option<String> {
-    db.run_blocking(|c| documents::body(c, slug, kind)).expect("document")
+    db.run_blocking(|c| documents::body(c, slug, kind, FORMAT)).expect("document")
 }
 
 fn due(db: &Db) -> Vec<String> {
@@ -65,6 +72,16 @@ fn documents_are_built_for_live_listings(db: &Db) {
     assert_eq!(stored(db, "old-tool", None), None);
     assert_eq!(build(db), 0, "nothing left to do");
 
+    // Documents another build wrote are not served, and become due again.
+    let other = db.run_blocking(|c| documents::body(c, "commit-tool", None, "f2"));
+    assert_eq!(other.expect("document"), None, "not in this format");
+    assert_eq!(db.run_blocking(|c| documents::mark_stale(c, FORMAT)).expect("sweep"), 0);
+    assert_eq!(db.run_blocking(|c| documents::mark_stale(c, "f2")).expect("sweep"), 2);
+    assert_eq!(build_in(db, "f2"), 2);
+    let rebuilt = db.run_blocking(|c| documents::body(c, "commit-tool", None, "f2"));
+    assert_eq!(rebuilt.expect("document").as_deref(), Some("Commit tool/1"));
+    assert_eq!(stored(db, "commit-tool", None), None, "the old format is gone");
+
     let asked = [ids[1].as_str(), "missing", ids[0].as_str()];
     let parts = db.run_blocking(|c| catalog::details_by_ids(c, &asked)).expect("details");
     let mut expected = vec![ids[0].clone(), ids[1].clone()];
@@ -74,18 +91,24 @@ fn documents_are_built_for_live_listings(db: &Db) {
     assert!(parts.iter().all(|p| p.versions.len() == 1 && p.author.display_name.is_some()));
 }
 
-/// Runs `change`, then checks it dropped the document of `slug` and marked it due, and
-/// that the next build stores it again (or not, when it is no longer live).
+/// Runs `change`, then checks it took the document of `slug` out of service (marked it
+/// due), and that the next build stores it again (or not, when it is no longer live).
 fn drops(db: &Db, slug: &str, change: impl FnOnce(&mut Conn) -> Result<(), StoreError>) {
     assert!(stored(db, slug, None).is_some(), "{slug} has a document before");
     db.run_blocking(change).expect("change");
-    assert_eq!(stored(db, slug, None), None, "the change dropped the document of {slug}");
-    assert!(!due(db).is_empty(), "and marked its listing due");
+    assert_eq!(
+        stored(db, slug, None),
+        None,
+        "the change took the document of {slug} out of service"
+    );
+    let id = db.run_blocking(|c| ap_store::moderation::listing_id_by_slug(c, slug));
+    let id = id.expect("id").expect("listing");
+    assert!(due(db).contains(&id), "and marked {slug} due");
     build(db);
 }
 
-/// Every kind of change a detail shows drops the document in its own transaction: the
-/// listing's fields, its counts, its versions, its author, unpublishing.
+/// Every kind of change a detail shows takes the document out of service in its own
+/// transaction: the listing's fields, its counts, its versions, its author, unpublishing.
 fn every_change_drops_the_document(db: &Db) {
     let (owner, ids) = catalog(db);
     build(db);
@@ -124,6 +147,10 @@ fn every_change_drops_the_document(db: &Db) {
         .map(drop)
     });
     assert!(stored(db, "commit-tool", None).is_some(), "every listing of the author is rebuilt");
+    drops(db, "commit-tool", |c| {
+        let renamed = ProfileChanges::default();
+        users::update_profile(c, &owner, Some("Dora Renamed"), &renamed, now).map(drop)
+    });
 
     drops(db, "review-agent", |c| publish::archive_listing(c, &ids[1], now).map(drop));
     assert_eq!(stored(db, "review-agent", None), None, "unpublished: no document");
@@ -140,6 +167,8 @@ fn a_builder_leaves_its_round_to_an_open_writer() {
     let db = &database.db;
     let (_, ids) = catalog(db);
     build(db);
+    let now = chrono::Utc::now().naive_utc();
+    db.run_blocking(|c| publish::archive_listing(c, &ids[1], now).map(drop)).expect("unpublish");
     let (changed, wait_for_change) = mpsc::channel();
     let (release, released) = mpsc::channel::<()>();
     let writer = {
@@ -160,11 +189,12 @@ fn a_builder_leaves_its_round_to_an_open_writer() {
         })
     };
     wait_for_change.recv().expect("the writer changed the listing");
-    assert_eq!(build(db), 0, "the round ends at once");
+    assert_eq!(build(db), 0, "the round ends at once, the committed change not built yet");
+    assert!(due(db).contains(&ids[1]));
     assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit tool/1"), "uncommitted");
     release.send(()).expect("release");
     writer.join().expect("writer").expect("commit");
     assert_eq!(stored(db, "commit-tool", None), None);
-    assert_eq!(build(db), 1);
+    assert_eq!(build(db), 2);
     assert_eq!(stored(db, "commit-tool", None).as_deref(), Some("Commit helper/1"));
 }
