@@ -124,6 +124,20 @@ async fn follow_catalog_behind(state: AppState, every: Duration) {
     }
 }
 
+/// Builds the stored details that are due, a few batches every `every`, beside the
+/// follow (on SQLite a build waits for the write lock, which the follow must not).
+async fn build_documents_behind(state: AppState, every: Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        // A document not built yet only means a detail read through the join.
+        if let Err(error) = state.market().build_documents(false).await {
+            tracing::warn!(%error, "listing documents not built; retrying");
+        }
+    }
+}
+
 /// Least time between two rounds prompted by announcements.
 const ANNOUNCED_GAP: Duration = Duration::from_millis(50);
 
@@ -156,6 +170,7 @@ pub fn server(
     actix_web::rt::spawn(write_counts_behind(state.clone()));
     state.announcements().start();
     actix_web::rt::spawn(follow_catalog_behind(state.clone(), options.follow_interval));
+    actix_web::rt::spawn(build_documents_behind(state.clone(), options.follow_interval));
     actix_web::rt::spawn(erase_accounts_behind(state.clone()));
     let body_timeout = options.body_timeout;
     let server = HttpServer::new(move || {

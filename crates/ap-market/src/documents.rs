@@ -5,11 +5,11 @@
 //! The store's triggers mark a listing due in the transaction of any change it shows
 //! (its document is not served from then on); [`Documents::build`] rebuilds what is due with [`render`],
 //! the route's own serialization, and tags each document with [`format`], a digest of
-//! how this build renders a sample detail: a document another build wrote (a field
+//! how this build renders sample details: a document another build wrote (a field
 //! added, a platform more) is never served here, and is marked due again at start-up
-//! and once every [`SWEEP_EVERY`]. The server builds every due document before it
-//! listens, then a few batches on every follow of the catalog; a listing whose document
-//! is not built yet is answered from the join.
+//! and once every [`SWEEP_EVERY`]. The server tries every due document before it
+//! listens, then builds a few batches every follow interval in a task of its own; a
+//! listing whose document is not built yet is answered from the join.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -35,14 +35,54 @@ pub fn render(parts: &DetailParts) -> Result<String, StoreError> {
     Ok(serde_json::to_string(&detail)?)
 }
 
-/// This build's document format: a digest of [`render`]'s output for a sample detail
-/// with every field set, so any change to what a detail shows, or how, changes it.
+/// Raised by hand when a detail changes in a way [`format`]'s samples do not show.
+const FORMAT_REVISION: u32 = 1;
+
+/// This build's document format: a digest of [`FORMAT_REVISION`] and [`render`]'s output
+/// for sample details (a skill and an agent, each with every field set and with every
+/// optional one empty), so a change to what a detail shows, or how, changes it.
 pub fn format() -> &'static str {
     static FORMAT: OnceLock<String> = OnceLock::new();
-    FORMAT.get_or_init(|| {
-        let sample = render(&sample()).unwrap_or_else(|e| format!("unrenderable: {e}"));
-        hex::encode(&Sha256::digest(sample.as_bytes())[..12])
-    })
+    FORMAT.get_or_init(|| digest(&samples()))
+}
+
+fn digest(samples: &[DetailParts]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(FORMAT_REVISION.to_be_bytes());
+    for sample in samples {
+        let rendered = render(sample).unwrap_or_else(|e| format!("unrenderable: {e}"));
+        hash.update(rendered.as_bytes());
+    }
+    hex::encode(&hash.finalize()[..12])
+}
+
+fn samples() -> Vec<DetailParts> {
+    let full = sample();
+    let mut agent = full.clone();
+    agent.card.listing_type = ListingType::Agent;
+    let mut bare = full.clone();
+    bare.card.archived_at = None;
+    bare.card.live_version_id = None;
+    bare.card.current_version = None;
+    bare.card.security_score = None;
+    bare.card.published_at = None;
+    bare.card.rating_count = 0;
+    bare.author.display_name = None;
+    bare.author.display_name_slug = None;
+    bare.author.avatar_url = None;
+    bare.author.github_username = None;
+    bare.versions = vec![VersionCard {
+        changelog: None,
+        content_hash: None,
+        security_status: None,
+        findings: None,
+        scanned_at: None,
+        published_at: None,
+        ..full.versions[0].clone()
+    }];
+    let mut bare_agent = bare.clone();
+    bare_agent.card.listing_type = ListingType::Agent;
+    vec![full, agent, bare, bare_agent]
 }
 
 fn sample() -> DetailParts {
@@ -137,12 +177,17 @@ mod tests {
 
     #[test]
     fn the_format_follows_what_a_detail_shows() {
-        let format = format();
-        assert_eq!(format.len(), 24);
-        let mut other = sample();
-        other.card.title.push('!');
-        let rendered = render(&other).expect("render");
-        assert_ne!(hex::encode(&Sha256::digest(rendered.as_bytes())[..12]), format);
-        assert!(render(&sample()).expect("render").contains("\"platforms\""));
+        let samples = samples();
+        assert_eq!(format(), digest(&samples));
+        assert_eq!(format().len(), 24);
+        for (i, _) in samples.iter().enumerate() {
+            let mut changed = samples.clone();
+            changed[i].card.title.push('!');
+            assert_ne!(digest(&changed), format(), "sample {i}");
+        }
+        let rendered: Vec<String> = samples.iter().map(|s| render(s).expect("render")).collect();
+        assert!(rendered.iter().all(|r| r.contains("\"platforms\"")));
+        assert_ne!(rendered[0], rendered[1], "a skill and an agent");
+        assert!(rendered[2].contains("\"archived_at\":null"), "{}", rendered[2]);
     }
 }

@@ -260,22 +260,18 @@ impl Market {
         self.indexer.after_change().await;
     }
 
-    /// Builds the search index on the first call, then applies the catalog's change log,
-    /// and builds a few batches of the listing documents that are due ([`documents`]);
-    /// the server calls it at start-up and every [`indexer::FOLLOW_INTERVAL`].
+    /// Builds the search index on the first call, then applies the catalog's change log
+    /// (the server calls it at start-up and every [`indexer::FOLLOW_INTERVAL`]).
     pub async fn follow_catalog(&self) -> Result<(), IndexError> {
-        self.indexer.catch_up().await?;
-        // A document not built yet only means a slower detail: logged, retried next time.
-        if let Err(error) = self.documents.build(false).await {
-            tracing::warn!(%error, "listing documents not built; retrying");
-        }
-        Ok(())
+        self.indexer.catch_up().await
     }
 
-    /// Builds every stored detail that is due (the server does before it listens);
-    /// answers how many listings it settled.
-    pub async fn build_documents(&self) -> Result<usize, StoreError> {
-        self.documents.build(true).await
+    /// Builds the stored details that are due ([`documents`]): every one when `whole`
+    /// (the server tries before it listens), else a few batches (the server does every
+    /// [`indexer::FOLLOW_INTERVAL`], beside the follow); answers how many listings it
+    /// settled.
+    pub async fn build_documents(&self, whole: bool) -> Result<usize, StoreError> {
+        self.documents.build(whole).await
     }
 
     /// How many listings this instance's search index holds.

@@ -65,12 +65,16 @@ pub fn due(conn: &mut Conn, limit: i64) -> Result<Vec<String>, StoreError> {
         .load(conn)?)
 }
 
-/// Marks due every listing whose document is in another format than `format` (written
-/// by another build); answers how many.
+/// Marks due every listing (not due already) whose document is in another format than
+/// `format` (written by another build); answers how many.
 pub fn mark_stale(conn: &mut Conn, format: &str) -> Result<usize, StoreError> {
     // Two ranges of the format index rather than `<>`, which no index serves.
     let stale = listing_documents::table
         .filter(listing_documents::format.lt(format).or(listing_documents::format.gt(format)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            listing_documents_due::table
+                .filter(listing_documents_due::listing_id.eq(listing_documents::listing_id)),
+        )))
         .select(listing_documents::listing_id);
     Ok(with_backend!(conn, c => diesel::insert_into(listing_documents_due::table)
         .values(stale)
@@ -162,17 +166,15 @@ impl From<StoreError> for BuildError {
 /// already excludes every other writer.
 fn lock(conn: &mut Conn) -> Result<(), BuildError> {
     if let Conn::Pg(c) = conn {
-        diesel::sql_query("LOCK TABLE listing_documents_due IN SHARE ROW EXCLUSIVE MODE NOWAIT")
-            .execute(c)
-            .map_err(|error| match error {
-                // PostgreSQL's lock_not_available (55P03), which diesel does not name.
-                diesel::result::Error::DatabaseError(_, info)
-                    if info.message().starts_with("could not obtain lock") =>
-                {
-                    BuildError::Busy
-                }
-                other => BuildError::Store(other.into()),
-            })?;
+        // The migration's function: the lock, or false on `lock_not_available`.
+        let locked: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "listing_documents_try_lock()",
+        ))
+        .get_result(c)
+        .map_err(StoreError::from)?;
+        if !locked {
+            return Err(BuildError::Busy);
+        }
     }
     Ok(())
 }

@@ -315,6 +315,8 @@ pub fn erase_account(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
+    // After the update: its trigger marked the owner's listings due (waiting for any
+    // document builder to commit), so no builder is in the middle of these documents.
     crate::documents::discard_of_owner(conn, user_id)?;
     diesel::delete(cli_tokens::table.filter(cli_tokens::user_id.eq(user_id))).execute(conn)?;
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;

@@ -410,7 +410,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             "search index built"
         );
         let started = std::time::Instant::now();
-        match market.build_documents().await {
+        match market.build_documents(true).await {
             Ok(settled) => tracing::info!(
                 settled,
                 ms = started.elapsed().as_millis() as u64,

@@ -346,7 +346,7 @@ async fn stored_details_answer_what_the_join_answers(app: TestApp) {
     let versions = vec!["1.0.0".into(), "1.2.0".into(), "1.10.0".into()];
     let id =
         app.listing(&ada, Listing { versions, ..Listing::skill("multi-helper", "Multi") }).await;
-    app.state.market().follow_catalog().await.expect("follow");
+    app.state.market().build_documents(true).await.expect("build");
     assert_eq!(stored(&app, "old-helper").await, None, "only live listings have documents");
     assert_eq!(stored(&app, "draft-helper").await, None);
     let slugs = ["multi-helper", "git-helper", "secret-finder", "review-bot"];
@@ -396,7 +396,7 @@ async fn stored_details_answer_what_the_join_answers(app: TestApp) {
 
     // A change is shown at once, and the next follow stores its document.
     retitle(&app, &id, "Multi Wizard").await;
-    app.state.market().follow_catalog().await.expect("follow");
+    app.state.market().build_documents(true).await.expect("build");
     let rebuilt = stored(&app, "multi-helper").await.expect("rebuilt");
     assert!(rebuilt.contains("Multi Wizard"), "{rebuilt}");
     assert_eq!(app.get("/v1/skills/multi-helper").await.text, rebuilt);
