@@ -1,7 +1,11 @@
 //! `cargo xtask bench catalog`: seeds 100,000 listings into a fresh SQLite file, starts a
 //! release server pinned to core 0, and loads it with `wrk` pinned to core 1.
 //!
-//! Before each measurement it waits for the machine to be idle, and afterwards reports
+//! Each measurement is the second of two runs of the same load: the first, of
+//! [`WARMUP_SECS`], fills the caches and the kernel's page cache, so a row shows the
+//! steady state its name says (a row with caches on that started from empty caches would
+//! be mostly the first pass's misses, which the rows with caches off measure on their
+//! own). Before the measured run it waits for the machine to be idle, and afterwards reports
 //! the CPU that other processes used meanwhile (this machine is shared and noisy) and the
 //! server's own CPU time per request. Two yardsticks served by the same binary are
 //! measured in the same run: a bare JSON handler and a bare primary-key read through the
@@ -26,6 +30,8 @@ use crate::seed;
 const LISTINGS: usize = 100_000;
 pub(crate) const ADDRESS: &str = "127.0.0.1:18080";
 const DURATION_SECS: u64 = 10;
+/// The unmeasured run of the same load before each measured one.
+const WARMUP_SECS: u64 = 3;
 const CONNECTIONS: u32 = 64;
 
 /// One load run.
@@ -128,7 +134,7 @@ struct Load<'a> {
     script: Option<&'a Path>,
 }
 
-fn run_wrk(url: &str, load: &Load) -> anyhow::Result<WrkFigures> {
+fn run_wrk(url: &str, load: &Load, seconds: u64) -> anyhow::Result<WrkFigures> {
     let mut command = Command::new("taskset");
     command.args([
         "-c",
@@ -136,7 +142,7 @@ fn run_wrk(url: &str, load: &Load) -> anyhow::Result<WrkFigures> {
         "wrk",
         "-t1",
         &format!("-c{}", load.connections),
-        &format!("-d{DURATION_SECS}s"),
+        &format!("-d{seconds}s"),
         "--latency",
     ]);
     if let Some(header) = &load.header {
@@ -217,15 +223,16 @@ fn measure_load(
     path: &str,
     load: Load,
 ) -> anyhow::Result<Measurement> {
-    wait_for_idle()?;
-    let before = snapshot(server)?;
-    let started = Instant::now();
     let url = if load.script.is_some() {
         format!("http://{ADDRESS}/")
     } else {
         format!("http://{ADDRESS}{path}")
     };
-    let figures = run_wrk(&url, &load)?;
+    run_wrk(&url, &load, WARMUP_SECS)?;
+    wait_for_idle()?;
+    let before = snapshot(server)?;
+    let started = Instant::now();
+    let figures = run_wrk(&url, &load, DURATION_SECS)?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = snapshot(server)?;
     let server_ticks = after.server - before.server;
@@ -598,7 +605,7 @@ fn render(
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{LISTINGS} listings on {backend} (seeded in {seed_secs:.1} s; the server answers {start_secs:.1} s after it starts, its search index and listing documents built); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1.\n\n"
+        "{LISTINGS} listings on {backend} (seeded in {seed_secs:.1} s; the server answers {start_secs:.1} s after it starts, its search index and listing documents built); server on core 0 (1 worker), wrk -t1 -c{CONNECTIONS} -d{DURATION_SECS}s on core 1, each run after {WARMUP_SECS} s of the same load.\n\n"
     ));
     out.push_str(
         "× PK read: req/s against the primary-key yardstick measured last before the row (on the same server); × PK CPU: the yardstick's server CPU per request over the row's (the server's own process only: on PostgreSQL the database's work is not in it).\n\n",

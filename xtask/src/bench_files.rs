@@ -248,7 +248,7 @@ fn hex_key(rng: &mut StdRng) -> String {
 fn render(results: &[Measurement], archive: usize, scans: &[(&str, usize, (f64, f64))]) -> String {
     let bare = results.first().map_or(1.0, |m| m.requests_per_sec);
     let mut out = format!(
-        "Archive of {archive} bytes; server on core 0 (1 worker), wrk -t1 -c64 -d10s on core 1.\n\n\
+        "Archive of {archive} bytes; server on core 0 (1 worker), wrk -t1 -c64 -d10s on core 1 after 3 s of the same load.\n\n\
          | endpoint | req/s | × bare file read | MB/s | p50 ms | p99 ms | non-2xx | other CPU % |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|\n"
     );

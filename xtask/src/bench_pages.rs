@@ -106,7 +106,7 @@ fn demo_pages() -> (&'static str, &'static str, &'static str) {
 fn render(results: &[Measurement]) -> String {
     let mut out = format!(
         "The demo marketplace ({} listings) and a signed-in seller with {SALES} sales; server on \
-         core 0 (1 worker), wrk -t1 -c1 on core 1: one request at a time, so p50 is the \
+         core 0 (1 worker), wrk -t1 -c1 on core 1 (after 3 s of the same load): one request at a time, so p50 is the \
          server's time per page plus the loopback hop.\n\n\
          | page | path | p50 ms | p99 ms | req/s (one connection) | non-2xx |\n\
          |---|---|---:|---:|---:|---:|\n",

@@ -157,7 +157,7 @@ fn render(results: &[Measurement], seed_secs: f64, rss_kib: u64) -> String {
     let pk = results.first().map_or(1.0, |m| m.requests_per_sec);
     let mut out = format!(
         "One seller, {SALES} sales over {DAYS} days on {LISTINGS} listings (seeded in {seed_secs:.1} s); \
-         server on core 0 (1 worker), wrk -t1 -c64 -d10s on core 1, with the seller's CLI token.\n\n\
+         server on core 0 (1 worker), wrk -t1 -c64 -d10s on core 1 after 3 s of the same load, with the seller's CLI token.\n\n\
          | endpoint | path | req/s | × PK read | p50 ms | p99 ms | non-2xx | other CPU % |\n\
          |---|---|---:|---:|---:|---:|---:|---:|\n"
     );
