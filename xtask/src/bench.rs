@@ -2,18 +2,18 @@
 //! release server pinned to core 0, and loads it with `wrk` pinned to core 1.
 //!
 //! Each measurement is the second of two runs of the same load: the first, of
-//! [`WARMUP_SECS`], fills the caches and the kernel's page cache, so a row shows the
-//! steady state its name says (a row with caches on that started from empty caches would
-//! be mostly the first pass's misses, which the rows with caches off measure on their
-//! own). Before the measured run it waits for the machine to be idle, and afterwards reports
-//! the CPU that other processes used meanwhile (this machine is shared and noisy) and the
-//! server's own CPU time per request. Two yardsticks served by the same binary are
-//! measured in the same run: a bare JSON handler and a bare primary-key read through the
-//! same pool. The primary-key read is measured again right before each mix and on each
-//! server the suite restarts, and each row is compared with the yardstick measured last
-//! before it: on a machine whose speed drifts by a third within minutes, a yardstick from
-//! another server several minutes earlier is no measure. Results are printed as a
-//! Markdown table and written to `target/bench/catalog.md`.
+//! [`WARMUP_SECS`], fills the caches and the kernel's page cache, so a row shows the steady
+//! state its name says (a row with caches on that started from empty caches would be mostly
+//! the first pass's misses, which the rows with caches off measure on their own). Before
+//! the measured run it waits for the machine to be idle, and afterwards reports the CPU
+//! that other processes used meanwhile (this machine is shared and noisy) and the server's
+//! own CPU time per request. Two yardsticks served by the same binary are measured in the
+//! same run: a bare JSON handler and a bare primary-key read through the same pool. The
+//! primary-key read is measured again right before each mix and on each server the suite
+//! restarts, and each row is compared with the yardstick measured last before it: on a
+//! machine whose speed drifts by a third within minutes, a yardstick from another server
+//! several minutes earlier is no measure. Results are printed as a Markdown table and
+//! written to `target/bench/catalog.md`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
